@@ -1,0 +1,100 @@
+"""Where a component's Kubernetes manifests come from.
+
+A component version is a list of `ManifestPart`s applied in order (for KFP: the
+cluster-scoped resources, then the namespaced install). Each part names its
+pinned upstream (a kustomize directory or a release file, rendered by the
+Kubernetes provider) and the file that holds the same render in a mirror
+folder laid out `<component>/<version>/<file>.yaml` (air-gapped sites, CI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+KubeObject = dict[str, Any]
+"""One Kubernetes object as a plain dict (apiVersion, kind, metadata, ...)."""
+
+
+class ManifestError(ValueError):
+    """A manifest source cannot provide what a component asks for."""
+
+
+@dataclass(frozen=True)
+class ManifestPart:
+    """One unit of an upstream install, applied after the parts before it."""
+
+    name: str
+    """Short name, used in resource names (e.g. `cluster-scoped`)."""
+    upstream: str
+    """Pinned upstream location: a kustomize directory URL or a YAML file URL."""
+    upstream_kind: Literal["kustomize", "file"]
+    """How the Kubernetes provider renders `upstream`."""
+    mirror_file: str
+    """File name of the same render inside `<mirror>/<component>/<version>/`."""
+
+
+@dataclass(frozen=True)
+class UpstreamSource:
+    """Render the pinned upstream with the Kubernetes provider (needs the network)."""
+
+
+@dataclass(frozen=True)
+class MirrorSource:
+    """Read rendered YAML from a folder laid out `<component>/<version>/*.yaml`."""
+
+    root: Path
+
+    def part_path(self, component: str, version: str, part: ManifestPart) -> Path:
+        """The mirror file for one part; a clear error when it is missing."""
+        version_dir = self.root / component / version
+        if not self.root.is_dir():
+            raise ManifestError(
+                f"manifest mirror folder {self.root} does not exist; fix: set "
+                "kubeflow:manifestMirror to a folder laid out <component>/<version>/*.yaml, "
+                "or unset it to use the pinned upstream"
+            )
+        if not version_dir.is_dir():
+            raise ManifestError(
+                f"manifest mirror {self.root} has no {component} {version} "
+                f"(expected folder {version_dir}); fix: render that version into the mirror "
+                "or choose a version the mirror holds"
+            )
+        path = version_dir / part.mirror_file
+        if not path.is_file():
+            raise ManifestError(
+                f"manifest mirror is missing {path} ({component} {version}, part {part.name}); "
+                "fix: add that render to the mirror"
+            )
+        return path
+
+    def load(self, component: str, version: str, part: ManifestPart) -> list[KubeObject]:
+        """Every object of one part, in file order (empty documents skipped)."""
+        return load_objects(self.part_path(component, version, part))
+
+
+ManifestSource = UpstreamSource | MirrorSource
+
+
+def load_objects(path: Path) -> list[KubeObject]:
+    """Parse a multi-document YAML file into Kubernetes objects."""
+    with path.open(encoding="utf-8") as stream:
+        docs = [doc for doc in yaml.safe_load_all(stream) if doc]
+    for doc in docs:
+        if not isinstance(doc, Mapping) or "kind" not in doc or "apiVersion" not in doc:
+            raise ManifestError(f"{path}: a document is not a Kubernetes object: {str(doc)[:80]}")
+    return [dict(doc) for doc in docs]
+
+
+def github_kustomize(repo: str, path: str, ref: str) -> str:
+    """A kustomize remote URL pinned to a tag, as `kubectl apply -k` takes it."""
+    return f"https://github.com/{repo}/{path}?ref={ref}"
+
+
+def github_release_file(repo: str, tag: str, asset: str) -> str:
+    """The URL of a file attached to a GitHub release."""
+    return f"https://github.com/{repo}/releases/download/{tag}/{asset}"
