@@ -235,7 +235,7 @@ class KubeflowComponent(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ComponentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        errors = validate_common(args, self.VERSIONS, self.COMPONENT) + self.validate(args)
+        errors = validate_common(args, self.VERSIONS, self.COMPONENT) + self.check(args)
         if errors:
             raise ComponentArgsError("\n".join(errors))
         super().__init__(self.TYPE, name, None, opts)
@@ -248,14 +248,16 @@ class KubeflowComponent(pulumi.ComponentResource):
         self._install(args.source or UpstreamSource())
         self.version = pulumi.Output.from_input(self.resolved_version)
         self.namespace = pulumi.Output.from_input(self.resolved_namespace)
-        self.register_outputs(self.component_outputs())
+        self.outputs = self.component_outputs()
+        self.register_outputs(self.outputs)
 
     def component_outputs(self) -> dict[str, Any]:
         """Outputs registered for the component; override to add (and set) more."""
         return {"version": self.version, "namespace": self.namespace}
 
-    def validate(self, args: ComponentArgs) -> list[str]:
-        """Component-specific argument checks; override to add some."""
+    @classmethod
+    def check(cls, args: ComponentArgs) -> list[str]:
+        """Component-specific argument problems; override to add some."""
         return []
 
     def transforms(self) -> list[Transform]:

@@ -1,0 +1,1 @@
+"""The kubeflow Pulumi program and its settings, cluster and platform."""

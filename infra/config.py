@@ -1,0 +1,258 @@
+"""Stack config -> typed, validated settings.
+
+Every problem is collected and reported at once, each naming the key, the
+value and the fix, before the program registers any resource.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from components.base import ComponentArgs, validate_common
+from components.catalog import CATALOG, CatalogEntry, install_order
+from components.manifests import ManifestError, MirrorSource
+
+CLUSTER_MODES = ("local", "kind", "existing", "render")
+ClusterMode = Literal["local", "kind", "existing", "render"]
+
+# Declared settings and their types; Pulumi.yaml declares the same keys.
+STRING_KEYS = {
+    "cluster",
+    "kubeconfig",
+    "context",
+    "kindClusterName",
+    "renderDir",
+    "localClusterDir",
+    "manifestMirror",
+    "imageRegistry",
+}
+OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore"} | {
+    entry.config_key for entry in CATALOG.values()
+}
+ARRAY_KEYS = {"components"}
+KNOWN_KEYS = STRING_KEYS | OBJECT_KEYS | ARRAY_KEYS
+_CLUSTER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class ConfigError(ValueError):
+    """Stack settings that cannot be deployed; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Which Kubernetes cluster the stack installs into."""
+
+    mode: ClusterMode
+    kubeconfig: Path | None = None
+    context: str | None = None
+    kind_name: str = "kfp-demo"
+    render_dir: Path | None = None
+    local_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the program needs, validated."""
+
+    stack: str
+    cluster: ClusterSettings
+    components: tuple[str, ...]
+    """Enabled component ids, in install order."""
+    component_args: Mapping[str, ComponentArgs]
+    example_pipelines: Mapping[str, Any] = field(default_factory=dict)
+    artifact_store: Mapping[str, Any] = field(default_factory=dict)
+
+
+def decode(raw: Mapping[str, str]) -> dict[str, Any]:
+    """Pulumi passes config values as strings; decode objects and arrays from JSON."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in OBJECT_KEYS | ARRAY_KEYS and isinstance(value, str):
+            try:
+                out[key] = json.loads(value)
+            except json.JSONDecodeError:
+                out[key] = value  # reported as a type error by load_settings
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(raw: Mapping[str, Any], *, stack: str, project_dir: Path) -> Settings:
+    """Validate decoded `kubeflow:*` config (keys without the prefix) into `Settings`."""
+    errors: list[str] = []
+    errors += [
+        f"kubeflow:{key} is not a setting of this project; fix: remove it or use one of "
+        f"{', '.join(sorted(KNOWN_KEYS))}"
+        for key in raw
+        if key not in KNOWN_KEYS
+    ]
+    errors += _type_errors(raw)
+    if errors:
+        raise ConfigError(_report(errors))
+    cluster = _cluster(raw, stack, project_dir, errors)
+    enabled = _components(raw, errors)
+    mirror = _mirror(raw, project_dir, errors)
+    component_args = {
+        component_id: _component_args(component_id, raw, mirror, errors) for component_id in enabled
+    }
+    if errors:
+        raise ConfigError(_report(errors))
+    return Settings(
+        stack=stack,
+        cluster=cluster,
+        components=tuple(install_order(enabled)),
+        component_args=component_args,
+        example_pipelines=raw.get("examplePipelines") or {},
+        artifact_store=raw.get("artifactStore") or {},
+    )
+
+
+def _report(errors: list[str]) -> str:
+    return "invalid stack configuration:\n" + "\n".join(f"  - {e}" for e in errors)
+
+
+def _type_errors(raw: Mapping[str, Any]) -> list[str]:
+    expected = {**dict.fromkeys(STRING_KEYS, str), **dict.fromkeys(OBJECT_KEYS, dict)}
+    expected |= dict.fromkeys(ARRAY_KEYS, list)
+    names = {str: "a string", dict: "an object", list: "a list"}
+    return [
+        f"kubeflow:{key} = {value!r} must be {names[expected[key]]}; fix: "
+        f"see the description of kubeflow:{key} in Pulumi.yaml"
+        for key, value in raw.items()
+        if key in expected and not isinstance(value, expected[key])
+    ]
+
+
+def _path(value: str, project_dir: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (project_dir / path).resolve()
+
+
+def _cluster(
+    raw: Mapping[str, Any], stack: str, project_dir: Path, errors: list[str]
+) -> ClusterSettings:
+    mode = raw.get("cluster", "existing")
+    if mode not in CLUSTER_MODES:
+        errors.append(
+            f"kubeflow:cluster = {mode!r} is not a cluster mode; fix: use one of "
+            f"{', '.join(CLUSTER_MODES)}"
+        )
+        return ClusterSettings(mode="existing")
+    kubeconfig = _path(raw["kubeconfig"], project_dir) if raw.get("kubeconfig") else None
+    if mode == "existing" and kubeconfig is not None and not kubeconfig.is_file():
+        errors.append(
+            f"kubeflow:kubeconfig = {raw['kubeconfig']!r}: no such file ({kubeconfig}); fix: "
+            "point it at your kubeconfig, or unset it to use $KUBECONFIG / ~/.kube/config"
+        )
+    kind_name = raw.get("kindClusterName", "kfp-demo")
+    if not _CLUSTER_NAME.match(kind_name):
+        errors.append(
+            f"kubeflow:kindClusterName = {kind_name!r} is not a valid kind cluster name; "
+            "fix: lower-case letters, digits and '-'"
+        )
+    return ClusterSettings(
+        mode=cast(ClusterMode, mode),
+        kubeconfig=kubeconfig,
+        context=raw.get("context"),
+        kind_name=kind_name,
+        render_dir=_path(raw.get("renderDir", f"build/manifests/{stack}"), project_dir),
+        local_dir=_path(raw.get("localClusterDir", f"build/local-cluster/{stack}"), project_dir),
+    )
+
+
+def _components(raw: Mapping[str, Any], errors: list[str]) -> list[str]:
+    enabled = raw.get("components", ["pipelines"])
+    unknown = [c for c in enabled if c not in CATALOG]
+    for component_id in unknown:
+        errors.append(
+            f"kubeflow:components names {component_id!r}, which is not a component; fix: use "
+            f"any of {', '.join(CATALOG)}"
+        )
+    if len(set(enabled)) != len(enabled):
+        errors.append(f"kubeflow:components lists a component twice: {enabled}; fix: list once")
+    known = [c for c in dict.fromkeys(enabled) if c in CATALOG]
+    for component_id in known:
+        for dependency in CATALOG[component_id].requires:
+            if dependency not in known:
+                errors.append(
+                    f"kubeflow:components enables {component_id!r}, which needs {dependency!r}; "
+                    f"fix: add {dependency!r} to kubeflow:components"
+                )
+    return known
+
+
+def _mirror(raw: Mapping[str, Any], project_dir: Path, errors: list[str]) -> MirrorSource | None:
+    if not raw.get("manifestMirror"):
+        return None
+    root = _path(raw["manifestMirror"], project_dir)
+    if not root.is_dir():
+        errors.append(
+            f"kubeflow:manifestMirror = {raw['manifestMirror']!r}: no such folder ({root}); fix: "
+            "point it at a folder laid out <component>/<version>/*.yaml, or unset it to render "
+            "the pinned upstream"
+        )
+    return MirrorSource(root)
+
+
+def _component_args(
+    component_id: str, raw: Mapping[str, Any], mirror: MirrorSource | None, errors: list[str]
+) -> ComponentArgs:
+    entry = CATALOG[component_id]
+    settings = dict(raw.get(entry.config_key) or {})
+    settings.setdefault("imageRegistry", raw.get("imageRegistry"))
+    settings["labels"] = {**(raw.get("labels") or {}), **(settings.get("labels") or {})}
+    fields = {f.name: f for f in dataclasses.fields(entry.args_cls) if f.name != "transforms"}
+    kwargs: dict[str, Any] = {"source": mirror}
+    for key, value in settings.items():
+        name = _snake(key)
+        if name not in fields or name == "source":
+            allowed = ", ".join(sorted(_camel(f) for f in fields if f != "source"))
+            errors.append(
+                f"kubeflow:{entry.config_key}.{key} is not a setting of {component_id}; fix: use "
+                f"one of {allowed}"
+            )
+        elif value is not None:
+            kwargs[name] = value
+    try:
+        args = entry.args_cls(**kwargs)
+    except (TypeError, ValueError) as error:
+        errors.append(f"kubeflow:{entry.config_key}: {error}")
+        return entry.args_cls()
+    problems = validate_common(args, entry.cls.VERSIONS, component_id) + entry.cls.check(args)
+    errors += [f"kubeflow:{entry.config_key}: {p}" for p in problems]
+    if mirror is not None and mirror.root.is_dir():
+        errors += _mirror_errors(entry.cls.COMPONENT, args, entry, mirror)
+    return args
+
+
+def _mirror_errors(
+    folder: str, args: ComponentArgs, entry: CatalogEntry, mirror: MirrorSource
+) -> list[str]:
+    version = args.version or entry.cls.DEFAULT_VERSION
+    if not (mirror.root / folder / version).is_dir():
+        return [
+            f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}; fix: render that "
+            f"version into the mirror, or set kubeflow:{entry.config_key}.version to one it holds"
+        ]
+    errors = []
+    for part in entry.cls.VERSIONS.get(version, ()):
+        try:
+            mirror.part_path(folder, version, part)
+        except ManifestError as error:
+            errors.append(f"kubeflow:manifestMirror: {error}")
+    return errors
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

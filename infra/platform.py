@@ -1,0 +1,46 @@
+"""KubeflowPlatform: the enabled components, built in dependency order."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from components.base import ComponentArgs, KubeflowComponent
+from components.catalog import CATALOG, install_order
+from components.transforms import Transform
+
+
+class KubeflowPlatform(pulumi.ComponentResource):
+    """Every enabled component, each after the components it requires."""
+
+    components: dict[str, KubeflowComponent]
+    """The installed components by id."""
+    summary: pulumi.Output[dict[str, Any]]
+    """Per component: version, namespace and its endpoints."""
+
+    def __init__(
+        self,
+        name: str,
+        component_args: Mapping[str, ComponentArgs],
+        extra_transforms: Sequence[Transform] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`component_args` maps enabled component ids to their args; `extra_transforms`
+        apply to every component (e.g. the local cluster's webhook policy)."""
+        super().__init__("kubeflow:platform:KubeflowPlatform", name, None, opts)
+        self.components = {}
+        for component_id in install_order(list(component_args)):
+            entry = CATALOG[component_id]
+            args = component_args[component_id]
+            args = dataclasses.replace(args, transforms=[*args.transforms, *extra_transforms])
+            needs = [self.components[d] for d in entry.requires if d in self.components]
+            self.components[component_id] = entry.cls(
+                component_id, args, pulumi.ResourceOptions(parent=self, depends_on=needs)
+            )
+        self.summary = pulumi.Output.all(
+            **{cid: pulumi.Output.all(**c.outputs) for cid, c in self.components.items()}
+        )
+        self.register_outputs({"summary": self.summary})
