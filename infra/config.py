@@ -236,9 +236,15 @@ def _mirror_errors(
 ) -> list[str]:
     version = args.version or entry.cls.DEFAULT_VERSION
     if not (mirror.root / folder / version).is_dir():
+        known = ", ".join(entry.cls.VERSIONS)
+        unknown = (
+            ""
+            if version in entry.cls.VERSIONS
+            else f" (and {version!r} is not a known version: {known})"
+        )
         return [
-            f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}; fix: render that "
-            f"version into the mirror, or set kubeflow:{entry.config_key}.version to one it holds"
+            f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}{unknown}; fix: render "
+            f"that version into the mirror, or set kubeflow:{entry.config_key}.version to one it holds"
         ]
     errors = []
     for part in entry.cls.VERSIONS.get(version, ()):

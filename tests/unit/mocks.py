@@ -1,0 +1,111 @@
+"""Run Pulumi programs under mocks and record what they register."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+
+REPO = Path(__file__).resolve().parents[2]
+MIRROR = REPO.parent / "shared" / "manifests"
+
+
+@dataclass
+class Registered:
+    """One resource registration as the engine would see it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    provider: str
+    dependencies: list[str]
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+class Recorder(pulumi.runtime.Mocks):
+    """Mocks that keep every registration, in order."""
+
+    def __init__(self) -> None:
+        self.registered: list[Registered] = []
+        self._inputs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self._inputs[(args.typ, args.name)] = args.inputs
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+    def of_type(self, prefix: str) -> list[Registered]:
+        return [r for r in self.registered if r.type.startswith(prefix)]
+
+    def by_urn(self) -> dict[str, Registered]:
+        return {r.urn: r for r in self.registered}
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that also records parents, providers and dependencies."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(recorder)
+        self.recorder = recorder
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.recorder.registered.append(
+                Registered(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    provider=request.provider,
+                    dependencies=list(request.dependencies),
+                    inputs=self.recorder._inputs.get((request.type, request.name), {}),
+                )
+            )
+        return response
+
+
+def run(
+    program: Callable[[], object], *, stack: str = "unit", config: Mapping[str, str] | None = None
+) -> Recorder:
+    """Run `program` under fresh mocks (with `config`) and wait for every registration."""
+    recorder = Recorder()
+    pulumi.runtime.set_mocks(
+        recorder, project="kubeflow", stack=stack, preview=False, monitor=RecordingMonitor(recorder)
+    )
+    pulumi.runtime.set_all_config(dict(config or {}))
+    pulumi.runtime.test(lambda: program() and None)()
+    return recorder
+
+
+def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """A stack's config as the engine passes it: Pulumi.yaml defaults, the stack file, overrides."""
+    project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    values: dict[str, Any] = {
+        f"kubeflow:{k}": v["default"] for k, v in project["config"].items() if "default" in v
+    }
+    stack_file = REPO / "stacks" / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        values |= (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    values |= dict(overrides or {})
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> Recorder:
+    """Run infra/__main__.py for `stack` under mocks."""
+    import runpy
+
+    return run(
+        lambda: runpy.run_path(str(REPO / "infra" / "__main__.py"), run_name="__main__"),
+        stack=stack,
+        config=stack_config(stack, overrides),
+    )

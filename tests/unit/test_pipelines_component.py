@@ -1,0 +1,185 @@
+"""KubeflowPipelines under Pulumi mocks: what it registers, in which order, under whom."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components import (
+    ComponentArgsError,
+    KubeflowPipelines,
+    ManifestError,
+    MirrorSource,
+    PipelinesArgs,
+)
+from components.manifests import load_objects
+from tests.unit.mocks import MIRROR, Recorder, run
+
+KFP = MIRROR / "kfp" / "2.15.0"
+COMPONENT_TYPE = "kubeflow:components:KubeflowPipelines"
+
+
+def identities(objects: list[dict]) -> Counter[tuple[str, str, str]]:
+    return Counter(
+        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects
+    )
+
+
+def install(args: PipelinesArgs) -> Recorder:
+    def program() -> None:
+        provider = k8s.Provider("cluster", render_yaml_to_directory="/tmp/unused")
+        KubeflowPipelines("kfp", args, pulumi.ResourceOptions(provider=provider))
+
+    return run(program)
+
+
+@pytest.fixture(scope="module")
+def mirrored() -> Recorder:
+    return install(PipelinesArgs(source=MirrorSource(MIRROR)))
+
+
+def kube_objects(recorder: Recorder) -> list:
+    return [
+        r
+        for r in recorder.registered
+        if r.type.startswith("kubernetes:") and r.type != "pulumi:providers:kubernetes"
+    ]
+
+
+def test_mirror_install_registers_exactly_the_upstream_objects(mirrored):
+    expected = identities(
+        load_objects(KFP / "cluster-scoped.yaml") + load_objects(KFP / "platform-agnostic.yaml")
+    )
+    registered = identities([r.inputs for r in kube_objects(mirrored)])
+    assert registered == expected
+    assert sum(expected.values()) == 86
+
+
+def test_objects_carry_the_mirror_content(mirrored):
+    api = next(
+        r
+        for r in kube_objects(mirrored)
+        if r.type == "kubernetes:apps/v1:Deployment" and r.name.endswith("/ml-pipeline")
+    )
+    container = api.inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "ghcr.io/kubeflow/kfp-api-server:2.15.0"
+
+
+def test_cluster_scoped_part_is_applied_before_the_namespaced_part(mirrored):
+    cluster_scoped = {
+        r.urn for r in kube_objects(mirrored) if r.name.startswith("kfp-cluster-scoped:")
+    }
+    namespaced = [r for r in kube_objects(mirrored) if r.name.startswith("kfp-platform-agnostic:")]
+    assert len(cluster_scoped) == 15 and len(namespaced) == 71
+    for resource in namespaced:
+        assert cluster_scoped <= set(resource.dependencies), resource.name
+
+
+def test_crds_and_namespace_come_before_everything_else_in_their_part(mirrored):
+    by_kind = {}
+    for r in kube_objects(mirrored):
+        if r.name.startswith("kfp-cluster-scoped:"):
+            by_kind.setdefault(r.inputs["kind"], []).append(r)
+    foundation = {
+        r.urn for kind in ("CustomResourceDefinition", "Namespace") for r in by_kind[kind]
+    }
+    assert len(foundation) == 12
+    others = [
+        r
+        for kind, rs in by_kind.items()
+        if kind not in ("CustomResourceDefinition", "Namespace")
+        for r in rs
+    ]
+    assert others
+    for r in others:
+        assert foundation <= set(r.dependencies)
+
+
+def test_children_are_parented_to_the_component_and_use_the_stack_provider(mirrored):
+    component = next(r for r in mirrored.registered if r.type == COMPONENT_TYPE)
+    assert component.parent.endswith("pulumi:pulumi:Stack::kubeflow-unit")
+    for resource in kube_objects(mirrored):
+        assert resource.parent == component.urn
+        assert "pulumi:providers:kubernetes::cluster" in resource.provider
+
+
+def test_secrets_are_registered_as_secrets(mirrored):
+    secrets = [r for r in kube_objects(mirrored) if r.type == "kubernetes:core/v1:Secret"]
+    assert len(secrets) == 2
+    # Under mocks a secret input arrives unwrapped; the registration marks it secret.
+    assert all("stringData" in s.inputs or "data" in s.inputs for s in secrets)
+
+
+def test_upstream_install_renders_the_pinned_kustomizations_in_order():
+    recorder = install(PipelinesArgs(version="2.16.1"))
+    directories = recorder.of_type("kubernetes:kustomize/v2:Directory")
+    assert [d.inputs["directory"] for d in directories] == [
+        "https://github.com/kubeflow/pipelines/manifests/kustomize/cluster-scoped-resources?ref=2.16.1",
+        "https://github.com/kubeflow/pipelines/manifests/kustomize/env/platform-agnostic?ref=2.16.1",
+    ]
+    cluster_scoped, platform = directories
+    assert platform.dependencies == [cluster_scoped.urn]
+    assert not kube_objects(recorder)[2:]  # nothing else: the provider renders the objects
+
+
+def test_outputs_name_version_namespace_and_endpoints():
+    outputs = {}
+
+    def program() -> None:
+        kfp = KubeflowPipelines("kfp", PipelinesArgs(namespace="ml", source=MirrorSource(MIRROR)))
+        pulumi.Output.all(kfp.version, kfp.namespace, kfp.api_endpoint, kfp.ui_service).apply(
+            lambda values: outputs.update(zip(("version", "namespace", "api", "ui"), values))
+        )
+
+    run(program)
+    assert outputs == {
+        "version": "2.15.0",
+        "namespace": "ml",
+        "api": "ml-pipeline.ml.svc:8888",
+        "ui": "ml-pipeline-ui.ml.svc:80",
+    }
+
+
+def test_settings_reach_the_registered_objects():
+    recorder = install(
+        PipelinesArgs(
+            source=MirrorSource(MIRROR),
+            namespace="ml",
+            image_registry="registry.example.com/mirror",
+            labels={"team": "ml"},
+            replicas={"ml-pipeline": 2},
+        )
+    )
+    objects = [r.inputs for r in kube_objects(recorder)]
+    api = next(
+        o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "ml-pipeline"
+    )
+    assert api["metadata"]["namespace"] == "ml"
+    assert api["spec"]["replicas"] == 2
+    assert api["spec"]["template"]["spec"]["containers"][0]["image"].startswith(
+        "registry.example.com/mirror/"
+    )
+    assert all(o["metadata"]["labels"]["team"] == "ml" for o in objects)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (PipelinesArgs(version="9.9.9"), "version '9.9.9' is not a known version"),
+        (PipelinesArgs(namespace="Kube_Flow"), "not a valid Kubernetes namespace"),
+        (PipelinesArgs(image_registry="not a registry"), "not a registry reference"),
+        (PipelinesArgs(replicas={"ml-pipeline": -1}), "not a non-negative integer"),
+    ],
+)
+def test_bad_args_fail_before_anything_is_registered(args, message):
+    with pytest.raises(ComponentArgsError, match=message):
+        install(args)
+
+
+def test_mirror_without_the_version_is_a_clear_error(tmp_path):
+    (tmp_path / "kfp").mkdir()
+    with pytest.raises(ManifestError, match="has no kfp 2.15.0"):
+        install(PipelinesArgs(source=MirrorSource(tmp_path)))
