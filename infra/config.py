@@ -243,8 +243,9 @@ def _mirror_errors(
             else f" (and {version!r} is not a known version: {known})"
         )
         return [
-            f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}{unknown}; fix: render "
-            f"that version into the mirror, or set kubeflow:{entry.config_key}.version to one it holds"
+            f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}{unknown}; fix: "
+            "render that version into the mirror, or set "
+            f"kubeflow:{entry.config_key}.version to one it holds"
         ]
     errors = []
     for part in entry.cls.VERSIONS.get(version, ()):

@@ -131,7 +131,9 @@ def test_outputs_name_version_namespace_and_endpoints():
     def program() -> None:
         kfp = KubeflowPipelines("kfp", PipelinesArgs(namespace="ml", source=MirrorSource(MIRROR)))
         pulumi.Output.all(kfp.version, kfp.namespace, kfp.api_endpoint, kfp.ui_service).apply(
-            lambda values: outputs.update(zip(("version", "namespace", "api", "ui"), values))
+            lambda values: outputs.update(
+                zip(("version", "namespace", "api", "ui"), values, strict=True)
+            )
         )
 
     run(program)
@@ -181,5 +183,5 @@ def test_bad_args_fail_before_anything_is_registered(args, message):
 
 def test_mirror_without_the_version_is_a_clear_error(tmp_path):
     (tmp_path / "kfp").mkdir()
-    with pytest.raises(ManifestError, match="has no kfp 2.15.0"):
+    with pytest.raises(ManifestError, match=r"has no kfp 2\.15\.0"):
         install(PipelinesArgs(source=MirrorSource(tmp_path)))

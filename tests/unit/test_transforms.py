@@ -100,7 +100,11 @@ def test_replicas_and_resources_change_only_the_named_workloads(kfp_objects):
         set_resources({"ml-pipeline": requirements})(set_replicas({"ml-pipeline": 3})(o))
         for o in kfp_objects
     ]
-    diffs = [(a["kind"], a["metadata"]["name"]) for a, b in zip(changed, kfp_objects) if a != b]
+    diffs = [
+        (a["kind"], a["metadata"]["name"])
+        for a, b in zip(changed, kfp_objects, strict=True)
+        if a != b
+    ]
     assert diffs == [("Deployment", "ml-pipeline")]
     api = next(
         o for o in changed if o["metadata"]["name"] == "ml-pipeline" and o["kind"] == "Deployment"
