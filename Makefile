@@ -1,0 +1,73 @@
+# kubeflow-pulumi: `make up` brings up the local cluster with KubeFlow on it;
+# `make test` runs every test. Both work on a fresh machine after `make setup`
+# (they run it themselves when needed).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+STACK ?= local
+PYTHON ?= python3
+VENV := .venv
+ENV := source scripts/env.sh &&
+NETNS := scripts/netns.sh
+PYTEST := $(VENV)/bin/pytest
+
+.PHONY: help setup venv tools lint test test-fast test-integration test-e2e preview up destroy \
+	refresh outputs pipelines bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: venv tools ## install Python deps and build/find the engine and the local control plane
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+tools: venv ## build (or find) pulumi, its plugins and the control-plane binaries
+	scripts/tools.sh
+	scripts/kube-tools.sh >/dev/null
+
+lint: venv ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy components infra pipelines
+
+test-fast: venv ## the unit suite (mocks, no engine), under a minute
+	$(PYTEST) -m "not integration and not e2e" -n 2 -q
+
+test-integration: setup ## real Pulumi engine, render mode, no cluster
+	$(ENV) $(NETNS) $(PYTEST) -m integration -q
+
+test-e2e: setup ## real engine against a real kube-apiserver (loopback-only netns)
+	$(ENV) $(NETNS) $(PYTEST) -m e2e -q
+
+test: setup lint test-fast test-integration test-e2e ## everything CI runs
+
+preview: setup ## pulumi preview --diff of STACK, plus build/preview/STACK.md for pull requests
+	$(ENV) $(NETNS) scripts/preview.sh $(STACK)
+
+up: setup ## pulumi up STACK (default: local, the simulated cluster with KubeFlow)
+	$(ENV) $(NETNS) scripts/stack.sh $(STACK) up --yes --skip-preview
+
+destroy: setup ## pulumi destroy STACK (the local stack also stops its control plane)
+	$(ENV) $(NETNS) scripts/stack.sh $(STACK) destroy --yes --skip-preview
+
+refresh: setup ## pulumi refresh STACK
+	$(ENV) $(NETNS) scripts/stack.sh $(STACK) refresh --yes --skip-preview
+
+outputs: ## stack outputs of STACK
+	$(ENV) scripts/stack.sh $(STACK) stack output --json
+
+pipelines: venv ## compile the example pipelines and run both locally (kfp.local, no cluster)
+	$(VENV)/bin/python -m pipelines compile --out build/pipelines
+	$(VENV)/bin/python -m pipelines run hello --name Tagore
+	$(VENV)/bin/python -m pipelines run iris
+
+bench: setup ## registration / preview / up benchmark of the full platform
+	$(ENV) $(NETNS) $(VENV)/bin/python tests/bench/bench_platform.py
+
+clean: ## remove build output (not the state or the tools cache)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

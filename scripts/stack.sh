@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run a pulumi command on a stack, creating the stack on first use.
+#   scripts/stack.sh STACK up --yes
+# Expects scripts/env.sh to have been sourced (pulumi on PATH, backend, passphrase).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $# -lt 2 ]]; then
+  echo "usage: $0 STACK PULUMI-COMMAND [ARGS...]" >&2
+  exit 2
+fi
+stack="$1"; shift
+
+if [[ ! -f "stacks/Pulumi.${stack}.yaml" ]]; then
+  echo "no stack file stacks/Pulumi.${stack}.yaml; fix: use one of:" \
+    "$(ls stacks | sed -n 's/^Pulumi\.\(.*\)\.yaml$/\1/p' | tr '\n' ' ')" >&2
+  exit 2
+fi
+if ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"${stack}\""; then
+  pulumi stack init "$stack" --non-interactive >/dev/null
+fi
+exec pulumi --non-interactive "$@" --stack "$stack"
