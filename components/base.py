@@ -278,6 +278,11 @@ class KubeflowComponent(pulumi.ComponentResource):
         """Transforms a component adds for its own settings (before the user's)."""
         return []
 
+    def include(self, obj: KubeObject) -> bool:
+        """Whether a mirror object is installed; override to leave some out (e.g. Istio
+        objects when Istio is not installed). Upstream renders choose a kustomization instead."""
+        return True
+
     def manifest_parts(self, source: ManifestSource) -> tuple[ManifestPart, ...]:
         """The parts of the resolved version; a mirror may hold versions not in the table."""
         parts = self.VERSIONS.get(self.resolved_version)
@@ -302,7 +307,8 @@ class KubeflowComponent(pulumi.ComponentResource):
             loaded = [(p, source.load(self.COMPONENT, self.resolved_version, p)) for p in parts]
             previous: list[pulumi.Resource] = []
             for part, objects in loaded:
-                previous = self._register_part(part, [transform(o) for o in objects], previous)
+                kept = [transform(o) for o in objects if self.include(o)]
+                previous = self._register_part(part, kept, previous)
         else:
             self._render_upstream(parts, transform)
 

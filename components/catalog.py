@@ -24,7 +24,11 @@ class CatalogEntry:
 
 CATALOG: dict[str, CatalogEntry] = {
     entry.component_id: entry
-    for entry in (CatalogEntry("pipelines", "pipelines", KubeflowPipelines, PipelinesArgs),)
+    for entry in (
+        CatalogEntry("pipelines", "pipelines", KubeflowPipelines, PipelinesArgs),
+        # serving and tuning: cert-manager, katib, training-operator, kserve
+        # data and notebooks: spark-operator, model-registry, notebooks, central-dashboard
+    )
 }
 
 
