@@ -100,7 +100,7 @@ def test_crds_and_namespace_come_before_everything_else_in_their_part(mirrored):
 
 def test_children_are_parented_to_the_component_and_use_the_stack_provider(mirrored):
     component = next(r for r in mirrored.registered if r.type == COMPONENT_TYPE)
-    assert component.parent.endswith("pulumi:pulumi:Stack::kubeflow-unit")
+    assert "pulumi:pulumi:Stack::kubeflow-" in component.parent
     for resource in kube_objects(mirrored):
         assert resource.parent == component.urn
         assert "pulumi:providers:kubernetes::cluster" in resource.provider
