@@ -68,10 +68,11 @@ def build_cluster(settings: ClusterSettings) -> Cluster:
 
 
 def _local(settings: ClusterSettings) -> Cluster:
-    from infra.local_cluster import LocalCluster, ignore_webhook_failures
+    from infra.local_cluster import LocalCluster, LocalClusterArgs, ignore_webhook_failures
 
     assert settings.local_dir is not None
-    local = LocalCluster("local", state_dir=str(settings.local_dir), bin_dir=str(kube_bin_dir()))
+    args = LocalClusterArgs(state_dir=str(settings.local_dir), bin_dir=str(kube_bin_dir()))
+    local = LocalCluster("local", args)
     provider = k8s.Provider(
         "local", kubeconfig=local.kubeconfig, opts=pulumi.ResourceOptions(depends_on=[local])
     )
