@@ -1,0 +1,157 @@
+"""Drive the real Pulumi CLI on a throwaway copy of the project.
+
+Each `PulumiProject` has its own file backend, passphrase and stacks folder,
+so tests never touch the developer's stacks or state. The program and the
+packages are the repository's own (installed editable into .venv).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+MIRROR = REPO.parent / "shared" / "manifests"
+
+
+class EngineMissingError(RuntimeError):
+    """The Pulumi CLI is not on PATH."""
+
+
+def require_engine() -> str:
+    """The pulumi binary; a clear failure (not a skip) when setup has not run."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise EngineMissingError(
+            "pulumi is not on PATH; fix: run `make setup` and run tests through `make test` "
+            "(it sources scripts/env.sh)"
+        )
+    return pulumi
+
+
+def in_loopback_netns() -> bool:
+    """Whether this process can reach nothing but loopback."""
+    lines = Path("/proc/self/net/dev").read_text().splitlines()[2:]
+    return [line.split(":")[0].strip() for line in lines] == ["lo"]
+
+
+@dataclass
+class PulumiProject:
+    """A copy of Pulumi.yaml + infra/__main__.py with its own state and stacks."""
+
+    root: Path
+
+    @classmethod
+    def create(cls, root: Path) -> PulumiProject:
+        """Lay out the project under `root` (state in root/state)."""
+        project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+        project["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
+        (root / "infra").mkdir(parents=True)
+        (root / "stacks").mkdir()
+        (root / "state").mkdir()
+        (root / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        shutil.copy(REPO / "infra" / "__main__.py", root / "infra" / "__main__.py")
+        (root / "passphrase").write_text(secrets.token_urlsafe(24))
+        return cls(root)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of every pulumi command: own backend, passphrase, no downloads."""
+        env = dict(os.environ)
+        env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+        env |= {
+            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE_FILE": str(self.root / "passphrase"),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+        return env
+
+    def stack(self, name: str, config: Mapping[str, Any]) -> Stack:
+        """Create stack `name` with `config` (keys without the `kubeflow:` prefix)."""
+        stack_file = self.root / "stacks" / f"Pulumi.{name}.yaml"
+        stack_file.write_text(
+            yaml.safe_dump({"config": {f"kubeflow:{k}": v for k, v in config.items()}})
+        )
+        stack = Stack(self, name)
+        stack.pulumi("stack", "init", name)
+        return stack
+
+    def run(self, *args: str, check: bool = True, timeout: float = 900) -> Result:
+        """Run `pulumi <args>` in the project; raise with its output when it fails."""
+        done = subprocess.run(
+            [require_engine(), "--non-interactive", *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        result = Result(list(args), done.returncode, done.stdout, done.stderr)
+        if check and done.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.output[-6000:]}")
+        return result
+
+
+@dataclass
+class Result:
+    """What one pulumi command did."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout then stderr."""
+        return f"{self.stdout}\n{self.stderr}"
+
+
+@dataclass
+class Stack:
+    """One stack of a `PulumiProject`."""
+
+    project: PulumiProject
+    name: str
+
+    def pulumi(self, *args: str, check: bool = True, timeout: float = 900) -> Result:
+        """Run `pulumi <args> --stack <name>`."""
+        return self.project.run(*args, "--stack", self.name, check=check, timeout=timeout)
+
+    def set_config(self, key: str, value: Any) -> None:
+        """Change one `kubeflow:` setting in the stack file."""
+        stack_file = self.project.root / "stacks" / f"Pulumi.{self.name}.yaml"
+        document = yaml.safe_load(stack_file.read_text())
+        document["config"][f"kubeflow:{key}"] = value
+        stack_file.write_text(yaml.safe_dump(document))
+
+    def up(self, *extra: str) -> Result:
+        """`pulumi up --yes --skip-preview`."""
+        return self.pulumi("up", "--yes", "--skip-preview", *extra)
+
+    def preview_steps(self, *extra: str) -> dict[str, Any]:
+        """`pulumi preview --json`, parsed."""
+        result = self.pulumi("preview", "--json", *extra)
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    def outputs(self) -> dict[str, Any]:
+        """The stack outputs, secrets shown."""
+        result = self.pulumi("stack", "output", "--json", "--show-secrets")
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    def state(self) -> str:
+        """The raw state file text (what is stored at rest)."""
+        files = list((self.project.root / "state").rglob(f"{self.name}.json"))
+        assert len(files) == 1, files
+        return files[0].read_text()
