@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.manifests import load_objects
 from tests.engine import MIRROR, PulumiProject, Stack
