@@ -25,9 +25,9 @@ class LocalRunError(RuntimeError):
     """A local run could not start or a task failed."""
 
 
-def check_local_pins(pins: list[str] = LOCAL_PINS) -> None:
+def check_local_pins(pins: list[str] | None = None) -> None:
     """Fail early, with the fix, when a pinned package differs from the installed one."""
-    for pin in pins:
+    for pin in LOCAL_PINS if pins is None else pins:
         package, _, wanted = pin.partition("==")
         try:
             found = metadata.version(package)
