@@ -59,6 +59,7 @@ def s3() -> Iterator[Any]:
             env.delenv(var, raising=False)
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
         with mock_aws():
             yield boto3.client("s3", region_name="eu-west-1")
 
