@@ -70,35 +70,47 @@ class S3ArtifactSettings:
         return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
 
+# Each setting as the stack config names it (Pulumi.yaml ``artifactStore``), for errors.
+SETTING_NAMES = {
+    "bucket": "artifactStore.bucket",
+    "region": "artifactStore.region",
+    "endpoint_url": "artifactStore.endpoint",
+    "prefix": "artifactStore.prefix",
+    "credentials_secret": "artifactStore.credentialsSecret",
+    "access_key_key": "artifactStore.accessKeyKey",
+    "secret_key_key": "artifactStore.secretKeyKey",
+}
+_SECRET_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_SECRET_KEY_RE = re.compile(r"[-._a-zA-Z0-9]+")
+
+
 def validate_settings(settings: S3ArtifactSettings) -> None:
     """Check every setting up front; each error names the setting and the fix."""
-    validate_bucket_name(settings.bucket, "artifact store bucket")
-    validate_region(settings.region, settings.endpoint_url is not None, "artifact store region")
+    names = SETTING_NAMES
+    validate_bucket_name(settings.bucket, names["bucket"])
+    validate_region(settings.region, settings.endpoint_url is not None, names["region"])
     if settings.endpoint_url is not None:
-        parse_endpoint_url(settings.endpoint_url, "artifact store endpoint_url")
-    _validate_prefix(settings.prefix)
-    for setting, value in (
-        ("credentials_secret", settings.credentials_secret),
-        ("access_key_key", settings.access_key_key),
-        ("secret_key_key", settings.secret_key_key),
-    ):
-        if value is not None:
-            _validate_k8s_name(setting, value)
+        parse_endpoint_url(settings.endpoint_url, names["endpoint_url"])
+    _validate_prefix(settings.prefix, names["prefix"])
+    if settings.credentials_secret is not None:
+        _validate_k8s(names["credentials_secret"], settings.credentials_secret, _SECRET_NAME_RE)
+    _validate_k8s(names["access_key_key"], settings.access_key_key, _SECRET_KEY_RE)
+    _validate_k8s(names["secret_key_key"], settings.secret_key_key, _SECRET_KEY_RE)
 
 
-def _validate_prefix(prefix: str) -> None:
+def _validate_prefix(prefix: str, setting: str) -> None:
     if prefix.startswith("/") or prefix.endswith("/") or "//" in prefix or " " in prefix:
         raise S3SettingError(
-            f"artifact store prefix {prefix!r} must be a key prefix without leading, trailing "
-            "or doubled '/' and without spaces. Fix: e.g. 'artifacts' or 'kfp/artifacts'."
+            f"{setting} {prefix!r} must be a key prefix without leading, trailing or doubled "
+            f"'/' and without spaces. Fix: set {setting} to e.g. 'artifacts' or 'kfp/artifacts'."
         )
 
 
-def _validate_k8s_name(setting: str, value: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9]([-._A-Za-z0-9]{0,251}[A-Za-z0-9])?", value):
+def _validate_k8s(setting: str, value: str, pattern: re.Pattern[str]) -> None:
+    if len(value) > 253 or not pattern.fullmatch(value):
         raise S3SettingError(
-            f"artifact store {setting} {value!r} is not a valid Kubernetes Secret name/key. "
-            f"Fix: use letters, digits, '-', '_' or '.', e.g. 'kfp-s3-credentials'."
+            f"{setting} {value!r} is not a valid Kubernetes Secret name or key. Fix: set "
+            f"{setting} to lowercase letters, digits and '-', e.g. 'kfp-s3-credentials'."
         )
 
 

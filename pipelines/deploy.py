@@ -7,6 +7,7 @@ destroy deletes the pipeline with all its versions.
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,17 +207,23 @@ def deploy_example_pipelines(
     ui_url: pulumi.Input[str],
     opts: pulumi.ResourceOptions | None = None,
     token: pulumi.Input[str] | None = None,
+    examples: Sequence[str] | None = None,
 ) -> dict[str, KfpPipeline]:
-    """Compile every example pipeline and deploy it to the KFP API at ``api_url``.
+    """Compile the example pipelines (all, or the keys in ``examples``) and deploy each to
+    the KFP API at ``api_url``.
 
     Returns the resources by example key (``hello``, ``iris``) so the stack can export
     ``pipeline_id``, ``version_id``, ``digest`` and ``ui_url`` of each.
     """
-    from pipelines.catalog import EXAMPLES, compiled_text
+    from pipelines.catalog import EXAMPLES, compiled_text, get_example
 
+    try:
+        chosen = [get_example(key) for key in (EXAMPLES if examples is None else examples)]
+    except ValueError as err:
+        raise ValueError(f"examplePipelines.pipelines: {err}") from None
     return {
-        key: KfpPipeline(
-            f"kfp-pipeline-{key}",
+        example.key: KfpPipeline(
+            f"kfp-pipeline-{example.key}",
             KfpPipelineArgs(
                 name=example.pipeline_name,
                 api_url=api_url,
@@ -227,5 +234,5 @@ def deploy_example_pipelines(
             ),
             opts,
         )
-        for key, example in EXAMPLES.items()
+        for example in chosen
     }

@@ -25,7 +25,7 @@ from pipelines.artifact_store import (
 from pipelines.s3_bucket import BucketError, S3SettingError
 
 # The shared mirror of upstream renders sits beside the repository (read, never copied).
-KFP = Path(__file__).resolve().parents[3].parent / "shared" / "manifests" / "kfp" / "2.15.0"
+MIRROR = Path(__file__).resolve().parents[3].parent / "shared" / "manifests" / "kfp"
 TARGETS = {
     ("ConfigMap", "pipeline-install-config"),
     ("ConfigMap", "kfp-launcher"),
@@ -134,10 +134,10 @@ def test_invalid_bucket_settings_are_named_before_any_call(
 # --- the transforms on the real KFP 2.15.0 objects --------------------------------------
 
 
-def upstream() -> list[dict[str, Any]]:
+def upstream(version: str) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
     for name in ("cluster-scoped.yaml", "platform-agnostic.yaml"):
-        with (KFP / name).open() as handle:
+        with (MIRROR / version / name).open() as handle:
             objects += [o for o in yaml.load_all(handle, Loader=yaml.CSafeLoader) if o]
     return objects
 
@@ -152,9 +152,10 @@ def apply(transforms: list[Transform], obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-@pytest.fixture(scope="module")
-def objects() -> list[dict[str, Any]]:
-    return upstream()
+@pytest.fixture(scope="module", params=["2.15.0", "2.16.1"])
+def objects(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    """Every object of one KFP release (2.15.0 is the default; 2.16.1 is the upgrade)."""
+    return upstream(request.param)
 
 
 def transformed(settings: S3ArtifactSettings, objects: list[Any]) -> dict[tuple[str, str], Any]:
@@ -226,11 +227,8 @@ def test_argo_archives_to_the_bucket_keeping_its_key_format(
     objects: list[dict[str, Any]],
 ) -> None:
     data = transformed(WITH_SECRET, objects)[("ConfigMap", "workflow-controller-configmap")]["data"]
-    before = yaml.safe_load(
-        next(o for o in objects if key(o) == ("ConfigMap", "workflow-controller-configmap"))[
-            "data"
-        ]["artifactRepository"]
-    )
+    [original] = [o for o in objects if key(o) == ("ConfigMap", "workflow-controller-configmap")]
+    before = yaml.safe_load(original["data"]["artifactRepository"])
 
     repository = yaml.safe_load(data["artifactRepository"])
     assert repository["archiveLogs"] is True
@@ -243,7 +241,7 @@ def test_argo_archives_to_the_bucket_keeping_its_key_format(
         "accessKeySecret": {"name": "kfp-s3-credentials", "key": "AWS_ACCESS_KEY_ID"},
         "secretKeySecret": {"name": "kfp-s3-credentials", "key": "AWS_SECRET_ACCESS_KEY"},
     }
-    assert data["executor"] == "imagePullPolicy: IfNotPresent\n"
+    assert data["executor"] == original["data"]["executor"]
 
 
 def test_api_server_env_points_at_s3(objects: list[dict[str, Any]]) -> None:
@@ -358,7 +356,8 @@ def test_s3_compatible_endpoint_over_http(objects: list[dict[str, Any]]) -> None
 def test_bundled_seaweedfs_objects_are_recognised(objects: list[dict[str, Any]]) -> None:
     bundled = {key(o) for o in objects if is_bundled_object_store(o)}
 
-    assert bundled == {
+    assert ("Deployment", "seaweedfs") in bundled
+    assert bundled == {key(o) for o in objects} & {
         ("ServiceAccount", "seaweedfs"),
         ("Secret", BUNDLED_SECRET),
         ("Service", "minio-service"),
@@ -372,12 +371,13 @@ def test_bundled_seaweedfs_objects_are_recognised(objects: list[dict[str, Any]])
 @pytest.mark.parametrize(
     ("change", "setting"),
     [
-        ({"bucket": "Not_A_Bucket"}, "bucket"),
-        ({"region": "mars"}, "region"),
-        ({"endpoint_url": "minio:9000"}, "endpoint_url"),
-        ({"endpoint_url": "https://minio/path"}, "endpoint_url"),
-        ({"prefix": "/runs/"}, "prefix"),
-        ({"credentials_secret": "bad secret!"}, "credentials_secret"),
+        ({"bucket": "Not_A_Bucket"}, "artifactStore.bucket"),
+        ({"region": "mars"}, "artifactStore.region"),
+        ({"endpoint_url": "minio:9000"}, "artifactStore.endpoint"),
+        ({"endpoint_url": "https://minio/path"}, "artifactStore.endpoint"),
+        ({"prefix": "/runs/"}, "artifactStore.prefix"),
+        ({"credentials_secret": "Bad_Secret"}, "artifactStore.credentialsSecret"),
+        ({"access_key_key": "access key"}, "artifactStore.accessKeyKey"),
     ],
 )
 def test_bad_settings_name_the_setting_and_the_fix(change: dict[str, str], setting: str) -> None:
@@ -386,7 +386,8 @@ def test_bad_settings_name_the_setting_and_the_fix(change: dict[str, str], setti
     with pytest.raises(S3SettingError) as raised:
         kfp_s3_transforms(settings)
 
-    assert setting in str(raised.value) and "Fix:" in str(raised.value)
+    assert str(raised.value).startswith(setting)
+    assert f"Fix: set {setting}" in str(raised.value)
 
 
 def test_credentials_in_an_endpoint_url_are_refused_without_echoing_them() -> None:

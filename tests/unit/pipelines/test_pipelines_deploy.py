@@ -254,6 +254,22 @@ def test_example_pipelines_register_with_their_compiled_specs() -> None:
         assert "token" not in inputs
 
 
+def test_a_subset_of_examples_can_be_deployed() -> None:
+    resources: dict[str, KfpPipeline] = {}
+
+    mocks = registered(
+        lambda: resources.update(deploy_example_pipelines("http://a", UI, examples=["iris"]))
+    )
+
+    assert set(resources) == {"iris"}
+    assert set(mocks.inputs) == {"kfp-pipeline-iris"}
+
+
+def test_an_unknown_example_is_named_with_the_setting() -> None:
+    with pytest.raises(ValueError, match=r"examplePipelines.pipelines: .*'mnist'.*hello, iris"):
+        deploy_example_pipelines("http://a", UI, examples=["mnist"])
+
+
 def test_token_is_registered_as_a_secret() -> None:
     pipeline_ids: list[str] = []
 
