@@ -9,7 +9,7 @@ destroy deletes the pipeline with all its versions.
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -23,8 +23,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+if TYPE_CHECKING:
+    from pipelines.kfp_api import KfpApi
+
 _REPLACE_ON = ("name",)
-_UPDATE_ON = ("api_url", "ui_base_url", "description")
+_UPDATE_ON = ("api_url", "ui_base_url", "description", "token")
 
 
 def package_digest(package: str) -> str:
@@ -107,25 +110,25 @@ class KfpPipelineProvider(ResourceProvider):
         return ReadResult(id_, props)
 
 
-def _api(props: dict[str, Any]) -> Any:
+def _api(props: dict[str, Any]) -> "KfpApi":
     from pipelines.kfp_api import KfpApi
 
     return KfpApi(props["api_url"], token=props.get("token") or None)
 
 
-def _upload(api: Any, pipeline_id: str, props: dict[str, Any], digest: str) -> str:
+def _upload(api: "KfpApi", pipeline_id: str, props: dict[str, Any], digest: str) -> str:
     """Upload the spec as a version named by its digest, unless that version exists."""
     name = version_name(props["name"], digest)
     existing = api.find_version(pipeline_id, name)
     if existing:
-        return str(existing)
-    return str(api.upload_version(pipeline_id, name, props["package"], props.get("description")))
+        return existing
+    return api.upload_version(pipeline_id, name, props["package"], props.get("description") or "")
 
 
 def _outputs(
     props: dict[str, Any], pipeline_id: str, version_id: str, digest: str
 ) -> dict[str, Any]:
-    outputs = {key: props.get(key) for key in ("name", *_UPDATE_ON, "token") if key in props}
+    outputs = {key: props.get(key) for key in ("name", *_UPDATE_ON) if key in props}
     outputs.update(
         pipeline_id=pipeline_id,
         version_id=version_id,

@@ -198,6 +198,21 @@ def test_bearer_token_is_sent_on_every_request(kfp: FakeKfpApi) -> None:
     assert {seen.authorization for seen in kfp.seen} == {"Bearer s3cr3t-token"}
 
 
+def test_a_rotated_token_is_used_from_the_next_update_on(kfp: FakeKfpApi) -> None:
+    result = KfpPipelineProvider().create(props(kfp.url, token="old-token"))
+    pipeline_id, outs = str(result.id), result.outs or {}
+    provider = KfpPipelineProvider()
+    new = props(kfp.url, token="new-token")
+
+    assert provider.diff(pipeline_id, outs, new).changes is True
+    outs = provider.update(pipeline_id, outs, new).outs or {}
+    kfp.seen.clear()
+    provider.delete(pipeline_id, outs)
+
+    assert {seen.authorization for seen in kfp.seen} == {"Bearer new-token"}
+    assert kfp.pipelines == {}
+
+
 def test_check_rejects_inputs_that_cannot_work() -> None:
     bad = {**props("kfp.local:8888", "not a spec"), "name": " "}
 
