@@ -102,11 +102,13 @@ class KfpPipelineProvider(ResourceProvider):
         _api(props).delete_pipeline(id_)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Refresh: a pipeline or version deleted in KFP drops out of the state."""
+        """Refresh: a pipeline deleted in KFP drops out of the state; a deleted version is
+        forgotten, so the next update uploads the spec again."""
         api = _api(props)
-        version_id = str(props.get("version_id") or "")
-        if api.get_pipeline(id_) is None or api.get_version(id_, version_id) is None:
+        if api.get_pipeline(id_) is None:
             return ReadResult("", {})
+        if api.get_version(id_, str(props.get("version_id") or "")) is None:
+            return ReadResult(id_, {**props, "version_id": "", "digest": "", "ui_url": ""})
         return ReadResult(id_, props)
 
 

@@ -157,6 +157,23 @@ def test_refresh_forgets_a_pipeline_deleted_in_kfp(kfp: FakeKfpApi) -> None:
     assert provider.read(pipeline_id, outs).id == ""
 
 
+def test_refresh_after_a_version_was_deleted_in_kfp_leads_to_a_re_upload(
+    kfp: FakeKfpApi,
+) -> None:
+    pipeline_id, outs = created(kfp)
+    provider = KfpPipelineProvider()
+    kfp.delete_version(pipeline_id, outs["version_id"])
+
+    refreshed = provider.read(pipeline_id, outs)
+    assert refreshed.id == pipeline_id and refreshed.outs is not None
+    assert provider.diff(pipeline_id, refreshed.outs, props(kfp.url)).changes is True
+    update = provider.update(pipeline_id, refreshed.outs, props(kfp.url)).outs
+
+    [version] = kfp.versions[pipeline_id]
+    assert update is not None and update["version_id"] == version["pipeline_version_id"]
+    assert kfp.packages[version["pipeline_version_id"]] == SPEC_V1
+
+
 def test_update_of_a_pipeline_missing_in_kfp_says_how_to_recover(kfp: FakeKfpApi) -> None:
     pipeline_id, outs = created(kfp)
     KfpPipelineProvider().delete(pipeline_id, outs)
