@@ -1,7 +1,7 @@
 """Iris classification: load the data set, train a random forest, report its accuracy.
 
-The data set is written as a CSV ``Dataset`` so the training step depends only on the
-artifact, not on scikit-learn's bundled copy; that keeps the two steps independent pods.
+``load_data`` writes the data set as a CSV ``Dataset`` artifact and ``train_model`` reads only
+that artifact: two pods linked through the artifact store, as in a real pipeline.
 """
 
 from typing import NamedTuple
@@ -17,8 +17,8 @@ TEST_SIZE = 0.2
 
 
 @component(base_image=BASE_IMAGE, packages_to_install=IRIS_PACKAGES)
-def load_data(dataset: Output[Dataset]) -> int:
-    """Write the 150 iris samples (4 features + species id) as CSV; return the row count."""
+def load_data(dataset: Output[Dataset]) -> None:
+    """Write the 150 iris samples (4 features + species id) as CSV."""
     import csv
     from pathlib import Path
 
@@ -33,7 +33,6 @@ def load_data(dataset: Output[Dataset]) -> int:
     dataset.metadata.update(
         {"rows": len(iris.target), "features": 4, "species": list(iris.target_names)}
     )
-    return len(iris.target)
 
 
 @component(base_image=BASE_IMAGE, packages_to_install=IRIS_PACKAGES)

@@ -64,6 +64,7 @@ def test_iris_spec_chains_load_data_into_train_model(compiled: dict[str, dict[st
 
     assert spec["pipelineInfo"]["name"] == "iris-pipeline"
     assert artifact_types(load["outputDefinitions"]) == {"dataset": "system.Dataset"}
+    assert param_types(load["outputDefinitions"]) == {}
     assert artifact_types(train["inputDefinitions"]) == {"dataset": "system.Dataset"}
     assert param_types(train["inputDefinitions"]) == {
         "n_estimators": "NUMBER_INTEGER",
