@@ -32,11 +32,11 @@ class Cluster:
 
 def kube_bin_dir() -> Path:
     """Where scripts/kube-tools.sh put etcd, kube-apiserver and friends."""
-    value = os.environ.get("KUBEFLOW_KUBE_BIN", "")
+    value = os.environ.get("KUBEFLOW_KUBE_BIN_DIR", "")
     if not value or not Path(value).is_dir():
         raise ConfigError(
             "kubeflow:cluster = local needs the control-plane binaries; fix: run `make setup` "
-            "and run pulumi through `make` (it sets KUBEFLOW_KUBE_BIN)"
+            "and run pulumi through `make` (it sets KUBEFLOW_KUBE_BIN_DIR)"
         )
     return Path(value)
 

@@ -14,7 +14,7 @@ STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.y
 @pytest.fixture(autouse=True)
 def kube_bin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The local stack needs the control-plane binaries' folder to exist."""
-    monkeypatch.setenv("KUBEFLOW_KUBE_BIN", str(tmp_path))
+    monkeypatch.setenv("KUBEFLOW_KUBE_BIN_DIR", str(tmp_path))
 
 
 def test_there_is_a_stack_per_environment():
