@@ -1,0 +1,241 @@
+"""The stack lifecycle on a real kube-apiserver: the `local` cluster with Kubeflow Pipelines.
+
+The lifecycle Terraform's acceptance tests and Pulumi's ProgramTest walk:
+interrupted first `up` (SIGKILL), recovery, objects read back from the API
+server, no changes on a second preview, no drift on refresh, drift made behind
+Pulumi's back found and repaired, and a destroy that leaves nothing behind.
+The tests of this module run in order on one stack; each step's wall time is
+written to build/e2e-timings.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client, config, dynamic
+from kubernetes.dynamic.exceptions import NotFoundError
+
+from components.manifests import load_objects
+from infra import local_cluster
+from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, require_engine
+
+pytestmark = pytest.mark.e2e
+
+KFP = MIRROR / "kfp" / "2.15.0"
+TIMINGS: dict[str, float] = {}
+
+
+def upstream_objects() -> list[dict[str, Any]]:
+    return load_objects(KFP / "cluster-scoped.yaml") + load_objects(KFP / "platform-agnostic.yaml")
+
+
+class Timed:
+    """Record the wall time of a step under `name`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.start = time.monotonic()
+
+    def __exit__(self, *_: object) -> None:
+        TIMINGS[self.name] = round(time.monotonic() - self.start, 1)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A `local` stack in a throwaway project; destroyed (and its cluster stopped) at the end."""
+    if not in_loopback_netns():
+        pytest.fail("run e2e tests inside scripts/netns.sh (loopback only)", pytrace=False)
+    require_engine()
+    bin_dir = os.environ.get("KUBEFLOW_KUBE_BIN_DIR", "")
+    if not bin_dir or not Path(bin_dir).is_dir():
+        pytest.fail("KUBEFLOW_KUBE_BIN_DIR is unset; run through `make test-e2e`", pytrace=False)
+    project = PulumiProject.create(tmp_path_factory.mktemp("local-stack"))
+    cluster_dir = project.root / "cluster"
+    stack = project.stack(
+        "local",
+        {
+            "cluster": "local",
+            "localClusterDir": str(cluster_dir),
+            "manifestMirror": str(MIRROR),
+            "components": ["pipelines"],
+        },
+    )
+    yield stack
+    if local_cluster.is_running(cluster_dir):
+        stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+        local_cluster.stop(cluster_dir)
+    out = REPO / "build" / "e2e-timings.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(TIMINGS, indent=2) + "\n")
+
+
+def api(stack: Stack) -> dynamic.DynamicClient:
+    """A client of the stack's cluster, from its (secret) kubeconfig output."""
+    kubeconfig = stack.outputs()["cluster"]["kubeconfig"]
+    api_client = config.new_client_from_config_dict(yaml.safe_load(kubeconfig))
+    return dynamic.DynamicClient(api_client)
+
+
+def live(kube: dynamic.DynamicClient, obj: dict[str, Any]) -> Any:
+    resource = kube.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+    metadata = obj["metadata"]
+    return resource.get(name=metadata["name"], namespace=metadata.get("namespace"))
+
+
+def condition(obj: Any, kind: str) -> bool:
+    conditions = (obj.status or {}).get("conditions") or []
+    return any(c["type"] == kind and c["status"] == "True" for c in conditions)
+
+
+def kill_up_midway(stack: Stack, cluster_dir: Path) -> None:
+    """Start `pulumi up`, SIGKILL it once some KFP objects exist in the API server."""
+    process = subprocess.Popen(
+        [
+            require_engine(),
+            "--non-interactive",
+            "up",
+            "--yes",
+            "--skip-preview",
+            "--stack",
+            stack.name,
+        ],
+        cwd=stack.project.root,
+        env=stack.project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if count_kfp_objects(cluster_dir) >= 20:
+                break
+            time.sleep(0.5)
+        assert process.poll() is None, "pulumi up finished before it could be interrupted"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def count_kfp_objects(cluster_dir: Path) -> int:
+    """How many of the KFP manifests' objects the API server holds (0 before it is up)."""
+    kubeconfig = cluster_dir / "kubeconfig"
+    if not kubeconfig.exists():
+        return 0
+    try:
+        api_client = config.new_client_from_config(str(kubeconfig))
+        core = client.CoreV1Api(api_client)
+        return len(core.list_namespaced_service_account("kubeflow").items) + len(
+            core.list_namespaced_config_map("kubeflow").items
+        )
+    except Exception:  # noqa: BLE001 - the API server may still be starting
+        return 0
+
+
+def test_interrupted_first_up_converges_when_run_again(stack: Stack) -> None:
+    cluster_dir = stack.project.root / "cluster"
+    with Timed("preview (first)"):
+        preview = stack.preview_steps()
+    assert sum(s["op"] == "create" for s in preview["steps"]) >= 86
+    with Timed("up interrupted by SIGKILL"):
+        kill_up_midway(stack, cluster_dir)
+    assert local_cluster.is_running(cluster_dir), "the cluster outlives the killed pulumi"
+    # Pulumi's documented recovery: release the lock, resolve pending operations, go on.
+    with Timed("recover: cancel + refresh --clear-pending-creates"):
+        stack.pulumi("cancel", "--yes")
+        stack.pulumi("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
+    with Timed("up (after interruption)"):
+        stack.up()
+
+
+def test_every_object_exists_and_is_ready(stack: Stack) -> None:
+    kube = api(stack)
+    for obj in upstream_objects():
+        found = live(kube, obj)
+        assert found.metadata.name == obj["metadata"]["name"]
+        if obj["kind"] == "Deployment":
+            assert condition(found, "Available"), obj["metadata"]["name"]
+        if obj["kind"] == "CustomResourceDefinition":
+            assert condition(found, "Established"), obj["metadata"]["name"]
+
+
+def test_nothing_is_duplicated_in_the_state(stack: Stack) -> None:
+    state = json.loads(stack.pulumi("stack", "export").stdout)
+    urns = [r["urn"] for r in state["deployment"]["resources"]]
+    assert len(urns) == len(set(urns))
+    assert not state["deployment"].get("pending_operations")
+    kfp = [u for u in urns if "KubeflowPipelines$kubernetes:" in u]
+    assert len(kfp) == len(upstream_objects())
+
+
+def test_second_preview_has_no_changes_and_refresh_no_drift(stack: Stack) -> None:
+    with Timed("preview --expect-no-changes"):
+        stack.pulumi("preview", "--expect-no-changes")
+    with Timed("refresh --expect-no-changes"):
+        stack.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+
+
+def test_drift_is_found_by_refresh_and_repaired_by_up(stack: Stack) -> None:
+    kube = api(stack)
+    deployments = kube.resources.get(api_version="apps/v1", kind="Deployment")
+    config_maps = kube.resources.get(api_version="v1", kind="ConfigMap")
+    deployments.patch(
+        name="ml-pipeline-ui",
+        namespace="kubeflow",
+        body={"spec": {"replicas": 0}},
+        content_type="application/merge-patch+json",
+    )
+    config_maps.delete(name="kfp-launcher", namespace="kubeflow")
+    with Timed("refresh (drift)"):
+        refreshed = stack.pulumi("refresh", "--yes", "--skip-preview", "--diff")
+    assert "ml-pipeline-ui" in refreshed.output and "kfp-launcher" in refreshed.output
+    with Timed("up (repair)"):
+        stack.up()
+    assert deployments.get(name="ml-pipeline-ui", namespace="kubeflow").spec.replicas == 1
+    assert (
+        config_maps.get(name="kfp-launcher", namespace="kubeflow").metadata.name == "kfp-launcher"
+    )
+    stack.pulumi("preview", "--expect-no-changes")
+
+
+def test_destroy_leaves_nothing_and_stops_the_cluster(stack: Stack) -> None:
+    cluster_dir = stack.project.root / "cluster"
+    kube = api(stack)
+    records = local_cluster.read_records(cluster_dir)
+    assert records
+    state = json.loads(stack.pulumi("stack", "export").stdout)
+    platform = next(
+        r["urn"] for r in state["deployment"]["resources"] if r["type"].endswith("KubeflowPlatform")
+    )
+    with Timed("destroy (platform, cluster kept to check)"):
+        stack.pulumi(
+            "destroy", "--yes", "--skip-preview", "--target", platform, "--target-dependents"
+        )
+    left = []
+    for obj in upstream_objects():
+        try:
+            live(kube, obj)
+            left.append((obj["kind"], obj["metadata"]["name"]))
+        except NotFoundError:
+            pass
+    assert left == []
+    with Timed("destroy (cluster)"):
+        stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert not local_cluster.is_running(cluster_dir)
+    assert not any(local_cluster.process_alive(r) for r in records.values())
+    state = json.loads(stack.pulumi("stack", "export").stdout)
+    assert [r["type"] for r in state["deployment"].get("resources") or []] in (
+        [],
+        ["pulumi:pulumi:Stack"],
+    )
