@@ -139,7 +139,7 @@ def count_kfp_objects(cluster_dir: Path) -> int:
         return len(core.list_namespaced_service_account("kubeflow").items) + len(
             core.list_namespaced_config_map("kubeflow").items
         )
-    except Exception:  # noqa: BLE001 - the API server may still be starting
+    except Exception:
         return 0
 
 
