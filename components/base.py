@@ -131,6 +131,16 @@ def validate_common(args: ComponentArgs, versions: Mapping[str, Any], component:
     return errors
 
 
+def flag_errors(component: str, flags: Mapping[str, object]) -> list[str]:
+    """Problems with settings that must be true or false (None: unset), by camelCase name;
+    stack config can hand over a string such as "false", which would read as true."""
+    return [
+        f"{component}: {name} = {value!r} is not true or false; fix: use true or false"
+        for name, value in flags.items()
+        if value is not None and not isinstance(value, bool)
+    ]
+
+
 def _label_errors(component: str, labels: Mapping[str, str]) -> list[str]:
     errors = []
     for key, value in labels.items():
@@ -186,6 +196,11 @@ def resource_name(prefix: str, obj: Mapping[str, Any]) -> str:
     namespace = metadata.get("namespace")
     name = metadata.get("name")
     return f"{prefix}:{namespace}/{name}" if namespace else f"{prefix}:{name}"
+
+
+def namespace_object(name: str) -> KubeObject:
+    """A Namespace, for components whose upstream leaves creating it to the user."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
 class KubernetesObject(pulumi.CustomResource):
@@ -283,6 +298,15 @@ class KubeflowComponent(pulumi.ComponentResource):
         objects when Istio is not installed). Upstream renders choose a kustomization instead."""
         return True
 
+    def own_objects(self) -> list[KubeObject]:
+        """Objects the component adds to upstream's (e.g. a Namespace upstream leaves to the
+        user); transformed like upstream's and applied before every part."""
+        return []
+
+    def helm_values(self) -> dict[str, Any]:
+        """Values for the Helm chart of a `helm` part."""
+        return {}
+
     def manifest_parts(self, source: ManifestSource) -> tuple[ManifestPart, ...]:
         """The parts of the resolved version; a mirror may hold versions not in the table."""
         parts = self.VERSIONS.get(self.resolved_version)
@@ -303,14 +327,33 @@ class KubeflowComponent(pulumi.ComponentResource):
     def _install(self, source: ManifestSource) -> None:
         transform = compose(self.transforms())
         parts = self.manifest_parts(source)
+        own = [transform(o) for o in self.own_objects()]
+        previous = self._register_part(ManifestPart("own", "", "file", ""), own, [])
         if isinstance(source, MirrorSource):
+            parts = self._in_mirror(parts, source)
             loaded = [(p, source.load(self.COMPONENT, self.resolved_version, p)) for p in parts]
-            previous: list[pulumi.Resource] = []
             for part, objects in loaded:
                 kept = [transform(o) for o in objects if self.include(o)]
                 previous = self._register_part(part, kept, previous)
         else:
-            self._render_upstream(parts, transform)
+            self._render_upstream(parts, transform, previous)
+
+    def _in_mirror(
+        self, parts: tuple[ManifestPart, ...], source: MirrorSource
+    ) -> tuple[ManifestPart, ...]:
+        """`parts` without the optional ones the mirror lacks, each left out with a warning."""
+        folder = source.root / self.COMPONENT / self.resolved_version
+        missing = [p for p in parts if p.mirror_optional and not (folder / p.mirror_file).is_file()]
+        kept = tuple(p for p in parts if p not in missing)
+        for part in missing:
+            pulumi.log.warn(
+                f"{self.COMPONENT} {self.resolved_version}: the manifest mirror has no "
+                f"{part.mirror_file}, so part {part.name!r} is NOT installed (only "
+                f"{', '.join(p.name for p in kept) or 'nothing'}); fix: render it into "
+                f"{folder / part.mirror_file}",
+                self,
+            )
+        return kept
 
     def _register_part(
         self, part: ManifestPart, objects: list[KubeObject], after: list[pulumi.Resource]
@@ -332,9 +375,16 @@ class KubeflowComponent(pulumi.ComponentResource):
         self.objects += created
         return created or after
 
-    def _render_upstream(self, parts: tuple[ManifestPart, ...], transform: Transform) -> None:
-        previous: list[pulumi.Resource] = []
+    def _render_upstream(
+        self,
+        parts: tuple[ManifestPart, ...],
+        transform: Transform,
+        after: Sequence[pulumi.Resource] = (),
+    ) -> None:
+        previous = list(after)
         for part in parts:
+            if not part.upstream:
+                continue  # mirror-only: a later part renders these objects itself
             opts = pulumi.ResourceOptions(
                 parent=self, depends_on=previous, transforms=[as_resource_transform(transform)]
             )
@@ -342,6 +392,17 @@ class KubeflowComponent(pulumi.ComponentResource):
             if part.upstream_kind == "kustomize":
                 rendered = k8s.kustomize.v2.Directory(
                     f"{self._name}-{part.name}", directory=part.upstream, opts=opts
+                )
+            elif part.upstream_kind == "helm":
+                rendered = k8s.helm.v4.Chart(
+                    f"{self._name}-{part.name}",
+                    chart=part.chart,
+                    version=part.chart_version,
+                    repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=part.upstream),
+                    name=part.chart,
+                    namespace=self.resolved_namespace,
+                    values=self.helm_values(),
+                    opts=opts,
                 )
             else:
                 rendered = k8s.yaml.v2.ConfigFile(

@@ -16,6 +16,9 @@ from typing import Any, Literal
 
 import yaml
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it: mirror files reach 3.5 MB (7x faster)."""
+
 KubeObject = dict[str, Any]
 """One Kubernetes object as a plain dict (apiVersion, kind, metadata, ...)."""
 
@@ -31,11 +34,19 @@ class ManifestPart:
     name: str
     """Short name, used in resource names (e.g. `cluster-scoped`)."""
     upstream: str
-    """Pinned upstream location: a kustomize directory URL or a YAML file URL."""
-    upstream_kind: Literal["kustomize", "file"]
+    """Pinned upstream location: a kustomize directory URL, a YAML file URL or a Helm chart
+    repository URL. Empty for a mirror-only part: objects a later upstream part renders
+    itself (e.g. a chart's CRDs), kept as a file of their own in a mirror."""
+    upstream_kind: Literal["kustomize", "file", "helm"]
     """How the Kubernetes provider renders `upstream`."""
     mirror_file: str
     """File name of the same render inside `<mirror>/<component>/<version>/`."""
+    chart: str = ""
+    """Helm chart name in the `upstream` repository (helm parts only)."""
+    chart_version: str = ""
+    """Pinned Helm chart version (helm parts only)."""
+    mirror_optional: bool = False
+    """A mirror may lack this part; the component then installs without it and warns."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,7 @@ ManifestSource = UpstreamSource | MirrorSource
 def load_objects(path: Path) -> list[KubeObject]:
     """Parse a multi-document YAML file into Kubernetes objects."""
     with path.open(encoding="utf-8") as stream:
-        docs = [doc for doc in yaml.safe_load_all(stream) if doc]
+        docs = [doc for doc in yaml.load_all(stream, Loader=_SAFE_LOADER) if doc]
     for doc in docs:
         if not isinstance(doc, Mapping) or "kind" not in doc or "apiVersion" not in doc:
             raise ManifestError(f"{path}: a document is not a Kubernetes object: {str(doc)[:80]}")

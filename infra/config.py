@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from components.base import ComponentArgs, validate_common
-from components.catalog import CATALOG, CatalogEntry, install_order
+from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
 
 CLUSTER_MODES = ("local", "kind", "existing", "render")
@@ -101,6 +101,8 @@ def load_settings(raw: Mapping[str, Any], *, stack: str, project_dir: Path) -> S
     component_args = {
         component_id: _component_args(component_id, raw, mirror, errors) for component_id in enabled
     }
+    component_args, namespace_problems = share_namespaces(component_args)
+    errors += namespace_problems
     if errors:
         raise ConfigError(_report(errors))
     return Settings(
@@ -249,6 +251,8 @@ def _mirror_errors(
         ]
     errors = []
     for part in entry.cls.VERSIONS.get(version, ()):
+        if part.mirror_optional:
+            continue  # the component installs without it, with a warning
         try:
             mirror.part_path(folder, version, part)
         except ManifestError as error:

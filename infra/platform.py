@@ -8,8 +8,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
-from components.catalog import CATALOG, install_order
+from components.base import ComponentArgs, ComponentArgsError, KubeflowComponent
+from components.catalog import CATALOG, install_order, share_namespaces
 from components.transforms import Transform
 
 
@@ -30,13 +30,18 @@ class KubeflowPlatform(pulumi.ComponentResource):
     ) -> None:
         """`component_args` maps enabled component ids to their args; `extra_transforms`
         apply to every component (e.g. the local cluster's webhook policy)."""
+        component_args, problems = share_namespaces(component_args)
+        if problems:
+            raise ComponentArgsError("\n".join(problems))
         super().__init__("kubeflow:platform:KubeflowPlatform", name, None, opts)
         self.components = {}
         for component_id in install_order(list(component_args)):
             entry = CATALOG[component_id]
             args = component_args[component_id]
             args = dataclasses.replace(args, transforms=[*args.transforms, *extra_transforms])
-            needs = [self.components[d] for d in entry.requires if d in self.components]
+            needs = [
+                self.components[d] for d in (*entry.requires, *entry.after) if d in self.components
+            ]
             self.components[component_id] = entry.cls(
                 component_id, args, pulumi.ResourceOptions(parent=self, depends_on=needs)
             )

@@ -1,0 +1,89 @@
+"""Install one component under Pulumi mocks and look at what it registered."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.base import ComponentArgs, KubeflowComponent
+from components.manifests import KubeObject
+from components.transforms import compose
+from tests.unit.mocks import Recorder, Registered, run
+
+Identity = tuple[str, str, str]
+
+
+def install(cls: type[KubeflowComponent], args: ComponentArgs, name: str = "c") -> Recorder:
+    """Register `cls(name, args)` under a Kubernetes provider, as the platform does."""
+
+    def program() -> None:
+        provider = k8s.Provider("cluster", render_yaml_to_directory="/tmp/unused")
+        cls(name, args, pulumi.ResourceOptions(provider=provider))
+
+    return run(program)
+
+
+def build(cls: type[KubeflowComponent], args: ComponentArgs) -> KubeflowComponent:
+    """The component for `args`, built under mocks, to run its hooks on mirror objects
+    without registering them again (keep `args.source` upstream: that registers no objects)."""
+    built: list[KubeflowComponent] = []
+    run(lambda: built.append(cls("c", args)))
+    return built[0]
+
+
+def as_installed(component: KubeflowComponent, objects: list[KubeObject]) -> list[KubeObject]:
+    """`objects` of a mirror as `component` would register them: included, transformed."""
+    transform = compose(component.transforms())
+    return [transform(o) for o in objects if component.include(o)]
+
+
+def kube_objects(recorder: Recorder) -> list[Registered]:
+    """Every Kubernetes object registered (not the provider, not provider-side components)."""
+    return [
+        r
+        for r in recorder.registered
+        if r.type.startswith("kubernetes:")
+        and r.type.rpartition(":")[0]
+        not in ("kubernetes:kustomize/v2", "kubernetes:helm.sh/v4", "kubernetes:yaml/v2")
+    ]
+
+
+def identities(objects: list[dict[str, Any]]) -> Counter[Identity]:
+    """(kind, namespace, name) of each object, counted."""
+    return Counter(
+        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects
+    )
+
+
+def registered(recorder: Recorder, kind: str, name: str) -> Registered:
+    """The one registered object of `kind` named `name`."""
+    (found,) = [
+        r
+        for r in kube_objects(recorder)
+        if r.inputs["kind"] == kind and r.inputs["metadata"]["name"] == name
+    ]
+    return found
+
+
+@contextmanager
+def pulumi_warnings() -> Iterator[list[str]]:
+    """Collect the messages of pulumi.log.warn (the mock engine logs them to the root logger)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno == logging.WARNING:
+                messages.append(record.getMessage())
+
+    handler = Collect()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logging.getLogger().removeHandler(handler)

@@ -1,0 +1,128 @@
+"""CentralDashboard under Pulumi mocks: no Istio by default, its own namespace."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components import CentralDashboard, CentralDashboardArgs, ComponentArgsError, MirrorSource
+from components.central_dashboard import dashboard_part
+from components.manifests import load_objects
+from tests.unit.component_helpers import (
+    as_installed,
+    build,
+    identities,
+    install,
+    kube_objects,
+    registered,
+)
+from tests.unit.mocks import MIRROR, Recorder, run
+
+DASHBOARD = MIRROR / "centraldashboard" / "v1.10.0"
+ISTIO_KINDS = {"VirtualService", "AuthorizationPolicy"}
+UPSTREAM = "https://github.com/kubeflow/manifests/applications/centraldashboard/upstream"
+
+
+@pytest.fixture(scope="module")
+def mirrored() -> Recorder:
+    return install(CentralDashboard, CentralDashboardArgs(source=MirrorSource(MIRROR)))
+
+
+def menu(objects: list[dict]) -> list[str]:
+    (config,) = [o for o in objects if o["metadata"]["name"] == "centraldashboard-config"]
+    return [item.get("link", "") for item in json.loads(config["data"]["links"])["menuLinks"]]
+
+
+def test_mirror_install_is_the_dashboard_without_istio_plus_its_namespace(mirrored):
+    upstream = load_objects(DASHBOARD / "istio.yaml")
+    expected = identities([o for o in upstream if o["kind"] not in ISTIO_KINDS])
+    expected[("Namespace", "", "kubeflow")] += 1
+    assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
+    assert sum(expected.values()) == 10
+
+
+def test_the_namespace_comes_before_everything(mirrored):
+    namespace = registered(mirrored, "Namespace", "kubeflow")
+    others = [r for r in kube_objects(mirrored) if r is not namespace]
+    assert others and all(namespace.urn in r.dependencies for r in others)
+
+
+def test_istio_keeps_the_istio_objects():
+    dashboard = build(CentralDashboard, CentralDashboardArgs(istio=True))
+    upstream = load_objects(DASHBOARD / "istio.yaml")
+    assert identities(as_installed(dashboard, upstream)) == identities(upstream)
+
+
+def test_kserve_menu_without_istio_uses_the_kserve_render_without_its_istio_objects():
+    assert dashboard_part("26.03", istio=False, kserve_menu=True).mirror_file == "kserve.yaml"
+    dashboard = build(CentralDashboard, CentralDashboardArgs())
+    objects = as_installed(dashboard, load_objects(DASHBOARD / "kserve.yaml"))
+    assert not {o["kind"] for o in objects} & ISTIO_KINDS
+    assert "/kserve-endpoints/" in menu(objects)
+    assert "/kserve-endpoints/" not in menu(load_objects(DASHBOARD / "istio.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("istio", "kserve_menu", "overlay", "mirror_file"),
+    [
+        (False, False, "base", "istio.yaml"),
+        (True, False, "overlays/istio", "istio.yaml"),
+        (True, True, "overlays/kserve", "kserve.yaml"),
+    ],
+)
+def test_upstream_install_renders_the_kustomization_of_the_settings(
+    istio, kserve_menu, overlay, mirror_file
+):
+    recorder = install(CentralDashboard, CentralDashboardArgs(istio=istio, kserve_menu=kserve_menu))
+    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
+    assert directory.inputs["directory"] == f"{UPSTREAM}/{overlay}?ref=26.03"
+    (namespace,) = kube_objects(recorder)
+    assert namespace.inputs["metadata"] == {"name": "kubeflow"}
+    assert directory.dependencies == [namespace.urn]
+    part = dashboard_part("26.03", istio=istio, kserve_menu=kserve_menu)
+    assert part.mirror_file == mirror_file
+
+
+def test_create_namespace_false_leaves_the_namespace_alone():
+    recorder = install(CentralDashboard, CentralDashboardArgs(create_namespace=False))
+    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
+    assert not kube_objects(recorder) and directory.dependencies == []
+
+
+def test_namespace_setting_moves_objects_and_the_istio_route():
+    dashboard = build(CentralDashboard, CentralDashboardArgs(namespace="ui", istio=True))
+    objects = as_installed(dashboard, load_objects(DASHBOARD / "istio.yaml"))
+    assert {o["metadata"].get("namespace") for o in objects} == {None, "ui"}
+    (service,) = [o for o in objects if o["kind"] == "VirtualService"]
+    route = service["spec"]["http"][0]["route"][0]["destination"]
+    assert route["host"] == "centraldashboard.ui.svc.cluster.local"
+    (binding,) = [o for o in objects if o["kind"] == "ClusterRoleBinding"]
+    assert binding["subjects"][0]["namespace"] == "ui"
+
+
+def test_outputs_name_the_ui_service():
+    outputs = {}
+
+    def program() -> None:
+        dashboard = CentralDashboard("cd", CentralDashboardArgs(namespace="ui"))
+        dashboard.ui_service.apply(lambda service: outputs.update(ui=service))
+
+    run(program)
+    assert outputs == {"ui": "centraldashboard.ui.svc:80"}
+
+
+def test_kserve_menu_without_istio_needs_a_mirror():
+    args = CentralDashboardArgs(kserve_menu=True)
+    with pytest.raises(ComponentArgsError, match="kserveMenu without istio") as error:
+        install(CentralDashboard, args)
+    assert "fix: set istio: true" in str(error.value)
+    assert (
+        CentralDashboard.check(CentralDashboardArgs(kserve_menu=True, source=MirrorSource(MIRROR)))
+        == []
+    )
+
+
+def test_a_flag_given_as_a_string_is_an_error():
+    with pytest.raises(ComponentArgsError, match="istio = 'false' is not true or false"):
+        install(CentralDashboard, CentralDashboardArgs(istio="false"))

@@ -1,0 +1,129 @@
+"""ModelRegistry under Pulumi mocks: upstream sets no namespace, the component does."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi.runtime import rpc
+
+from components import ComponentArgsError, MirrorSource, ModelRegistry, ModelRegistryArgs
+from components.manifests import load_objects
+from components.model_registry import REST_PORT, REST_SERVICE
+from tests.unit.component_helpers import (
+    as_installed,
+    build,
+    identities,
+    install,
+    kube_objects,
+    registered,
+)
+from tests.unit.mocks import MIRROR, Recorder, run
+
+REGISTRY = MIRROR / "model-registry" / "v0.3.7"
+DIRECTORY_TYPE = "kubernetes:kustomize/v2:Directory"
+
+
+def in_namespace(objects: list[dict], namespace: str) -> list[dict]:
+    return [{**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in objects]
+
+
+@pytest.fixture(scope="module")
+def mirrored() -> Recorder:
+    return install(ModelRegistry, ModelRegistryArgs(source=MirrorSource(MIRROR)))
+
+
+def test_mirror_install_puts_every_mysql_object_into_kubeflow(mirrored):
+    expected = identities(in_namespace(load_objects(REGISTRY / "db.yaml"), "kubeflow"))
+    assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
+    assert sum(expected.values()) == 9  # and no Namespace: kubeflow is not ours by default
+
+
+def test_the_rest_endpoint_output_is_the_service_in_the_manifests(mirrored):
+    service = registered(mirrored, "Service", REST_SERVICE).inputs
+    assert [p["port"] for p in service["spec"]["ports"]] == [REST_PORT]
+    outputs = {}
+
+    def program() -> None:
+        registry = ModelRegistry("mr", ModelRegistryArgs())
+        registry.rest_endpoint.apply(lambda endpoint: outputs.update(rest=endpoint))
+
+    run(program)
+    assert outputs == {"rest": "model-registry-service.kubeflow.svc:8080"}
+
+
+def test_postgres_is_the_postgres_overlay_moved_into_the_namespace():
+    registry = build(ModelRegistry, ModelRegistryArgs(database="postgres", namespace="ml"))
+    (part,) = registry.manifest_parts(MirrorSource(MIRROR))
+    assert part.mirror_file == "postgres.yaml"
+    objects = as_installed(registry, load_objects(REGISTRY / part.mirror_file))
+    assert identities(objects) == identities(
+        in_namespace(load_objects(REGISTRY / "postgres.yaml"), "ml")
+    )
+    (db,) = [
+        o
+        for o in objects
+        if o["metadata"]["name"] == "model-registry-db" and o["kind"] == "Deployment"
+    ]
+    assert db["spec"]["template"]["spec"]["containers"][0]["image"] == "postgres:16-alpine"
+
+
+def test_upstream_install_renders_the_pinned_overlay_of_the_database():
+    for database, overlay in (("mysql", "db"), ("postgres", "postgres")):
+        recorder = install(ModelRegistry, ModelRegistryArgs(database=database))
+        (directory,) = recorder.of_type(DIRECTORY_TYPE)
+        assert directory.inputs["directory"] == (
+            "https://github.com/kubeflow/model-registry/manifests/kustomize/overlays/"
+            f"{overlay}?ref=v0.3.7"
+        )
+        assert not kube_objects(recorder) and directory.dependencies == []
+
+
+def test_upstream_install_waits_for_the_namespace_it_creates():
+    recorder = install(ModelRegistry, ModelRegistryArgs(namespace="ml", create_namespace=True))
+    (namespace,) = kube_objects(recorder)
+    (directory,) = recorder.of_type(DIRECTORY_TYPE)
+    assert namespace.inputs["metadata"] == {"name": "ml"}
+    assert directory.dependencies == [namespace.urn]
+
+
+def test_settings_reach_the_objects():
+    registry = build(
+        ModelRegistry,
+        ModelRegistryArgs(
+            image_registry="registry.example.com",
+            labels={"team": "ml"},
+            resources={"model-registry-deployment": {"requests": {"memory": "256Mi"}}},
+        ),
+    )
+    objects = as_installed(registry, load_objects(REGISTRY / "db.yaml"))
+    images = {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]["containers"][0]
+        for o in objects
+        if o["kind"] == "Deployment"
+    }
+    assert images["model-registry-deployment"]["image"] == (
+        "registry.example.com/kubeflow/model-registry/server:v0.3.7"
+    )
+    assert images["model-registry-deployment"]["resources"] == {"requests": {"memory": "256Mi"}}
+    assert images["model-registry-db"]["image"] == "registry.example.com/library/mysql:8.3"
+    assert all(o["metadata"]["labels"]["team"] == "ml" for o in objects)
+
+
+def test_the_db_credentials_are_registered_as_a_secret(mirrored):
+    data = registered(mirrored, "Secret", "model-registry-db-secrets").inputs["data"]
+    assert data[rpc._special_sig_key] == rpc._special_secret_sig
+    assert set(data["value"]) == {"MYSQL_ROOT_PASSWORD", "MYSQL_USER_NAME"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (ModelRegistryArgs(database="sqlite"), "database 'sqlite' is not supported; fix: use"),
+        (ModelRegistryArgs(database=["mysql"]), r"database \['mysql'\] is not supported"),
+        (ModelRegistryArgs(create_namespace="yes"), "createNamespace = 'yes' is not true or false"),
+        (ModelRegistryArgs(version="v0.2.0"), "version 'v0.2.0' is not a known version"),
+        (ModelRegistryArgs(namespace="ML"), "not a valid Kubernetes namespace"),
+    ],
+)
+def test_bad_args_fail_before_anything_is_registered(args, message):
+    with pytest.raises(ComponentArgsError, match=message):
+        install(ModelRegistry, args)

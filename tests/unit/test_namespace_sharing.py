@@ -1,0 +1,148 @@
+"""Several components in `kubeflow`: one creates the namespace, the others wait for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import (
+    CentralDashboardArgs,
+    ComponentArgsError,
+    ModelRegistryArgs,
+    PipelinesArgs,
+    SparkOperatorArgs,
+)
+from components.catalog import install_order, share_namespaces
+from infra.config import ConfigError, load_settings
+from infra.platform import KubeflowPlatform
+from tests.unit.component_helpers import kube_objects
+from tests.unit.mocks import REPO, run
+
+
+def creates(args: dict) -> dict:
+    settled, problems = share_namespaces(args)
+    assert problems == []
+    return {cid: getattr(a, "create_namespace", None) for cid, a in settled.items()}
+
+
+def test_the_dashboard_and_registry_come_after_pipelines_whatever_the_listed_order():
+    assert install_order(["model-registry", "central-dashboard", "pipelines"]) == [
+        "pipelines",
+        "central-dashboard",
+        "model-registry",
+    ]
+
+
+def test_the_dashboard_leaves_kubeflow_to_pipelines():
+    assert creates({"central-dashboard": CentralDashboardArgs(), "pipelines": PipelinesArgs()}) == {
+        "pipelines": None,
+        "central-dashboard": False,
+    }
+
+
+def test_the_dashboard_creates_its_namespace_when_nobody_else_runs_there():
+    assert creates({"central-dashboard": CentralDashboardArgs()}) == {"central-dashboard": True}
+    assert creates(
+        {"pipelines": PipelinesArgs(namespace="kfp"), "central-dashboard": CentralDashboardArgs()}
+    ) == {"pipelines": None, "central-dashboard": True}
+
+
+def test_explicit_settings_are_kept_and_a_namespace_of_its_own_is_created():
+    assert creates(
+        {
+            "central-dashboard": CentralDashboardArgs(create_namespace=False),
+            "model-registry": ModelRegistryArgs(namespace="registry", create_namespace=True),
+            "spark-operator": SparkOperatorArgs(),
+        }
+    ) == {"central-dashboard": False, "model-registry": True, "spark-operator": True}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {
+            "pipelines": PipelinesArgs(),
+            "central-dashboard": CentralDashboardArgs(create_namespace=True),
+        },
+        {
+            "central-dashboard": CentralDashboardArgs(),
+            "model-registry": ModelRegistryArgs(create_namespace=True),
+        },
+    ],
+)
+def test_a_second_owner_of_a_namespace_is_a_problem(args):
+    _, problems = share_namespaces(args)
+    (problem,) = problems
+    assert "createNamespace is true, but" in problem
+    assert "runs in namespace 'kubeflow' already; fix: unset createNamespace" in problem
+
+
+def test_the_platform_installs_the_dashboard_and_registry_after_pipelines_without_a_namespace():
+    def program() -> None:
+        KubeflowPlatform(
+            "kubeflow",
+            {
+                "model-registry": ModelRegistryArgs(),
+                "central-dashboard": CentralDashboardArgs(),
+                "pipelines": PipelinesArgs(),
+            },
+        )
+
+    recorder = run(program)
+    components = {
+        r.name: r for r in recorder.registered if r.type.startswith("kubeflow:components")
+    }
+    assert list(components) == ["pipelines", "central-dashboard", "model-registry"]
+    # Depending on a component is depending on what it renders.
+    renders = {
+        name: {r.urn for r in recorder.registered if r.parent == component.urn}
+        for name, component in components.items()
+    }
+    assert len(renders["pipelines"]) == 2
+    assert set(components["central-dashboard"].dependencies) == renders["pipelines"]
+    assert set(components["model-registry"].dependencies) == (
+        renders["pipelines"] | renders["central-dashboard"]
+    )
+    assert not kube_objects(recorder)  # kubeflow comes from the KFP kustomization only
+
+
+def test_the_platform_refuses_two_owners():
+    def program() -> None:
+        KubeflowPlatform(
+            "kubeflow",
+            {
+                "pipelines": PipelinesArgs(),
+                "central-dashboard": CentralDashboardArgs(create_namespace=True),
+            },
+        )
+
+    with pytest.raises(ComponentArgsError, match=r"centralDashboard\.createNamespace is true"):
+        run(program)
+
+
+def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror():
+    with pytest.raises(ConfigError, match=r"kubeflow:centralDashboard\.createNamespace is true"):
+        load_settings(
+            {
+                "components": ["central-dashboard", "pipelines"],
+                "centralDashboard": {"createNamespace": True},
+            },
+            stack="unit",
+            project_dir=REPO,
+        )
+    settings = load_settings(
+        {
+            "components": ["spark-operator", "central-dashboard", "pipelines"],
+            "manifestMirror": "../shared/manifests",
+            "sparkOperator": {"jobNamespaces": ["default", "spark-jobs"]},
+        },
+        stack="unit",
+        project_dir=REPO,
+    )
+    assert settings.components == ("spark-operator", "pipelines", "central-dashboard")
+    dashboard = settings.component_args["central-dashboard"]
+    assert isinstance(dashboard, CentralDashboardArgs) and dashboard.create_namespace is False
+    spark = settings.component_args["spark-operator"]
+    assert isinstance(spark, SparkOperatorArgs) and spark.job_namespaces == [
+        "default",
+        "spark-jobs",
+    ]

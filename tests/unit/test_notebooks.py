@@ -1,0 +1,125 @@
+"""Notebooks (the notebook controller) under Pulumi mocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import ComponentArgsError, MirrorSource, Notebooks, NotebooksArgs
+from components.manifests import load_objects
+from components.notebooks import CULLING_ANNOTATION
+from tests.unit.component_helpers import (
+    as_installed,
+    build,
+    identities,
+    install,
+    kube_objects,
+    registered,
+)
+from tests.unit.mocks import MIRROR, Recorder, run
+
+NOTEBOOKS = MIRROR / "notebook-controller" / "v1.10.0"
+CONFIG_MAP = "notebook-controller-config-h659mh255b"
+
+
+@pytest.fixture(scope="module")
+def mirrored() -> Recorder:
+    return install(Notebooks, NotebooksArgs(source=MirrorSource(MIRROR)))
+
+
+@pytest.fixture(scope="module")
+def upstream() -> list[dict]:
+    """The mirror's objects (its CRD makes the file 460 kB: read it once)."""
+    return load_objects(NOTEBOOKS / "standalone.yaml")
+
+
+@pytest.fixture(scope="module")
+def customised(upstream) -> list[dict]:
+    """The mirror objects as an install with every setting changed would register them."""
+    args = NotebooksArgs(
+        namespace="notebooks",
+        cull_idle_minutes=60,
+        image_registry="registry.example.com",
+        replicas={"notebook-controller-deployment": 2},
+    )
+    return as_installed(build(Notebooks, args), upstream)
+
+
+def named(objects: list[dict], kind: str, name: str) -> dict:
+    (found,) = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    return found
+
+
+def test_mirror_install_registers_exactly_the_standalone_objects(mirrored, upstream):
+    expected = identities(upstream)
+    assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
+    assert sum(expected.values()) == 13
+
+
+def test_namespace_and_crd_come_first(mirrored):
+    objects = kube_objects(mirrored)
+    first = {
+        r.urn for r in objects if r.inputs["kind"] in ("Namespace", "CustomResourceDefinition")
+    }
+    assert len(first) == 2
+    for r in objects:
+        if r.urn not in first:
+            assert first <= set(r.dependencies), r.name
+
+
+def test_defaults_run_without_istio_and_without_culling(mirrored):
+    data = registered(mirrored, "ConfigMap", CONFIG_MAP).inputs["data"]
+    assert (data["USE_ISTIO"], data["ENABLE_CULLING"]) == ("false", "false")
+    controller = registered(mirrored, "Deployment", "notebook-controller-deployment").inputs
+    assert CULLING_ANNOTATION not in (controller["spec"]["template"]["metadata"] or {}).get(
+        "annotations", {}
+    )
+
+
+def test_upstream_install_renders_the_kubeflow_manifests_standalone_overlay():
+    recorder = install(Notebooks, NotebooksArgs())
+    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
+    assert directory.inputs["directory"] == (
+        "https://github.com/kubeflow/manifests/applications/jupyter/notebook-controller/"
+        "upstream/overlays/standalone?ref=26.03"
+    )
+    assert not kube_objects(recorder)
+
+
+def test_namespace_setting_moves_the_controller(customised):
+    namespaces = {o["metadata"].get("namespace") for o in customised}
+    assert namespaces == {None, "notebooks"}
+    assert ("Namespace", "", "notebooks") in identities(customised)
+    binding = named(customised, "ClusterRoleBinding", "notebook-controller-role-binding")
+    assert binding["subjects"][0]["namespace"] == "notebooks"
+
+
+def test_culling_is_set_in_the_config_and_rolls_the_controller(customised):
+    data = named(customised, "ConfigMap", CONFIG_MAP)["data"]
+    assert (data["ENABLE_CULLING"], data["CULL_IDLE_TIME"]) == ("true", "60")
+    assert data["USE_ISTIO"] == "false"
+    controller = named(customised, "Deployment", "notebook-controller-deployment")
+    assert controller["spec"]["template"]["metadata"]["annotations"] == {CULLING_ANNOTATION: "60"}
+    assert controller["spec"]["replicas"] == 2
+    assert controller["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "registry.example.com/kubeflow/kubeflow/notebook-controller:v1.10.0"
+    )
+
+
+def test_outputs_name_the_controller_namespace():
+    outputs = {}
+
+    def program() -> None:
+        notebooks = Notebooks("nb", NotebooksArgs(namespace="notebooks"))
+        notebooks.namespace.apply(lambda namespace: outputs.update(namespace=namespace))
+
+    run(program)
+    assert outputs == {"namespace": "notebooks"}
+
+
+@pytest.mark.parametrize("minutes", [0, -5, "a day", True, 1.5])
+def test_bad_culling_fails_before_anything_is_registered(minutes):
+    with pytest.raises(
+        ComponentArgsError, match=r"cullIdleMinutes = .* is not a positive"
+    ) as error:
+        install(Notebooks, NotebooksArgs(cull_idle_minutes=minutes))
+    assert "fix:" in str(error.value)
