@@ -82,9 +82,8 @@ class PulumiProject:
         stack_file.write_text(
             yaml.safe_dump({"config": {f"kubeflow:{k}": v for k, v in config.items()}})
         )
-        stack = Stack(self, name)
-        stack.pulumi("stack", "init", name)
-        return stack
+        self.run("stack", "init", name)
+        return Stack(self, name)
 
     def run(self, *args: str, check: bool = True, timeout: float = 900) -> Result:
         """Run `pulumi <args>` in the project; raise with its output when it fails."""

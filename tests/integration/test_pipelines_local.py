@@ -1,4 +1,8 @@
-"""Local runs of the examples with kfp.local (SubprocessRunner, offline pip, no Docker)."""
+"""Local runs of the examples with kfp.local (SubprocessRunner, offline pip, no Docker).
+
+Marked integration: each run starts real task subprocesses (seconds each), too slow for
+the fast suite's minute.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import pytest
 from pipelines.__main__ import main
 from pipelines.catalog import EXAMPLES
 from pipelines.local import LocalRunError, check_local_pins, run_example
+
+pytestmark = pytest.mark.integration
 
 
 def test_hello_runs_locally_from_the_cli(
