@@ -2,17 +2,27 @@
 
 from components.base import ComponentArgs, ComponentArgsError, KubeflowComponent
 from components.central_dashboard import CentralDashboard, CentralDashboardArgs
+from components.cert_manager import CertManager, CertManagerArgs
+from components.katib import Katib, KatibArgs
+from components.kserve import KServe, KServeArgs
 from components.manifests import ManifestError, ManifestSource, MirrorSource, UpstreamSource
 from components.model_registry import ModelRegistry, ModelRegistryArgs
 from components.notebooks import Notebooks, NotebooksArgs
 from components.pipelines import KubeflowPipelines, PipelinesArgs
 from components.spark_operator import SparkOperator, SparkOperatorArgs
+from components.training_operator import TrainingOperator, TrainingOperatorArgs
 
 __all__ = [
     "CentralDashboard",
     "CentralDashboardArgs",
+    "CertManager",
+    "CertManagerArgs",
     "ComponentArgs",
     "ComponentArgsError",
+    "KServe",
+    "KServeArgs",
+    "Katib",
+    "KatibArgs",
     "KubeflowComponent",
     "KubeflowPipelines",
     "ManifestError",
@@ -25,5 +35,7 @@ __all__ = [
     "PipelinesArgs",
     "SparkOperator",
     "SparkOperatorArgs",
+    "TrainingOperator",
+    "TrainingOperatorArgs",
     "UpstreamSource",
 ]

@@ -5,8 +5,8 @@ versions. Each version is an ordered list of manifest parts; each part comes
 from the pinned upstream (rendered by the Kubernetes provider) or from a
 mirror folder (read here). Objects are customised by transforms and applied in
 an explicit order: Namespaces and CRDs, then built-in objects (including the
-webhook Deployments the provider waits on until Available), then custom
-resources. Each part waits for the part before it.
+webhook Deployments the provider waits on until Available), then the webhook
+configurations, then custom resources. Each part waits for the part before it.
 """
 
 from __future__ import annotations
@@ -184,10 +184,18 @@ def type_token(obj: Mapping[str, Any]) -> str:
 
 
 def install_tier(obj: Mapping[str, Any]) -> int:
-    """0: Namespaces and CRDs; 1: other built-in objects; 2: custom resources."""
-    if obj["kind"] in ("Namespace", "CustomResourceDefinition"):
+    """0: Namespaces and CRDs; 1: other built-in objects, and cert-manager Issuers and
+    Certificates (Deployments of tier 1 mount the Secrets they issue); 2: webhook
+    configurations, once the Deployments serving them are Available (a pod webhook registered
+    earlier blocks its own server's pods); 3: custom resources."""
+    kind = obj["kind"]
+    if kind in ("Namespace", "CustomResourceDefinition"):
         return 0
-    return 1 if api_group(obj) in BUILTIN_GROUPS else 2
+    if kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        return 2
+    if api_group(obj) == "cert-manager.io" and kind in ("Issuer", "Certificate"):
+        return 1
+    return 1 if api_group(obj) in BUILTIN_GROUPS else 3
 
 
 def resource_name(prefix: str, obj: Mapping[str, Any]) -> str:
@@ -257,7 +265,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         self._name = name
         self.args = args
         self.resolved_version = args.version or self.DEFAULT_VERSION
-        self.resolved_namespace = args.namespace or self.UPSTREAM_NAMESPACE or "default"
+        self.resolved_namespace = args.namespace or self.upstream_namespace(args) or "default"
         self.objects: list[pulumi.Resource] = []
         self.parts: list[pulumi.Resource] = []
         self._install(args.source or UpstreamSource())
@@ -275,12 +283,24 @@ class KubeflowComponent(pulumi.ComponentResource):
         """Component-specific argument problems; override to add some."""
         return []
 
+    @classmethod
+    def upstream_namespace(cls, args: ComponentArgs) -> str | None:
+        """The namespace upstream's manifests use for these args (UPSTREAM_NAMESPACE)."""
+        return cls.UPSTREAM_NAMESPACE
+
+    @classmethod
+    def mirror_folder(cls, args: ComponentArgs) -> str:
+        """The mirror folder of these args' manifests (COMPONENT); override when a setting
+        picks another upstream project (e.g. Kubeflow Trainer v2 for the Training Operator)."""
+        return cls.COMPONENT
+
     def transforms(self) -> list[Transform]:
         """The transforms for these args, in the order they apply."""
         args = self.args
         out: list[Transform] = []
-        if self.UPSTREAM_NAMESPACE and args.namespace:
-            out.append(set_namespace(self.UPSTREAM_NAMESPACE, args.namespace))
+        upstream_namespace = self.upstream_namespace(args)
+        if upstream_namespace and args.namespace:
+            out.append(set_namespace(upstream_namespace, args.namespace))
         elif args.namespace:
             out.append(_default_namespace(args.namespace))
         if args.image_registry:
@@ -303,6 +323,11 @@ class KubeflowComponent(pulumi.ComponentResource):
         user); transformed like upstream's and applied before every part."""
         return []
 
+    def final_objects(self) -> list[KubeObject]:
+        """Objects the component adds after every part (e.g. a ClusterIssuer, which the
+        webhook of the parts admits); transformed like upstream's."""
+        return []
+
     def helm_values(self) -> dict[str, Any]:
         """Values for the Helm chart of a `helm` part."""
         return {}
@@ -313,7 +338,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         if parts is not None:
             return parts
         if isinstance(source, MirrorSource):
-            folder = source.root / self.COMPONENT / self.resolved_version
+            folder = source.root / self.mirror_folder(self.args) / self.resolved_version
             files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
             if files:
                 return tuple(ManifestPart(f.stem, "", "file", f.name) for f in files)
@@ -331,18 +356,22 @@ class KubeflowComponent(pulumi.ComponentResource):
         previous = self._register_part(ManifestPart("own", "", "file", ""), own, [])
         if isinstance(source, MirrorSource):
             parts = self._in_mirror(parts, source)
-            loaded = [(p, source.load(self.COMPONENT, self.resolved_version, p)) for p in parts]
+            folder = self.mirror_folder(self.args)
+            loaded = [(p, source.load(folder, self.resolved_version, p)) for p in parts]
             for part, objects in loaded:
                 kept = [transform(o) for o in objects if self.include(o)]
                 previous = self._register_part(part, kept, previous)
         else:
             self._render_upstream(parts, transform, previous)
+            previous = self.parts[-1:] or previous
+        final = [transform(o) for o in self.final_objects()]
+        self._register_part(ManifestPart("final", "", "file", ""), final, previous)
 
     def _in_mirror(
         self, parts: tuple[ManifestPart, ...], source: MirrorSource
     ) -> tuple[ManifestPart, ...]:
         """`parts` without the optional ones the mirror lacks, each left out with a warning."""
-        folder = source.root / self.COMPONENT / self.resolved_version
+        folder = source.root / self.mirror_folder(self.args) / self.resolved_version
         missing = [p for p in parts if p.mirror_optional and not (folder / p.mirror_file).is_file()]
         kept = tuple(p for p in parts if p not in missing)
         for part in missing:
@@ -360,7 +389,7 @@ class KubeflowComponent(pulumi.ComponentResource):
     ) -> list[pulumi.Resource]:
         created: list[pulumi.Resource] = []
         waits_on = list(after)
-        for tier in (0, 1, 2):
+        for tier in (0, 1, 2, 3):
             tier_objects = [o for o in objects if install_tier(o) == tier]
             registered: list[pulumi.Resource] = [
                 KubernetesObject(

@@ -9,10 +9,14 @@ from typing import Any
 
 from components.base import ComponentArgs, KubeflowComponent
 from components.central_dashboard import CentralDashboard, CentralDashboardArgs
+from components.cert_manager import CertManager, CertManagerArgs
+from components.katib import Katib, KatibArgs
+from components.kserve import KServe, KServeArgs
 from components.model_registry import ModelRegistry, ModelRegistryArgs
 from components.notebooks import Notebooks, NotebooksArgs
 from components.pipelines import KubeflowPipelines, PipelinesArgs
 from components.spark_operator import SparkOperator, SparkOperatorArgs
+from components.training_operator import TrainingOperator, TrainingOperatorArgs
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,17 @@ CATALOG: dict[str, CatalogEntry] = {
     entry.component_id: entry
     for entry in (
         CatalogEntry("pipelines", "pipelines", KubeflowPipelines, PipelinesArgs),
-        # serving and tuning: cert-manager, katib, training-operator, kserve
+        # serving and tuning
+        CatalogEntry("cert-manager", "certManager", CertManager, CertManagerArgs),
+        CatalogEntry("katib", "katib", Katib, KatibArgs, after=("pipelines",)),
+        CatalogEntry(
+            "training-operator",
+            "trainingOperator",
+            TrainingOperator,
+            TrainingOperatorArgs,
+            after=("pipelines", "katib"),
+        ),
+        CatalogEntry("kserve", "kserve", KServe, KServeArgs, requires=("cert-manager",)),
         # data and notebooks
         CatalogEntry("spark-operator", "sparkOperator", SparkOperator, SparkOperatorArgs),
         CatalogEntry(
@@ -96,7 +110,7 @@ def share_namespaces(
     for component_id in install_order(list(component_args)):
         entry = CATALOG[component_id]
         args = component_args[component_id]
-        namespace = args.namespace or entry.cls.UPSTREAM_NAMESPACE or "default"
+        namespace = args.namespace or entry.cls.upstream_namespace(args) or "default"
         earlier = first_in.setdefault(namespace, component_id)
         create = getattr(args, "create_namespace", False)
         if create is None:

@@ -229,7 +229,7 @@ def _component_args(
     problems = validate_common(args, entry.cls.VERSIONS, component_id) + entry.cls.check(args)
     errors += [f"kubeflow:{entry.config_key}: {p}" for p in problems]
     if mirror is not None and mirror.root.is_dir():
-        errors += _mirror_errors(entry.cls.COMPONENT, args, entry, mirror)
+        errors += _mirror_errors(entry.cls.mirror_folder(args), args, entry, mirror)
     return args
 
 

@@ -1,0 +1,137 @@
+"""CertManager under Pulumi mocks: the release objects, then the Kubeflow ClusterIssuer."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from components import CertManager, CertManagerArgs, ComponentArgsError, MirrorSource
+from infra.config import ConfigError
+from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.mirror_helpers import (
+    any_of,
+    cached_loads,
+    mirror_objects,
+    named,
+    order_problems,
+    small_mirror,
+    without_crd_schemas,
+)
+from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+
+VERSION = "v1.19.4"
+RELEASE_URL = (
+    "https://github.com/cert-manager/cert-manager/releases/download/v1.19.4/cert-manager.yaml"
+)
+
+
+def release_objects() -> list[dict]:
+    return mirror_objects("cert-manager", VERSION, "cert-manager.yaml")
+
+
+@pytest.fixture(scope="module")
+def mirrored() -> Recorder:
+    with cached_loads():
+        args = CertManagerArgs(source=MirrorSource(MIRROR), transforms=[without_crd_schemas])
+        return install(CertManager, args, "cert-manager")
+
+
+def test_mirror_install_registers_the_release_and_the_kubeflow_issuer(mirrored):
+    expected = identities(release_objects())
+    expected[("ClusterIssuer", "", "kubeflow-self-signing-issuer")] += 1
+    assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
+    assert sum(expected.values()) == 50
+
+
+def test_the_issuer_is_the_one_kubeflow_manifests_adds(mirrored):
+    overlay = mirror_objects("cert-manager", VERSION, "cert-manager-kubeflow-overlay.yaml")
+    (upstream,) = [o for o in overlay if o["kind"] == "ClusterIssuer"]
+    issuer = registered(mirrored, "ClusterIssuer", "kubeflow-self-signing-issuer").inputs
+    assert (issuer["apiVersion"], issuer["metadata"]["name"], issuer["spec"]) == (
+        upstream["apiVersion"],
+        upstream["metadata"]["name"],
+        upstream["spec"],
+    )
+
+
+def test_webhook_serves_before_its_configurations_and_the_issuer(mirrored):
+    assert order_problems(mirrored, "cert-manager", ["cert-manager", "final"]) == []
+    webhook = registered(mirrored, "Deployment", "cert-manager-webhook")
+    for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+        assert webhook.urn in registered(mirrored, kind, "cert-manager-webhook").dependencies
+    issuer = registered(mirrored, "ClusterIssuer", "kubeflow-self-signing-issuer")
+    assert webhook.urn in issuer.dependencies
+
+
+def test_upstream_install_applies_the_release_file_then_the_issuer():
+    recorder = install(CertManager, CertManagerArgs(), "cert-manager")
+    (release,) = recorder.of_type("kubernetes:yaml/v2:ConfigFile")
+    assert release.inputs["file"] == RELEASE_URL
+    (issuer,) = kube_objects(recorder)
+    assert issuer.inputs["kind"] == "ClusterIssuer"
+    assert issuer.dependencies == [release.urn]
+
+
+def test_issuer_setting_off_installs_cert_manager_alone():
+    recorder = install(CertManager, CertManagerArgs(kubeflow_issuer=False), "cert-manager")
+    assert kube_objects(recorder) == []
+    assert len(recorder.of_type("kubernetes:yaml/v2:ConfigFile")) == 1
+
+
+def test_namespace_setting_moves_the_objects_and_the_ca_references(tmp_path):
+    mirror = small_mirror(
+        tmp_path,
+        "cert-manager",
+        VERSION,
+        ("cert-manager.yaml",),
+        any_of(
+            named("Namespace"),
+            named("Deployment", "cert-manager-webhook"),
+            named("ValidatingWebhookConfiguration"),
+            named("Role", "cert-manager:leaderelection"),
+        ),
+    )
+    recorder = install(CertManager, CertManagerArgs(namespace="certs", source=mirror), "cm")
+    objects = {
+        (r.inputs["kind"], r.inputs["metadata"]["name"]): r.inputs for r in kube_objects(recorder)
+    }
+    assert ("Namespace", "certs") in objects
+    assert objects[("Deployment", "cert-manager-webhook")]["metadata"]["namespace"] == "certs"
+    webhook = objects[("ValidatingWebhookConfiguration", "cert-manager-webhook")]
+    assert webhook["webhooks"][0]["clientConfig"]["service"]["namespace"] == "certs"
+    annotations = webhook["metadata"]["annotations"]
+    assert annotations["cert-manager.io/inject-ca-from-secret"] == "certs/cert-manager-webhook-ca"
+    # leader election stays in kube-system, as upstream has it
+    assert (
+        objects[("Role", "cert-manager:leaderelection")]["metadata"]["namespace"] == "kube-system"
+    )
+
+
+def test_outputs_name_the_issuer():
+    outputs: dict = {}
+
+    def program() -> None:
+        on = CertManager("on", CertManagerArgs())
+        off = CertManager("off", CertManagerArgs(kubeflow_issuer=False, namespace="certs"))
+        pulumi.Output.all(on.cluster_issuer, off.cluster_issuer, off.namespace).apply(
+            lambda values: outputs.update(zip(("on", "off", "ns"), values, strict=True))
+        )
+
+    run(program)
+    assert outputs == {"on": "kubeflow-self-signing-issuer", "off": None, "ns": "certs"}
+
+
+def test_issuer_setting_must_be_a_boolean():
+    with pytest.raises(ComponentArgsError, match="kubeflowIssuer = 'false' is not a boolean"):
+        install(CertManager, CertManagerArgs(kubeflow_issuer="false"))  # type: ignore[arg-type]
+
+
+def test_a_bad_stack_setting_is_reported_before_any_resource():
+    with pytest.raises(ConfigError, match=r"kubeflow:certManager: cert-manager: kubeflowIssuer"):
+        run_stack(
+            "ci",
+            {
+                "kubeflow:components": ["cert-manager"],
+                "kubeflow:certManager": {"kubeflowIssuer": "yes"},
+            },
+        )

@@ -1,0 +1,147 @@
+"""Katib under Pulumi mocks: the standalone install, its namespace label and its webhooks."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from components import ComponentArgsError, Katib, KatibArgs, MirrorSource
+from components.katib import INJECTION_LABEL
+from infra.config import ConfigError
+from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.mirror_helpers import images_in, mirror_objects, order_problems
+from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+
+STANDALONE = (
+    "https://github.com/kubeflow/katib/manifests/v1beta1/installs/katib-standalone?ref=v0.19.0"
+)
+
+
+def standalone_objects() -> list[dict]:
+    return mirror_objects("katib", "v0.19.0", "katib-standalone.yaml")
+
+
+def mirror_install(**settings: object) -> Recorder:
+    return install(Katib, KatibArgs(source=MirrorSource(MIRROR), **settings), "katib")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def mirrored() -> Recorder:
+    return mirror_install()
+
+
+def test_mirror_install_registers_exactly_the_standalone_objects(mirrored):
+    expected = identities(standalone_objects())
+    assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
+    assert sum(expected.values()) == 25
+
+
+def test_upstream_install_renders_the_pinned_standalone_kustomization():
+    recorder = install(Katib, KatibArgs(), "katib")
+    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
+    assert directory.inputs["directory"] == STANDALONE
+    assert kube_objects(recorder) == []
+
+
+def test_pod_webhook_is_registered_only_once_katib_controller_is_available(mirrored):
+    assert order_problems(mirrored, "katib", ["katib-standalone"]) == []
+    controller = registered(mirrored, "Deployment", "katib-controller")
+    webhooks = registered(mirrored, "MutatingWebhookConfiguration", "katib.kubeflow.org")
+    # The pod webhook admits every pod of the labelled namespace, katib-controller's too.
+    assert controller.urn in webhooks.dependencies
+
+
+def test_namespace_keeps_upstreams_injection_label(mirrored):
+    namespace = registered(mirrored, "Namespace", "kubeflow").inputs
+    assert namespace["metadata"]["labels"] == {INJECTION_LABEL: "enabled"}
+
+
+def test_injection_can_be_turned_off():
+    recorder = mirror_install(metrics_collector_injection=False)
+    assert registered(recorder, "Namespace", "kubeflow").inputs["metadata"]["labels"] == {}
+    assert not recorder.of_type("kubernetes:core/v1:NamespacePatch")
+
+
+def test_namespace_setting_moves_katib_and_its_webhook_exception():
+    recorder = mirror_install(namespace="tuning")
+    objects = [r.inputs for r in kube_objects(recorder)]
+    namespace = registered(recorder, "Namespace", "tuning").inputs
+    assert namespace["metadata"]["labels"][INJECTION_LABEL] == "enabled"
+    assert {o["metadata"].get("namespace") for o in objects} == {None, "tuning"}
+    webhook = registered(recorder, "MutatingWebhookConfiguration", "katib.kubeflow.org").inputs
+    pods = next(w for w in webhook["webhooks"] if w["name"] == "mutator.pod.katib.kubeflow.org")
+    assert pods["clientConfig"]["service"]["namespace"] == "tuning"
+    (condition,) = pods["matchConditions"]
+    assert "system:serviceaccount:tuning:katib-controller" in condition["expression"]
+    assert "kubeflow" not in condition["expression"]
+
+
+def test_in_a_namespace_another_component_created_katib_only_labels_it():
+    recorder = mirror_install(create_namespace=False)
+    assert not [r for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
+    (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
+    assert patch.inputs["metadata"] == {"name": "kubeflow", "labels": {INJECTION_LABEL: "enabled"}}
+    controller = registered(recorder, "Deployment", "katib-controller")
+    assert patch.urn in controller.dependencies
+
+
+def test_with_pipelines_katib_installs_after_it_and_leaves_it_the_namespace():
+    recorder = run_stack(
+        "ci", {"kubeflow:manifestMirror": "", "kubeflow:components": ["katib", "pipelines"]}
+    )
+    (katib,) = recorder.of_type("kubeflow:components:Katib")
+    pipelines = {r.urn for r in recorder.registered if r.name.startswith("pipelines-")}
+    assert pipelines and pipelines <= set(katib.dependencies)
+    (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
+    assert patch.inputs["metadata"]["name"] == "kubeflow"
+
+
+def test_image_registry_moves_every_image_katib_pulls():
+    """Workloads, and the suggestions, metrics collectors and trial templates in ConfigMaps."""
+    recorder = mirror_install(image_registry="registry.example.com/mirror")
+    images = {i for r in kube_objects(recorder) for i in images_in(r.inputs)}
+    upstream = {i for o in standalone_objects() for i in images_in(o)}
+    assert len(upstream) == 17
+    katib = {i.removeprefix("ghcr.io/") for i in upstream if i.startswith("ghcr.io/kubeflow/")}
+    assert images == {f"registry.example.com/mirror/{i}" for i in katib} | {
+        "registry.example.com/mirror/library/mysql:8.0.29"
+    }
+
+
+def test_outputs_name_the_ui_and_the_db_manager():
+    outputs: dict = {}
+
+    def program() -> None:
+        katib = Katib("katib", KatibArgs(namespace="tuning"))
+        pulumi.Output.all(katib.ui_service, katib.db_manager_endpoint).apply(
+            lambda values: outputs.update(zip(("ui", "db"), values, strict=True))
+        )
+
+    run(program)
+    assert outputs == {
+        "ui": "katib-ui.tuning.svc:80",
+        "db": "katib-db-manager.tuning.svc:6789",
+    }
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"metrics_collector_injection": "no"},
+            "metricsCollectorInjection = 'no' is not a boolean",
+        ),
+        ({"create_namespace": "true"}, "createNamespace = 'true' is not a boolean"),
+        ({"version": "v0.99.0"}, "version 'v0.99.0' is not a known version"),
+    ],
+)
+def test_bad_args_fail_before_anything_is_registered(settings, message):
+    with pytest.raises(ComponentArgsError, match=message):
+        install(Katib, KatibArgs(**settings))
+
+
+def test_a_bad_stack_setting_is_reported_before_any_resource():
+    with pytest.raises(ConfigError, match=r"kubeflow:katib\.metricsCollector is not a setting"):
+        run_stack(
+            "ci", {"kubeflow:components": ["katib"], "kubeflow:katib": {"metricsCollector": True}}
+        )

@@ -1,0 +1,269 @@
+"""KServe under Pulumi mocks: both release files, deployment mode, image tags, cert-manager."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pulumi
+import pytest
+
+from components import ComponentArgsError, KServe, KServeArgs, MirrorSource
+from components.kserve import pin_latest_images
+from infra.config import ConfigError
+from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.mirror_helpers import (
+    any_of,
+    cached_loads,
+    images_in,
+    mirror_objects,
+    named,
+    order_problems,
+    small_mirror,
+    without_crd_schemas,
+)
+from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+
+VERSION = "v0.16.0"
+FILES = ("kserve.yaml", "kserve-cluster-resources.yaml")
+RELEASE = "https://github.com/kserve/kserve/releases/download/v0.16.0"
+_RELEASE_TAG = re.compile(r"(kserve/[\w.-]+):v0\.16\.0")
+
+
+def release_objects(file: str) -> list[dict]:
+    return mirror_objects("kserve", VERSION, file)
+
+
+def unpinned(obj: dict) -> dict:
+    """`obj` as KServe's `config/` renders it, before its release retags `:latest`."""
+    return json.loads(_RELEASE_TAG.sub(r"\g<1>:latest", json.dumps(obj)))
+
+
+def without_docs(obj: dict) -> dict:
+    """`obj` without the commented example the ConfigMap carries as documentation."""
+    if obj["kind"] != "ConfigMap":
+        return obj
+    return {**obj, "data": {k: v for k, v in obj["data"].items() if k != "_example"}}
+
+
+def deploy_config(recorder: Recorder) -> dict:
+    config_map = registered(recorder, "ConfigMap", "inferenceservice-config").inputs
+    return json.loads(config_map["data"]["deploy"])
+
+
+@pytest.fixture(scope="module")
+def mirrored() -> Recorder:
+    with cached_loads():
+        args = KServeArgs(source=MirrorSource(MIRROR), transforms=[without_crd_schemas])
+        return install(KServe, args, "kserve")
+
+
+def test_mirror_install_registers_each_release_object_once(mirrored):
+    kserve, cluster_resources = (release_objects(f) for f in FILES)
+    registered_objects = identities([r.inputs for r in kube_objects(mirrored)])
+    # both files hold the same 8 LLMInferenceServiceConfigs: each is one resource
+    assert set(registered_objects) == set(identities(kserve + cluster_resources))
+    assert set(registered_objects.values()) == {1}
+    assert len(registered_objects) == 63 + 20 - 8
+
+
+def test_objects_install_in_order(mirrored):
+    assert order_problems(mirrored, "kserve", ["kserve", "kserve-cluster-resources"]) == []
+
+
+def test_certificates_are_issued_while_the_controller_starts(mirrored):
+    """The controller mounts the Secret cert-manager issues: neither may wait for the other."""
+    controller = registered(mirrored, "Deployment", "kserve-controller-manager")
+    certificate = registered(mirrored, "Certificate", "serving-cert")
+    issuer = registered(mirrored, "Issuer", "selfsigned-issuer")
+    assert certificate.urn not in controller.dependencies
+    assert controller.urn not in certificate.dependencies
+    assert issuer.urn not in certificate.dependencies  # cert-manager retries until it exists
+    webhook = registered(
+        mirrored, "ValidatingWebhookConfiguration", "servingruntime.serving.kserve.io"
+    )
+    assert {controller.urn, certificate.urn} <= set(webhook.dependencies)
+
+
+def test_llm_configs_wait_for_the_webhook_that_validates_them(mirrored):
+    webhook = registered(
+        mirrored, "ValidatingWebhookConfiguration", "llminferenceserviceconfig.serving.kserve.io"
+    )
+    configs = [r for r in kube_objects(mirrored) if r.inputs["kind"] == "LLMInferenceServiceConfig"]
+    assert len(configs) == 8
+    assert all(webhook.urn in c.dependencies for c in configs)
+
+
+def test_default_deployment_mode_is_standard(mirrored):
+    assert deploy_config(mirrored) == {"defaultDeploymentMode": "Standard"}
+
+
+def test_upstream_install_applies_the_release_files_in_order():
+    recorder = install(KServe, KServeArgs(), "kserve")
+    kserve, cluster_resources = recorder.of_type("kubernetes:yaml/v2:ConfigFile")
+    assert kserve.inputs["file"] == f"{RELEASE}/kserve.yaml"
+    assert cluster_resources.inputs["file"] == f"{RELEASE}/kserve-cluster-resources.yaml"
+    assert cluster_resources.dependencies == [kserve.urn]
+
+
+def test_knative_mode_is_written_to_the_inferenceservice_config(tmp_path):
+    mirror = small_mirror(tmp_path, "kserve", VERSION, FILES, named("ConfigMap"))
+    recorder = install(KServe, KServeArgs(deployment_mode="Knative", source=mirror), "kserve")
+    assert deploy_config(recorder) == {"defaultDeploymentMode": "Knative"}
+    config_map = registered(recorder, "ConfigMap", "inferenceservice-config").inputs
+    upstream = next(o for o in release_objects("kserve.yaml") if o["kind"] == "ConfigMap")
+    assert {k: v for k, v in config_map["data"].items() if k != "deploy"} == {
+        k: v for k, v in upstream["data"].items() if k != "deploy"
+    }
+
+
+def test_pinning_turns_a_config_render_into_the_release():
+    """Undo the release's retagging on every real object; pinning gives the release back."""
+    pin = pin_latest_images(VERSION)
+    changed: Counter[str] = Counter()
+    for obj in release_objects("kserve.yaml") + release_objects("kserve-cluster-resources.yaml"):
+        if obj["kind"] == "CustomResourceDefinition":
+            continue
+        render = unpinned(obj)
+        changed[obj["kind"]] += render != obj
+        assert pin(render) == obj, obj["metadata"]["name"]
+    # every KServe workload, the agent/router/storage-initializer images of the ConfigMap,
+    # the KServe runtimes (not the Triton, MLServer, TorchServe and TF Serving ones)
+    assert +changed == Counter(
+        Deployment=3, DaemonSet=1, ConfigMap=1, ClusterServingRuntime=7, ClusterStorageContainer=1
+    )
+
+
+def test_pinning_leaves_other_images_alone():
+    pin = pin_latest_images(VERSION)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {
+            "containers": [
+                {"name": "a", "image": "docker.io/kserve/sklearnserver:latest"},
+                {"name": "b", "image": "example.com/notkserve/x:latest"},
+                {"name": "c", "image": "nginx:latest"},
+            ]
+        },
+    }
+    images = [c["image"] for c in pin(pod)["spec"]["containers"]]
+    assert images == [
+        "docker.io/kserve/sklearnserver:v0.16.0",
+        "example.com/notkserve/x:latest",
+        "nginx:latest",
+    ]
+
+
+@pytest.mark.parametrize(("pin", "tag"), [(True, "v0.16.0"), (False, "latest")])
+def test_the_component_pins_latest_images_unless_told_not_to(tmp_path, pin, tag):
+    keep = any_of(named("Deployment", "kserve-controller-manager"), named("ClusterServingRuntime"))
+    mirror = small_mirror(tmp_path, "kserve", VERSION, FILES, keep, edit=unpinned)
+    recorder = install(KServe, KServeArgs(pin_latest_images=pin, source=mirror), "kserve")
+    controller = registered(recorder, "Deployment", "kserve-controller-manager").inputs
+    assert controller["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        f"kserve/kserve-controller:{tag}"
+    )
+    runtime = registered(recorder, "ClusterServingRuntime", "kserve-sklearnserver").inputs
+    assert runtime["spec"]["containers"][0]["image"] == f"kserve/sklearnserver:{tag}"
+
+
+def test_image_registry_moves_the_images_of_runtimes_and_of_the_configmap(tmp_path):
+    def is_crd(obj: dict) -> bool:
+        return obj["kind"] == "CustomResourceDefinition"
+
+    def images(objects: list[dict]) -> set[str]:
+        return {i for obj in objects if not is_crd(obj) for i in images_in(without_docs(obj))}
+
+    mirror = small_mirror(tmp_path, "kserve", VERSION, FILES, lambda obj: not is_crd(obj))
+    args = KServeArgs(image_registry="registry.example.com/mirror", source=mirror)
+    recorder = install(KServe, args, "kserve")
+    moved = images([r.inputs for r in kube_objects(recorder)])
+    release = images(release_objects("kserve.yaml") + release_objects(FILES[1]))
+    assert len(moved) == len(release) > 20
+    assert all(image.startswith("registry.example.com/mirror/") for image in moved)
+    assert "registry.example.com/mirror/nvidia/tritonserver:23.05-py3" in moved
+    config = registered(recorder, "ConfigMap", "inferenceservice-config").inputs["data"]
+    agent = json.loads(config["agent"])["image"]
+    assert agent == "registry.example.com/mirror/kserve/agent:v0.16.0"
+    upstream = next(o for o in release_objects("kserve.yaml") if o["kind"] == "ConfigMap")
+    assert config["ingress"] == upstream["data"]["ingress"]  # no image: left as written
+
+
+def test_namespace_setting_moves_kserve_and_its_certificates(tmp_path):
+    keep = any_of(
+        named("Namespace"),
+        named("Certificate"),
+        named("Issuer"),
+        named("Deployment", "kserve-controller-manager"),
+        named("MutatingWebhookConfiguration", "inferenceservice.serving.kserve.io"),
+        named("ValidatingWebhookConfiguration", "inferenceservice.serving.kserve.io"),
+    )
+    mirror = small_mirror(tmp_path, "kserve", VERSION, FILES, keep)
+    recorder = install(KServe, KServeArgs(namespace="models", source=mirror), "kserve")
+    registered(recorder, "Namespace", "models")
+    certificate = registered(recorder, "Certificate", "serving-cert").inputs
+    assert certificate["metadata"]["namespace"] == "models"
+    assert certificate["spec"]["dnsNames"] == ["kserve-webhook-server-service.models.svc"]
+    assert certificate["spec"]["commonName"] == "kserve-webhook-server-service.models.svc"
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        webhook = registered(recorder, kind, "inferenceservice.serving.kserve.io").inputs
+        annotations = webhook["metadata"]["annotations"]
+        assert annotations["cert-manager.io/inject-ca-from"] == "models/serving-cert"
+        services = {w["clientConfig"]["service"]["namespace"] for w in webhook["webhooks"]}
+        assert services == {"models"}
+
+
+def test_outputs_name_the_deployment_mode():
+    outputs: dict = {}
+
+    def program() -> None:
+        kserve = KServe("kserve", KServeArgs(deployment_mode="Knative"))
+        pulumi.Output.all(kserve.deployment_mode, kserve.namespace).apply(
+            lambda values: outputs.update(zip(("mode", "ns"), values, strict=True))
+        )
+
+    run(program)
+    assert outputs == {"mode": "Knative", "ns": "kserve"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"deployment_mode": "Serverless"},
+            "deploymentMode 'Serverless' is not a deployment mode; "
+            "fix: use 'Knative', its current name",
+        ),
+        ({"deployment_mode": "RawDeployment"}, "fix: use 'Standard', its current name"),
+        ({"deployment_mode": "raw"}, "fix: use Standard or Knative"),
+        ({"pin_latest_images": "yes"}, "pinLatestImages = 'yes' is not a boolean"),
+    ],
+)
+def test_bad_args_fail_before_anything_is_registered(settings, message):
+    with pytest.raises(ComponentArgsError, match=re.escape(message)):
+        install(KServe, KServeArgs(**settings))
+
+
+def test_kserve_without_cert_manager_is_a_config_error():
+    with pytest.raises(ConfigError) as error:
+        run_stack("ci", {"kubeflow:components": ["pipelines", "kserve"]})
+    assert (
+        "kubeflow:components enables 'kserve', which needs 'cert-manager'; "
+        "fix: add 'cert-manager' to kubeflow:components"
+    ) in str(error.value)
+
+
+def test_the_platform_installs_cert_manager_before_kserve():
+    recorder = run_stack(
+        "ci", {"kubeflow:manifestMirror": "", "kubeflow:components": ["kserve", "cert-manager"]}
+    )
+    (kserve,) = recorder.of_type("kubeflow:components:KServe")
+    (cert_manager,) = recorder.of_type("kubeflow:components:CertManager")
+    children = {r.urn for r in recorder.registered if r.parent == cert_manager.urn}
+    assert children and children <= set(kserve.dependencies)
+    assert [r.type for r in recorder.registered].index(cert_manager.type) < [
+        r.type for r in recorder.registered
+    ].index(kserve.type)

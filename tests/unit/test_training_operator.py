@@ -1,0 +1,220 @@
+"""TrainingOperator under Pulumi mocks: Training Operator v1, or Kubeflow Trainer v2 by mode."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from components import ComponentArgsError, MirrorSource, TrainingOperator, TrainingOperatorArgs
+from infra.cluster import build_cluster
+from infra.config import CLUSTER_MODES, ClusterSettings, ConfigError, decode, load_settings
+from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.mirror_helpers import (
+    any_of,
+    cached_loads,
+    images_in,
+    mirror_objects,
+    named,
+    order_problems,
+    small_mirror,
+    without_crd_schemas,
+)
+from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
+
+TRAINER = "https://github.com/kubeflow/trainer/manifests/overlays"
+LAST_APPLIED_LIMIT = 262_144
+"""Bytes the client-side apply annotation may hold; larger objects need server-side apply."""
+
+
+@pytest.fixture(scope="module")
+def training_operator() -> Recorder:
+    with cached_loads():
+        args = TrainingOperatorArgs(source=MirrorSource(MIRROR), transforms=[without_crd_schemas])
+        return install(TrainingOperator, args, "training-operator")
+
+
+@pytest.fixture(scope="module")
+def trainer() -> Recorder:
+    with cached_loads():
+        args = TrainingOperatorArgs(
+            mode="trainer", source=MirrorSource(MIRROR), transforms=[without_crd_schemas]
+        )
+        return install(TrainingOperator, args, "trainer")
+
+
+def test_v1_mirror_install_registers_exactly_the_standalone_objects(training_operator):
+    expected = identities(mirror_objects("training-operator", "v1.9.2", "standalone.yaml"))
+    assert identities([r.inputs for r in kube_objects(training_operator)]) == expected
+    assert sum(expected.values()) == 14
+    assert order_problems(training_operator, "training-operator", ["standalone"]) == []
+
+
+def test_trainer_mirror_install_registers_the_manager_then_the_runtimes(trainer):
+    manager = mirror_objects("trainer", "v2.1.0", "manager.yaml")
+    runtimes = mirror_objects("trainer", "v2.1.0", "runtimes.yaml")
+    assert identities([r.inputs for r in kube_objects(trainer)]) == identities(manager + runtimes)
+    assert order_problems(trainer, "trainer", ["manager", "runtimes"]) == []
+    # the runtimes wait for the webhook that validates them
+    webhook = registered(
+        trainer, "ValidatingWebhookConfiguration", "validator.trainer.kubeflow.org"
+    )
+    runtime = registered(trainer, "ClusterTrainingRuntime", "torch-distributed")
+    assert webhook.urn in runtime.dependencies
+
+
+@pytest.mark.parametrize(
+    ("folder", "version", "file"),
+    [("training-operator", "v1.9.2", "standalone.yaml"), ("trainer", "v2.1.0", "manager.yaml")],
+)
+def test_crds_are_too_big_for_client_side_apply(folder, version, file):
+    """Why the provider must keep server-side apply (next test)."""
+    sizes = [
+        len(json.dumps(o, separators=(",", ":")))
+        for o in mirror_objects(folder, version, file)
+        if o["kind"] == "CustomResourceDefinition"
+    ]
+    assert max(sizes) > LAST_APPLIED_LIMIT
+
+
+@pytest.mark.parametrize("mode", CLUSTER_MODES)
+def test_the_stack_providers_keep_server_side_apply(mode, tmp_path, monkeypatch):
+    """pulumi-kubernetes v4 applies server-side unless `enableServerSideApply` is false."""
+    monkeypatch.setenv("KUBEFLOW_KUBE_BIN_DIR", str(tmp_path))
+
+    def program() -> None:
+        build_cluster(ClusterSettings(mode=mode, render_dir=tmp_path, local_dir=tmp_path))
+
+    (provider,) = run(program).of_type("pulumi:providers:kubernetes")
+    assert provider.inputs.get("enableServerSideApply") in (None, "true", True)
+
+
+def test_upstream_install_renders_the_pinned_kustomizations_in_order():
+    v1 = install(TrainingOperator, TrainingOperatorArgs(), "to")
+    assert [d.inputs["directory"] for d in v1.of_type("kubernetes:kustomize/v2:Directory")] == [
+        f"{TRAINER}/standalone?ref=v1.9.2"
+    ]
+    v2 = install(TrainingOperator, TrainingOperatorArgs(mode="trainer"), "trainer")
+    manager, runtimes = v2.of_type("kubernetes:kustomize/v2:Directory")
+    assert manager.inputs["directory"] == f"{TRAINER}/manager?ref=v2.1.0"
+    assert runtimes.inputs["directory"] == f"{TRAINER}/runtimes?ref=v2.1.0"
+    assert runtimes.dependencies == [manager.urn]
+
+
+def test_namespace_setting_moves_trainer_from_kubeflow_system(tmp_path):
+    mirror = small_mirror(
+        tmp_path,
+        "trainer",
+        "v2.1.0",
+        ("manager.yaml", "runtimes.yaml"),
+        any_of(
+            named("Namespace"),
+            named("Deployment", "kubeflow-trainer-controller-manager"),
+            named("ValidatingWebhookConfiguration", "validator.trainer.kubeflow.org"),
+            named("ClusterRoleBinding", "kubeflow-trainer-controller-manager"),
+        ),
+    )
+    args = TrainingOperatorArgs(mode="trainer", namespace="training", source=mirror)
+    recorder = install(TrainingOperator, args, "trainer")
+    registered(recorder, "Namespace", "training")
+    manager = registered(recorder, "Deployment", "kubeflow-trainer-controller-manager")
+    assert manager.inputs["metadata"]["namespace"] == "training"
+    webhook = registered(
+        recorder, "ValidatingWebhookConfiguration", "validator.trainer.kubeflow.org"
+    )
+    assert {w["clientConfig"]["service"]["namespace"] for w in webhook.inputs["webhooks"]} == {
+        "training"
+    }
+    binding = registered(recorder, "ClusterRoleBinding", "kubeflow-trainer-controller-manager")
+    assert binding.inputs["subjects"][0]["namespace"] == "training"
+
+
+def test_image_registry_moves_the_images_of_the_training_runtimes(tmp_path):
+    mirror = small_mirror(tmp_path, "trainer", "v2.1.0", ("runtimes.yaml",), lambda obj: True)
+    (tmp_path / "trainer" / "v2.1.0" / "manager.yaml").write_text("")
+    args = TrainingOperatorArgs(
+        mode="trainer", image_registry="registry.example.com/m", source=mirror
+    )
+    recorder = install(TrainingOperator, args, "trainer")
+    images = {i for r in kube_objects(recorder) for i in images_in(r.inputs)}
+    assert images == {
+        f"registry.example.com/m/{i.removeprefix('ghcr.io/')}"
+        for o in mirror_objects("trainer", "v2.1.0", "runtimes.yaml")
+        for i in images_in(o)
+    }
+    assert "registry.example.com/m/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime" in images
+
+
+def test_in_a_namespace_another_component_created_the_namespace_is_left_out(tmp_path):
+    mirror = small_mirror(
+        tmp_path,
+        "training-operator",
+        "v1.9.2",
+        ("standalone.yaml",),
+        any_of(named("Namespace"), named("Deployment")),
+    )
+    recorder = install(
+        TrainingOperator, TrainingOperatorArgs(create_namespace=False, source=mirror), "to"
+    )
+    assert [r.inputs["kind"] for r in kube_objects(recorder)] == ["Deployment"]
+
+
+def test_outputs_name_mode_version_and_namespace():
+    outputs: dict = {}
+
+    def program() -> None:
+        trainer = TrainingOperator("trainer", TrainingOperatorArgs(mode="trainer"))
+        pulumi.Output.all(trainer.mode, trainer.version, trainer.namespace).apply(
+            lambda values: outputs.update(zip(("mode", "version", "ns"), values, strict=True))
+        )
+
+    run(program)
+    assert outputs == {"mode": "trainer", "version": "v2.1.0", "ns": "kubeflow-system"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"mode": "mpi"}, "mode 'mpi' is not a mode; fix: use one of training-operator"),
+        (
+            {"mode": "trainer", "version": "v1.9.2"},
+            "version 'v1.9.2' is a Training Operator v1 version, but mode is 'trainer'; "
+            "fix: set mode: training-operator, or a Kubeflow Trainer v2 version",
+        ),
+        ({"version": "v2.1.0"}, "fix: set mode: trainer"),
+        ({"create_namespace": "no"}, "createNamespace = 'no' is not a boolean"),
+    ],
+)
+def test_bad_args_fail_before_anything_is_registered(settings, message):
+    with pytest.raises(ComponentArgsError, match=message):
+        install(TrainingOperator, TrainingOperatorArgs(**settings))
+
+
+def test_a_bad_mode_in_the_stack_is_reported_before_any_resource():
+    with pytest.raises(ConfigError, match="kubeflow:trainingOperator: training-operator: mode"):
+        run_stack(
+            "ci",
+            {
+                "kubeflow:components": ["training-operator"],
+                "kubeflow:trainingOperator": {"mode": "v2"},
+            },
+        )
+
+
+def test_the_stack_checks_trainer_mode_against_the_trainer_mirror_folder():
+    def settings(**trainer: str) -> dict:
+        return decode(
+            {
+                "manifestMirror": "../shared/manifests",
+                "components": '["training-operator"]',
+                "trainingOperator": json.dumps({"mode": "trainer", **trainer}),
+            }
+        )
+
+    loaded = load_settings(settings(), stack="ci", project_dir=REPO)
+    assert loaded.component_args["training-operator"].version == "v2.1.0"
+    with pytest.raises(
+        ConfigError, match=r"has no trainer/v2\.2\.0 \(and 'v2\.2\.0' is not a known"
+    ):
+        load_settings(settings(version="v2.2.0"), stack="ci", project_dir=REPO)
