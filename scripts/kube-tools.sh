@@ -151,7 +151,8 @@ k8s_ldflags() {
       "-X $pkg.gitTreeState=clean"
       "-X $pkg.buildDate=$date"
     )
-    [[ -n "$commit" ]] && flags+=("-X $pkg.gitCommit=$commit")
+    # Unknown commit: empty rather than the source's "$Format:%H$" placeholder.
+    flags+=("-X $pkg.gitCommit=$commit")
   done
   echo "${flags[*]}"
 }
