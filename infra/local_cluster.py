@@ -62,6 +62,8 @@ NETNS_SCRIPT = "scripts/netns.sh"
 KUBE_TOOLS_SCRIPT = "scripts/kube-tools.sh"
 #: Marks a directory as a local-cluster state dir, so stop() never deletes anything else.
 STATE_MARKER = ".kubeflow-local-cluster"
+#: Common name of the apiserver's client cert towards aggregated APIs.
+FRONT_PROXY_CLIENT = "front-proxy-client"
 #: Timeout written into webhooks by ignore_webhook_failures().
 WEBHOOK_TIMEOUT_SECONDS = 2
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -248,6 +250,15 @@ def component_commands(cfg: ClusterConfig) -> dict[str, list[str]]:
             f"--service-account-signing-key-file={pki / 'sa.key'}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             "--authorization-mode=Node,RBAC",
+            # Front proxy (aggregation layer); also lets the controller-manager and
+            # scheduler find a requestheader CA instead of logging its absence.
+            f"--requestheader-client-ca-file={pki / 'front-proxy-ca.crt'}",
+            f"--requestheader-allowed-names={FRONT_PROXY_CLIENT}",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={pki / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
             "--allow-privileged=true",
             "--profiling=false",
         ],
@@ -718,7 +729,7 @@ spec:
 
 
 def generate_pki(pki_dir: Path) -> None:
-    """Write a CA, the apiserver's serving cert, client certs and the SA key pair."""
+    """Write the CAs (cluster, front proxy), serving and client certs, the SA key pair."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -744,45 +755,53 @@ def generate_pki(pki_dir: Path) -> None:
         attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs]
         return x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = name(f"{CLUSTER_NAME}-ca")
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+    def make_ca(stem: str, cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Name]:
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = name(cn)
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(ca_name)
+            .issuer_name(ca_name)
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
         )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    write_key("ca", ca_key)
-    (pki_dir / "ca.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        write_key(stem, ca_key)
+        (pki_dir / f"{stem}.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        return ca_key, ca_name
+
+    ca = make_ca("ca", f"{CLUSTER_NAME}-ca")
+    # Separate CA for the aggregation layer's front proxy, as kubeadm does.
+    front_proxy_ca = make_ca("front-proxy-ca", f"{CLUSTER_NAME}-front-proxy-ca")
 
     def issue(
         stem: str,
         subject: x509.Name,
         usage: x509.ObjectIdentifier,
         sans: list[x509.GeneralName] | None = None,
+        signer: tuple[ec.EllipticCurvePrivateKey, x509.Name] = ca,
     ) -> None:
+        ca_key, ca_name = signer
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (
             x509.CertificateBuilder()
@@ -828,6 +847,12 @@ def generate_pki(pki_dir: Path) -> None:
     )
     for stem, (cn, orgs) in CLIENT_CERTS.items():
         issue(stem, name(cn, orgs), ExtendedKeyUsageOID.CLIENT_AUTH)
+    issue(
+        "front-proxy-client",
+        name(FRONT_PROXY_CLIENT),
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        signer=front_proxy_ca,
+    )
 
     sa_key = ec.generate_private_key(ec.SECP256R1())
     write_key("sa", sa_key)
@@ -1172,33 +1197,44 @@ def start(
     return kubeconfig
 
 
-def _kill_all(state_dir: Path, grace: float = 15.0) -> list[str]:
-    """SIGTERM then SIGKILL every component; return the ones still alive after that."""
-    records = read_records(state_dir)
-    order = [n for n in reversed(COMPONENTS) if n in records]
+def _terminate(rec: ProcessRecord, grace: float) -> bool:
+    """SIGTERM a component's process group, SIGKILL it after grace; True if it is gone."""
 
-    def signal_all(sig: signal.Signals) -> None:
-        for name in order:
-            rec = records[name]
-            if process_alive(rec):
-                # Each component leads its own session and process group (start_new_session).
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(rec.pid, sig)
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(rec.pid, sig)
+    def send(sig: signal.Signals) -> None:
+        if process_alive(rec):
+            # Each component leads its own session and process group (start_new_session).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(rec.pid, sig)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(rec.pid, sig)
 
-    def wait_gone(seconds: float) -> list[str]:
+    def wait_gone(seconds: float) -> bool:
         end = time.monotonic() + seconds
-        while True:
-            alive = [n for n in order if process_alive(records[n])]
-            if not alive or time.monotonic() > end:
-                return alive
-            time.sleep(0.1)
+        while process_alive(rec):
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.05)
+        return True
 
-    signal_all(signal.SIGTERM)
+    send(signal.SIGTERM)
     if wait_gone(grace):
-        signal_all(signal.SIGKILL)
+        return True
+    send(signal.SIGKILL)
     return wait_gone(10.0)
+
+
+def _kill_all(state_dir: Path, grace: float = 15.0) -> list[str]:
+    """Stop every component, dependents first; return the ones still alive after that.
+
+    One at a time in reverse start order: kube-apiserver shuts down in well under a
+    second while etcd is up, but can hang until SIGKILL when etcd goes first.
+    """
+    records = read_records(state_dir)
+    return [
+        name
+        for name in reversed(COMPONENTS)
+        if name in records and not _terminate(records[name], grace)
+    ]
 
 
 def stop(state_dir: Path) -> None:

@@ -193,7 +193,12 @@ def test_generate_pki(tmp_path: Path) -> None:
     admin.verify_directly_issued_by(ca)
     orgs = [a.value for a in admin.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
     assert orgs == ["system:masters"]
-    for stem in ("ca", "apiserver", "admin", "sa", *lc.CLIENT_CERTS):
+    front_ca = x509.load_pem_x509_certificate((tmp_path / "front-proxy-ca.crt").read_bytes())
+    front = x509.load_pem_x509_certificate((tmp_path / "front-proxy-client.crt").read_bytes())
+    front.verify_directly_issued_by(front_ca)
+    assert front.subject.rfc4514_string() == f"CN={lc.FRONT_PROXY_CLIENT}"
+    stems = ("ca", "front-proxy-ca", "front-proxy-client", "apiserver", "sa", *lc.CLIENT_CERTS)
+    for stem in stems:
         assert (tmp_path / f"{stem}.key").stat().st_mode & 0o077 == 0
     assert isinstance(
         x509.load_pem_x509_certificate((tmp_path / "kwok.crt").read_bytes()).public_key(),
