@@ -1,0 +1,229 @@
+"""End-to-end: start the simulated cluster, run a Deployment, stop it.
+
+Run inside the loopback-only netns, after building the binaries:
+
+    scripts/kube-tools.sh
+    scripts/netns.sh .venv/bin/pytest -m e2e tests/e2e/test_local_cluster.py
+
+The bin dir is KUBEFLOW_KUBE_BIN_DIR if set, else the one scripts/kube-tools.sh builds.
+Nothing is skipped: a missing binary or a missing netns is a failure that names the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra import local_cluster as lc
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _k8s_version() -> str:
+    go_mod = (REPO / "tools" / "kube" / "kubernetes" / "go.mod").read_text()
+    match = re.search(r"^\s*k8s\.io/kubernetes (v\d+\.\d+\.\d+)\b", go_mod, re.MULTILINE)
+    assert match, "tools/kube/kubernetes/go.mod does not require k8s.io/kubernetes"
+    return match.group(1)
+
+
+K8S_VERSION = _k8s_version()
+
+
+def _bin_dir() -> Path:
+    if os.environ.get("KUBEFLOW_KUBE_BIN_DIR"):
+        return Path(os.environ["KUBEFLOW_KUBE_BIN_DIR"])
+    tools = Path(os.environ.get("KUBEFLOW_TOOLS_DIR", Path.home() / ".cache" / "kubeflow-pulumi"))
+    return tools / f"kube-{K8S_VERSION}" / "bin"
+
+
+@pytest.fixture(scope="module")
+def bin_dir() -> Path:
+    links = lc.network_links()
+    if links != ["lo"]:
+        with pytest.raises(lc.NotInLoopbackNetnsError) as err:
+            lc.check_loopback_only(links)
+        pytest.fail(str(err.value), pytrace=False)
+    path = _bin_dir()
+    missing = [b for b in (*lc.REQUIRED_BINARIES, "kubectl") if not (path / b).exists()]
+    if missing:
+        pytest.fail(
+            f"missing binaries in {path}: {', '.join(missing)}. "
+            "Run scripts/kube-tools.sh first (or set KUBEFLOW_KUBE_BIN_DIR).",
+            pytrace=False,
+        )
+    return path
+
+
+class Cluster:
+    """A started cluster and how to reach it."""
+
+    def __init__(self, state_dir: Path, bin_dir: Path, kubeconfig: str) -> None:
+        self.state_dir = state_dir
+        self.bin_dir = bin_dir
+        self.kubeconfig = kubeconfig
+        self.kubeconfig_path = state_dir.parent / "admin.kubeconfig"
+        self.kubeconfig_path.write_text(kubeconfig)
+        self.records = lc.read_records(state_dir)
+
+    def run_kubectl(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.bin_dir / "kubectl"), f"--kubeconfig={self.kubeconfig_path}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def kubectl(self, *args: str, stdin: str | None = None) -> str:
+        out = self.run_kubectl(*args, stdin=stdin)
+        assert out.returncode == 0, f"kubectl {' '.join(args)} failed:\n{out.stderr}"
+        return out.stdout
+
+
+@pytest.fixture(scope="module")
+def cluster(bin_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    state_dir = tmp_path_factory.mktemp("local-cluster") / "state"
+    t0 = time.monotonic()
+    kubeconfig = lc.start(state_dir, bin_dir)
+    print(f"\nlocal cluster started in {time.monotonic() - t0:.1f}s")
+    try:
+        yield Cluster(state_dir, bin_dir, kubeconfig)
+    finally:
+        lc.stop(state_dir)
+
+
+def test_version_is_the_pinned_release(cluster: Cluster) -> None:
+    version = yaml.safe_load(cluster.kubectl("get", "--raw", "/version"))
+    assert version["gitVersion"] == K8S_VERSION
+    assert version["major"] == "1"
+    assert version["minor"] == K8S_VERSION.split(".")[1]
+
+
+def test_nodes_are_ready(cluster: Cluster) -> None:
+    nodes = yaml.safe_load(cluster.kubectl("get", "nodes", "-o", "json"))["items"]
+    assert sorted(n["metadata"]["name"] for n in nodes) == sorted(lc.DEFAULT_NODES)
+    assert all(lc.node_ready(n) for n in nodes)
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: hello
+  namespace: default
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: hello}
+  template:
+    metadata:
+      labels: {app: hello}
+    spec:
+      containers:
+      - name: hello
+        image: registry.invalid/hello:1
+        ports:
+        - containerPort: 8080
+"""
+
+
+def test_deployment_becomes_available(cluster: Cluster) -> None:
+    from kubernetes import client, config
+
+    api_client = config.new_client_from_config_dict(yaml.safe_load(cluster.kubeconfig))
+    apps = client.AppsV1Api(api_client)
+    core = client.CoreV1Api(api_client)
+    apps.create_namespaced_deployment("default", yaml.safe_load(DEPLOYMENT))
+
+    deadline = time.monotonic() + 120
+    conditions: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        dep = apps.read_namespaced_deployment("hello", "default")
+        conditions = {c.type: c.status for c in (dep.status.conditions or [])}
+        if conditions.get("Available") == "True" and dep.status.available_replicas == 2:
+            break
+        time.sleep(1)
+    else:
+        pytest.fail(f"Deployment not Available after 120s: {conditions}")
+
+    pods = core.list_namespaced_pod("default", label_selector="app=hello").items
+    assert len(pods) == 2
+    assert {p.status.phase for p in pods} == {"Running"}
+    assert {p.spec.node_name for p in pods} <= set(lc.DEFAULT_NODES)
+
+
+def test_webhooks_fail_open_after_the_transform(cluster: Cluster) -> None:
+    """A webhook that cannot answer (its Service has no real pod) must not block writes."""
+    webhook: dict[str, Any] = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "unreachable"},
+        "webhooks": [
+            {
+                "name": "unreachable.kubeflow.test",
+                "admissionReviewVersions": ["v1"],
+                "sideEffects": "None",
+                "failurePolicy": "Fail",
+                "clientConfig": {"service": {"namespace": "default", "name": "nothing"}},
+                "rules": [
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE"],
+                        "resources": ["configmaps"],
+                    }
+                ],
+            }
+        ],
+    }
+    # The Service exists and has a ClusterIP (10.x), so the apiserver dials it: in the
+    # loopback-only netns that fails at once ("network is unreachable").
+    cluster.kubectl("create", "service", "clusterip", "nothing", "--tcp=443:443")
+
+    cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(webhook))
+    blocked = cluster.run_kubectl("create", "configmap", "blocked", "--from-literal=a=b")
+    assert blocked.returncode != 0
+    assert "failed calling webhook" in blocked.stderr
+
+    cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(lc.ignore_webhook_failures(webhook)))
+    t0 = time.monotonic()
+    cluster.kubectl("create", "configmap", "through-webhook", "--from-literal=a=b")
+    assert time.monotonic() - t0 < 30
+    cluster.kubectl("delete", "validatingwebhookconfiguration", "unreachable")
+
+
+def test_provider_sees_the_running_cluster(cluster: Cluster) -> None:
+    provider = lc.LocalClusterProvider()
+    props = {"state_dir": str(cluster.state_dir), "bin_dir": str(cluster.bin_dir)}
+    # create() on a running cluster is idempotent: same kubeconfig, nothing restarted.
+    created = provider.create(props)
+    assert created.outs is not None
+    assert created.outs["kubeconfig"] == cluster.kubeconfig
+    assert lc.read_records(cluster.state_dir) == cluster.records
+    read = provider.read(created.id, dict(created.outs))
+    assert read.outs is not None
+    assert read.outs["running"] is True
+    assert not provider.diff(created.id, dict(created.outs), props).changes
+
+
+def test_stop_ends_every_process(cluster: Cluster) -> None:
+    records = cluster.records
+    assert set(records) == set(lc.COMPONENTS)
+    assert lc.is_running(cluster.state_dir)
+    t0 = time.monotonic()
+    lc.LocalClusterProvider().delete("id", {"state_dir": str(cluster.state_dir)})
+    print(f"\nlocal cluster stopped in {time.monotonic() - t0:.1f}s")
+    still = [name for name, rec in records.items() if lc.process_alive(rec)]
+    assert not still, f"still running after stop: {still}"
+    assert not cluster.state_dir.exists()
+    assert not lc.is_running(cluster.state_dir)
