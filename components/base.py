@@ -12,7 +12,7 @@ configurations, then custom resources. Each part waits for the part before it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -92,6 +92,9 @@ class ComponentArgs:
     """Container requests/limits by workload name."""
     transforms: Sequence[Transform] = ()
     """Escape hatch: more transforms, applied after the ones above."""
+    exclude: Sequence[Callable[[KubeObject], bool]] = ()
+    """Upstream objects not to install (mirror sources only), e.g. the bundled object store
+    when artifacts go to S3."""
 
 
 def validate_common(args: ComponentArgs, versions: Mapping[str, Any], component: str) -> list[str]:
@@ -313,6 +316,11 @@ class KubeflowComponent(pulumi.ComponentResource):
         """Transforms a component adds for its own settings (before the user's)."""
         return []
 
+    def keeps(self, obj: KubeObject) -> bool:
+        """Whether a mirror object is installed: the component includes it and no
+        `exclude` predicate of the args matches it."""
+        return self.include(obj) and not any(skip(obj) for skip in self.args.exclude)
+
     def include(self, obj: KubeObject) -> bool:
         """Whether a mirror object is installed; override to leave some out (e.g. Istio
         objects when Istio is not installed). Upstream renders choose a kustomization instead."""
@@ -359,7 +367,7 @@ class KubeflowComponent(pulumi.ComponentResource):
             folder = self.mirror_folder(self.args)
             loaded = [(p, source.load(folder, self.resolved_version, p)) for p in parts]
             for part, objects in loaded:
-                kept = [transform(o) for o in objects if self.include(o)]
+                kept = [transform(o) for o in objects if self.keeps(o)]
                 previous = self._register_part(part, kept, previous)
         else:
             self._render_upstream(parts, transform, previous)
@@ -410,6 +418,12 @@ class KubeflowComponent(pulumi.ComponentResource):
         transform: Transform,
         after: Sequence[pulumi.Resource] = (),
     ) -> None:
+        if self.args.exclude:
+            pulumi.log.warn(
+                f"{self.COMPONENT}: objects cannot be left out of an upstream render; every "
+                "upstream object is installed (use a manifest mirror to leave some out)",
+                self,
+            )
         previous = list(after)
         for part in parts:
             if not part.upstream:

@@ -5,16 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pulumi
-from pulumi.runtime.config import CONFIG
+from pulumi.runtime.config import (
+    CONFIG,
+    get_config_env,
+    get_config_secret_keys_env,
+    is_config_secret,
+)
 
 from infra.cluster import build_cluster
 from infra.config import decode, load_settings
-from infra.platform import KubeflowPlatform
+from infra.platform import KubeflowPlatform, deploy_examples
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+PREFIX = "kubeflow:"
 
-raw = {k.removeprefix("kubeflow:"): v for k, v in CONFIG.get().items() if k.startswith("kubeflow:")}
-settings = load_settings(decode(raw), stack=pulumi.get_stack(), project_dir=PROJECT_DIR)
+config = {**get_config_env(), **CONFIG.get()}
+raw = {k.removeprefix(PREFIX): v for k, v in config.items() if k.startswith(PREFIX)}
+secret_keys = {k for k in config if is_config_secret(k)} | set(get_config_secret_keys_env())
+settings = load_settings(
+    decode(raw), stack=pulumi.get_stack(), project_dir=PROJECT_DIR, secret_keys=secret_keys
+)
 cluster = build_cluster(settings.cluster)
 platform = KubeflowPlatform(
     "kubeflow",
@@ -24,3 +34,5 @@ platform = KubeflowPlatform(
 )
 pulumi.export("cluster", cluster.outputs)
 pulumi.export("components", platform.summary)
+if settings.example_pipelines is not None:
+    pulumi.export("pipelines", deploy_examples(settings.example_pipelines, platform))

@@ -9,14 +9,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
+from urllib.parse import urlparse
 
 from components.base import ComponentArgs, validate_common
 from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
+from pipelines.artifact_store import (
+    S3ArtifactSettings,
+    is_bundled_object_store,
+    kfp_s3_transforms,
+    validate_settings,
+)
+from pipelines.catalog import EXAMPLES
 
 CLUSTER_MODES = ("local", "kind", "existing", "render")
 ClusterMode = Literal["local", "kind", "existing", "render"]
@@ -65,8 +73,21 @@ class Settings:
     components: tuple[str, ...]
     """Enabled component ids, in install order."""
     component_args: Mapping[str, ComponentArgs]
-    example_pipelines: Mapping[str, Any] = field(default_factory=dict)
-    artifact_store: Mapping[str, Any] = field(default_factory=dict)
+    example_pipelines: ExamplePipelines | None = None
+    """Where to deploy the example pipelines, if anywhere."""
+    artifact_store: S3ArtifactSettings | None = None
+    """The S3 artifact store of KFP, if not the bundled SeaweedFS."""
+
+
+@dataclass(frozen=True)
+class ExamplePipelines:
+    """The example pipelines to deploy and the KFP API to deploy them to."""
+
+    api_url: str
+    ui_url: str
+    pipelines: tuple[str, ...]
+    token: str | None = None
+    """A bearer token; only ever read from a secret config value."""
 
 
 def decode(raw: Mapping[str, str]) -> dict[str, Any]:
@@ -83,8 +104,16 @@ def decode(raw: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def load_settings(raw: Mapping[str, Any], *, stack: str, project_dir: Path) -> Settings:
-    """Validate decoded `kubeflow:*` config (keys without the prefix) into `Settings`."""
+def load_settings(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    project_dir: Path,
+    secret_keys: Collection[str] = (),
+) -> Settings:
+    """Validate decoded `kubeflow:*` config (keys without the prefix) into `Settings`.
+
+    `secret_keys` are the keys Pulumi holds encrypted; a credential elsewhere is an error."""
     errors: list[str] = []
     errors += [
         f"kubeflow:{key} is not a setting of this project; fix: remove it or use one of "
@@ -103,15 +132,19 @@ def load_settings(raw: Mapping[str, Any], *, stack: str, project_dir: Path) -> S
     }
     component_args, namespace_problems = share_namespaces(component_args)
     errors += namespace_problems
+    artifact_store = _artifact_store(raw, enabled, errors)
+    examples = _example_pipelines(raw, enabled, secret_keys, errors)
     if errors:
         raise ConfigError(_report(errors))
+    if artifact_store is not None:
+        component_args["pipelines"] = _with_s3(component_args["pipelines"], artifact_store)
     return Settings(
         stack=stack,
         cluster=cluster,
         components=tuple(install_order(enabled)),
         component_args=component_args,
-        example_pipelines=raw.get("examplePipelines") or {},
-        artifact_store=raw.get("artifactStore") or {},
+        example_pipelines=examples,
+        artifact_store=artifact_store,
     )
 
 
@@ -209,7 +242,11 @@ def _component_args(
     settings = dict(raw.get(entry.config_key) or {})
     settings.setdefault("imageRegistry", raw.get("imageRegistry"))
     settings["labels"] = {**(raw.get("labels") or {}), **(settings.get("labels") or {})}
-    fields = {f.name: f for f in dataclasses.fields(entry.args_cls) if f.name != "transforms"}
+    fields = {
+        f.name: f
+        for f in dataclasses.fields(entry.args_cls)
+        if f.name not in ("transforms", "exclude")
+    }
     kwargs: dict[str, Any] = {"source": mirror}
     for key, value in settings.items():
         name = _snake(key)
@@ -267,3 +304,96 @@ def _snake(name: str) -> str:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+ARTIFACT_STORE_KEYS = {
+    "bucket": "bucket",
+    "region": "region",
+    "prefix": "prefix",
+    "endpoint": "endpoint_url",
+    "credentialsSecret": "credentials_secret",
+    "accessKeyKey": "access_key_key",
+    "secretKeyKey": "secret_key_key",
+    "pathStyle": "path_style",
+}
+
+
+def _artifact_store(
+    raw: Mapping[str, Any], enabled: list[str], errors: list[str]
+) -> S3ArtifactSettings | None:
+    settings = raw.get("artifactStore")
+    if not settings:
+        return None
+    if "pipelines" not in enabled:
+        errors.append(
+            "kubeflow:artifactStore is set but pipelines is not enabled; fix: add pipelines "
+            "to kubeflow:components or remove kubeflow:artifactStore"
+        )
+    unknown = sorted(set(settings) - set(ARTIFACT_STORE_KEYS))
+    if unknown or not {"bucket", "region"} <= set(settings):
+        errors.append(
+            f"kubeflow:artifactStore takes {', '.join(ARTIFACT_STORE_KEYS)} (bucket and region "
+            f"required); got {', '.join(sorted(settings))}; fix: rename or add the keys"
+        )
+        return None
+    store = S3ArtifactSettings(**{ARTIFACT_STORE_KEYS[k]: v for k, v in settings.items()})
+    try:
+        validate_settings(store)
+    except ValueError as error:
+        errors.append(f"kubeflow:{error}")
+        return None
+    return store
+
+
+def _with_s3(args: ComponentArgs, store: S3ArtifactSettings) -> ComponentArgs:
+    """KFP pointed at S3: its settings rewritten, the bundled SeaweedFS left out."""
+    return dataclasses.replace(
+        args,
+        transforms=[*args.transforms, *kfp_s3_transforms(store)],
+        exclude=[*args.exclude, is_bundled_object_store],
+    )
+
+
+def _example_pipelines(
+    raw: Mapping[str, Any], enabled: list[str], secret_keys: Collection[str], errors: list[str]
+) -> ExamplePipelines | None:
+    settings = raw.get("examplePipelines")
+    if not settings:
+        return None
+    allowed = {"apiUrl", "uiUrl", "pipelines", "token"}
+    if not set(settings) <= allowed or "apiUrl" not in settings:
+        errors.append(
+            f"kubeflow:examplePipelines takes {', '.join(sorted(allowed))} (apiUrl required); "
+            f"got {', '.join(sorted(settings))}; fix: rename or add the keys"
+        )
+        return None
+    if "pipelines" not in enabled:
+        errors.append(
+            "kubeflow:examplePipelines deploys to KFP but pipelines is not enabled; fix: add "
+            "pipelines to kubeflow:components"
+        )
+    if "token" in settings and "kubeflow:examplePipelines" not in secret_keys:
+        errors.append(
+            "kubeflow:examplePipelines.token is stored in plain text; fix: pulumi config set "
+            "--secret --path 'kubeflow:examplePipelines.token' <token>"
+        )
+    url_errors = [
+        f"kubeflow:examplePipelines.{key} = {settings[key]!r} is not an http(s) URL; fix: "
+        "e.g. http://localhost:8888 (port-forward of ml-pipeline) or your KFP ingress"
+        for key in ("apiUrl", "uiUrl")
+        if key in settings and urlparse(str(settings[key])).scheme not in ("http", "https")
+    ]
+    errors += url_errors
+    pipelines = settings.get("pipelines", list(EXAMPLES))
+    unknown = [p for p in pipelines if p not in EXAMPLES]
+    if unknown:
+        errors.append(
+            f"kubeflow:examplePipelines.pipelines names {unknown}; fix: use any of "
+            f"{', '.join(EXAMPLES)}"
+        )
+    return ExamplePipelines(
+        api_url=settings["apiUrl"],
+        ui_url=settings.get("uiUrl", settings["apiUrl"]),
+        pipelines=tuple(pipelines),
+        token=settings.get("token"),
+    )

@@ -11,6 +11,7 @@ import pulumi
 from components.base import ComponentArgs, ComponentArgsError, KubeflowComponent
 from components.catalog import CATALOG, install_order, share_namespaces
 from components.transforms import Transform
+from infra.config import ExamplePipelines
 
 
 class KubeflowPlatform(pulumi.ComponentResource):
@@ -49,3 +50,27 @@ class KubeflowPlatform(pulumi.ComponentResource):
             **{cid: pulumi.Output.all(**c.outputs) for cid, c in self.components.items()}
         )
         self.register_outputs({"summary": self.summary})
+
+
+def deploy_examples(examples: ExamplePipelines, platform: KubeflowPlatform) -> dict[str, Any]:
+    """Upload the example pipelines to KFP once the platform is up; their IDs as outputs."""
+    from pipelines.deploy import deploy_example_pipelines
+
+    token = pulumi.Output.secret(examples.token) if examples.token else None
+    deployed = deploy_example_pipelines(
+        examples.api_url,
+        examples.ui_url,
+        opts=pulumi.ResourceOptions(depends_on=[platform]),
+        token=token,
+        examples=list(examples.pipelines),
+    )
+    return {
+        key: {
+            "name": pipeline.name,
+            "pipeline_id": pipeline.pipeline_id,
+            "version_id": pipeline.version_id,
+            "digest": pipeline.digest,
+            "ui_url": pipeline.ui_url,
+        }
+        for key, pipeline in deployed.items()
+    }

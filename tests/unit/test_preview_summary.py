@@ -21,7 +21,9 @@ EVENTS = [
     event("create", "pulumi:providers:kubernetes", "render"),
     event("create", f"{KFP}$kubernetes:apps/v1:Deployment", "kfp:kubeflow/ml-pipeline"),
     event("create", f"{KFP}$kubernetes:core/v1:Service", "kfp:kubeflow/ml-pipeline"),
-    event("update", f"{KFP}$kubernetes:apps/v1:Deployment", "kfp:kubeflow/ml-pipeline-ui", ["spec"]),
+    event(
+        "update", f"{KFP}$kubernetes:apps/v1:Deployment", "kfp:kubeflow/ml-pipeline-ui", ["spec"]
+    ),
     event("replace", f"{KFP}$kubernetes:core/v1:Secret", "kfp:kubeflow/mysql-secret", ["data"]),
     event("create-replacement", f"{KFP}$kubernetes:core/v1:Secret", "kfp:kubeflow/mysql-secret"),
     event("delete", "kubeflow:platform:KubeflowPlatform$kubeflow:components:Katib", "katib"),

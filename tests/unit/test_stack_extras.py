@@ -1,0 +1,87 @@
+"""Stack settings beyond the components: S3 artifact store and example pipeline deployment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.config import ConfigError
+from tests.unit.mocks import run, run_stack, stack_config
+
+S3 = {"bucket": "team-kfp-artifacts", "region": "eu-west-1", "credentialsSecret": "kfp-s3"}
+
+
+def kube_objects(recorder):
+    return {
+        (r.inputs["kind"], r.inputs["metadata"]["name"]): r.inputs
+        for r in recorder.registered
+        if r.type.startswith("kubernetes:") and "kind" in r.inputs
+    }
+
+
+def test_artifact_store_points_kfp_at_s3_and_leaves_out_seaweedfs():
+    objects = kube_objects(run_stack("ci", {"kubeflow:artifactStore": S3}))
+    install_config = objects[("ConfigMap", "pipeline-install-config")]
+    assert install_config["data"]["defaultPipelineRoot"] == "s3://team-kfp-artifacts/artifacts"
+    assert ("Secret", "mlpipeline-minio-artifact") not in objects
+    assert not [name for kind, name in objects if "seaweedfs" in name]
+    text = json.dumps(list(objects.values()))
+    assert "minio123" not in text
+    assert '"name": "kfp-s3"' in text  # credentials come from the named Secret
+
+
+def test_bad_artifact_store_is_a_config_error_naming_the_key():
+    with pytest.raises(ConfigError, match=r"artifactStore\.bucket"):
+        run_stack("ci", {"kubeflow:artifactStore": {**S3, "bucket": "Not_A_Bucket"}})
+
+
+def test_example_pipelines_are_deployed_after_the_platform_and_exported():
+    recorder = run_stack("ci", {"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888"}})
+    pipelines = recorder.of_type("pulumi-python:dynamic/kfp:Pipeline")
+    assert sorted(p.name for p in pipelines) == ["kfp-pipeline-hello", "kfp-pipeline-iris"]
+    api_server = next(
+        r.urn
+        for r in recorder.registered
+        if r.type == "kubernetes:apps/v1:Deployment" and r.name.endswith("/ml-pipeline")
+    )
+    # depends_on the platform: the SDK waits on every object the platform holds.
+    assert all(api_server in p.dependencies for p in pipelines)
+    assert all(p.inputs["api_url"] == "http://127.0.0.1:8888" for p in pipelines)
+
+
+def test_a_token_in_plain_text_config_is_refused():
+    overrides = {"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888", "token": "t0k"}}
+    with pytest.raises(ConfigError, match="pulumi config set --secret"):
+        run_stack("ci", overrides)
+
+
+def test_a_secret_token_is_accepted_and_stays_secret():
+    import runpy
+
+    from tests.unit.mocks import REPO
+
+    config = stack_config(
+        "ci", {"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888", "token": "t0k"}}
+    )
+    import pulumi
+
+    def program() -> None:
+        pulumi.runtime.set_all_config(config, ["kubeflow:examplePipelines"])
+        runpy.run_path(str(REPO / "infra" / "__main__.py"), run_name="__main__")
+
+    recorder = run(program, stack="ci", config=config)
+    assert len(recorder.of_type("pulumi-python:dynamic/kfp:Pipeline")) == 2
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"uiUrl": "http://x"}, "apiUrl required"),
+        ({"apiUrl": "ml-pipeline:8888"}, "is not an http(s) URL"),
+        ({"apiUrl": "http://x", "pipelines": ["mnist"]}, "examplePipelines.pipelines names"),
+    ],
+)
+def test_bad_example_pipeline_settings(settings, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run_stack("ci", {"kubeflow:examplePipelines": settings})
