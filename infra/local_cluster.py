@@ -1122,6 +1122,38 @@ def new_config(
     )
 
 
+def _converge(cfg: ClusterConfig, deadline: float) -> None:
+    """Wait for /readyz, create the fake nodes, wait until they are Ready and the
+    `default` ServiceAccount exists. Safe to repeat on a running cluster."""
+    api = _Api(cfg)
+    _wait_for(
+        "kube-apiserver /readyz",
+        lambda: api.request("GET", "/readyz")[0] == 200,
+        cfg,
+        deadline,
+        ["etcd", "kube-apiserver"],
+    )
+    for node in cfg.nodes:
+        status, body = api.request("POST", "/api/v1/nodes", node_manifest(node))
+        if status not in (201, 409):
+            raise LocalClusterError(f"creating node {node}: HTTP {status}: {body[:500]!r}")
+
+    def nodes_ready() -> bool:
+        listing = api.get_json("/api/v1/nodes")
+        items = listing.get("items", []) if listing else []
+        ready = {n["metadata"]["name"] for n in items if node_ready(n)}
+        return set(cfg.nodes) <= ready
+
+    _wait_for("all nodes Ready", nodes_ready, cfg, deadline, COMPONENTS)
+    _wait_for(
+        "the default ServiceAccount",
+        lambda: api.get_json("/api/v1/namespaces/default/serviceaccounts/default") is not None,
+        cfg,
+        deadline,
+        COMPONENTS,
+    )
+
+
 def start(
     state_dir: Path,
     bin_dir: Path,
@@ -1132,23 +1164,27 @@ def start(
 ) -> str:
     """Start the cluster in state_dir and return an admin kubeconfig (YAML, embedded certs).
 
-    Idempotent: if the cluster in state_dir runs, its kubeconfig is returned; leftovers of
-    a dead one are cleaned up first. Must run inside the loopback-only netns. Returns once
+    Idempotent: if the cluster in state_dir runs, it is brought to the same ready state
+    (e.g. after a start killed half-way) and its kubeconfig returned; leftovers of a dead
+    one are cleaned up first. Must run inside the loopback-only netns. Returns once
     /readyz is ok, every node is Ready and the `default` ServiceAccount exists.
     """
     check_loopback_only()
     state_dir = Path(state_dir).resolve()
     bin_dir = Path(bin_dir).resolve()
     check_binaries(bin_dir)
+    deadline = time.monotonic() + timeout
     if state_dir.exists():
-        if is_running(state_dir):
-            return (state_dir / "kubeconfig").read_text()
+        running = load_config(state_dir)
+        kubeconfig_path = state_dir / "kubeconfig"
+        if running is not None and kubeconfig_path.exists() and is_running(state_dir):
+            _converge(running, deadline)
+            return kubeconfig_path.read_text()
         stop(state_dir)
 
     cfg = new_config(state_dir, bin_dir, api_port, nodes)
     kubeconfig = prepare_state(cfg)
     commands = component_commands(cfg)
-    deadline = time.monotonic() + timeout
     try:
         _spawn("etcd", commands["etcd"], cfg)
         etcd_health = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -1159,8 +1195,8 @@ def start(
                 return bool(json.loads(resp.read()).get("health") == "true")
 
         _wait_for("etcd /health", etcd_ok, cfg, deadline, ["etcd"])
-
         _spawn("kube-apiserver", commands["kube-apiserver"], cfg)
+        # The controller-manager gives up if the apiserver is not healthy soon enough.
         api = _Api(cfg)
         _wait_for(
             "kube-apiserver /readyz",
@@ -1171,26 +1207,7 @@ def start(
         )
         for name in COMPONENTS[2:]:
             _spawn(name, commands[name], cfg)
-
-        for node in cfg.nodes:
-            status, body = api.request("POST", "/api/v1/nodes", node_manifest(node))
-            if status not in (201, 409):
-                raise LocalClusterError(f"creating node {node}: HTTP {status}: {body[:500]!r}")
-
-        def nodes_ready() -> bool:
-            listing = api.get_json("/api/v1/nodes")
-            items = listing.get("items", []) if listing else []
-            ready = {n["metadata"]["name"] for n in items if node_ready(n)}
-            return set(cfg.nodes) <= ready
-
-        _wait_for("all nodes Ready", nodes_ready, cfg, deadline, COMPONENTS)
-        _wait_for(
-            "the default ServiceAccount",
-            lambda: api.get_json("/api/v1/namespaces/default/serviceaccounts/default") is not None,
-            cfg,
-            deadline,
-            COMPONENTS,
-        )
+        _converge(cfg, deadline)
     except BaseException:
         _kill_all(cfg.state_dir)
         raise

@@ -162,6 +162,26 @@ def test_deployment_becomes_available(cluster: Cluster) -> None:
     assert {p.spec.node_name for p in pods} <= set(lc.DEFAULT_NODES)
 
 
+def test_job_completes(cluster: Cluster) -> None:
+    cluster.kubectl("create", "job", "once", "--image=registry.invalid/once:1")
+    cluster.kubectl("wait", "--for=condition=Complete", "job/once", "--timeout=120s")
+
+
+def test_service_account_tokens_are_signed(cluster: Cluster) -> None:
+    token = cluster.kubectl("create", "token", "default").strip()
+    assert token.count(".") == 2, "expected a JWT"
+    review = {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenReview",
+        "spec": {"token": token},
+    }
+    out = yaml.safe_load(
+        cluster.kubectl("create", "-o", "yaml", "-f", "-", stdin=yaml.safe_dump(review))
+    )
+    assert out["status"]["authenticated"] is True
+    assert out["status"]["user"]["username"] == "system:serviceaccount:default:default"
+
+
 def test_webhooks_fail_open_after_the_transform(cluster: Cluster) -> None:
     """A webhook that cannot answer (its Service has no real pod) must not block writes."""
     webhook: dict[str, Any] = {
