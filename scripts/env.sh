@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# Environment for the Pulumi engine of this project. Source it (bash), from
+# any directory:
+#
+#   source scripts/env.sh
+#
+# It exports:
+#   PATH                 the engine's bin dir (built by scripts/tools.sh) first,
+#                        then the project's .venv/bin
+#   PULUMI_HOME          a plugin cache of our own next to that bin dir, where
+#                        scripts/tools.sh installs the Kubernetes provider
+#   PULUMI_SKIP_UPDATE_CHECK=true
+#   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true  (a missing plugin is an
+#                        error, never a download)
+#   PULUMI_IGNORE_AMBIENT_PLUGINS=true  (plugins come from PULUMI_HOME or from
+#                        next to the pulumi binary, never from elsewhere on PATH)
+#   PULUMI_BACKEND_URL   file://<repo>/.pulumi-state unless already set
+#   PULUMI_CONFIG_PASSPHRASE_FILE  <repo>/.pulumi-state/passphrase (generated
+#                        once, mode 600) unless PULUMI_CONFIG_PASSPHRASE or
+#                        PULUMI_CONFIG_PASSPHRASE_FILE is already set
+#   KUBEFLOW_PULUMI_BIN, KUBEFLOW_PULUMI_HOME, KUBEFLOW_PULUMI_VERSION,
+#   KUBEFLOW_PULUMI_KUBERNETES_VERSION  (for scripts/tools.sh and the tests)
+#
+# Tool versions come from the pulumi and pulumi-kubernetes pins in
+# pyproject.toml; the cache root is ${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}.
+# Sourcing prints nothing, changes no shell option, and is safe to repeat.
+
+_kp_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+_kp_pin() { # package name -> its ==version in pyproject.toml
+  sed -n "s/^[[:space:]]*\"$1==\([^\";[:space:]]*\)\".*/\1/p" "$_kp_root/pyproject.toml" | head -n1
+}
+KUBEFLOW_PULUMI_VERSION="$(_kp_pin pulumi)"
+KUBEFLOW_PULUMI_KUBERNETES_VERSION="$(_kp_pin pulumi-kubernetes)"
+unset -f _kp_pin
+if [[ -z "$KUBEFLOW_PULUMI_VERSION" || -z "$KUBEFLOW_PULUMI_KUBERNETES_VERSION" ]]; then
+  echo "scripts/env.sh: cannot read the pulumi==X and pulumi-kubernetes==Y pins from $_kp_root/pyproject.toml" >&2
+fi
+
+_kp_base="${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}/pulumi-v${KUBEFLOW_PULUMI_VERSION}-kubernetes-v${KUBEFLOW_PULUMI_KUBERNETES_VERSION}"
+KUBEFLOW_PULUMI_BIN="$_kp_base/bin"
+KUBEFLOW_PULUMI_HOME="$_kp_base/home"
+export KUBEFLOW_PULUMI_VERSION KUBEFLOW_PULUMI_KUBERNETES_VERSION KUBEFLOW_PULUMI_BIN KUBEFLOW_PULUMI_HOME
+
+# PATH: tools bin first, then the venv; each added once however often this is sourced.
+for _kp_dir in "$_kp_root/.venv/bin" "$KUBEFLOW_PULUMI_BIN"; do
+  case ":${PATH:-}:" in
+    *":$_kp_dir:"*) ;;
+    *) PATH="$_kp_dir${PATH:+:$PATH}" ;;
+  esac
+done
+export PATH
+
+export PULUMI_HOME="$KUBEFLOW_PULUMI_HOME"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
+
+_kp_state="$_kp_root/.pulumi-state"
+if [[ -z "${PULUMI_BACKEND_URL:-}" ]]; then
+  mkdir -p "$_kp_state"
+  export PULUMI_BACKEND_URL="file://$_kp_state"
+fi
+
+# Secrets: a passphrase made once per checkout, readable by its owner only.
+if [[ -z "${PULUMI_CONFIG_PASSPHRASE:-}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
+  if [[ ! -s "$_kp_state/passphrase" ]]; then
+    mkdir -p "$_kp_state"
+    (
+      umask 077
+      head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$_kp_state/passphrase.tmp.$$"
+      # ln is atomic and never replaces: if another shell won the race, keep its file.
+      ln "$_kp_state/passphrase.tmp.$$" "$_kp_state/passphrase" 2>/dev/null || true
+      rm -f "$_kp_state/passphrase.tmp.$$"
+    )
+  fi
+  chmod 600 "$_kp_state/passphrase"
+  export PULUMI_CONFIG_PASSPHRASE_FILE="$_kp_state/passphrase"
+fi
+
+unset _kp_root _kp_base _kp_dir _kp_state
