@@ -151,7 +151,7 @@ go_failed() { # log-file what module-dir
   if grep -qiE 'missing go.sum entry|updates to go.(mod|sum) needed' "$1"; then
     fix+=("fix: go.sum is out of date: (cd $rel && GOTOOLCHAIN=local go mod tidy), then commit go.mod and go.sum.")
   fi
-  if grep -qiE 'dial tcp|no such host|proxyconnect|i/o timeout|connection refused|TLS handshake|403 Forbidden|404 Not Found|410 Gone|not available|unrecognized import path|reading https?://' "$1"; then
+  if grep -qiE 'dial tcp|no such host|proxyconnect|i/o timeout|lookup disabled|connection refused|TLS handshake|403 Forbidden|404 Not Found|410 Gone|not available|unrecognized import path|reading https?://' "$1"; then
     fix+=("a module could not be fetched (the pins: $rel/go.mod; pulumi v$PV, pulumi-kubernetes v$KV = provider module $K8S_MODULE_VERSION)."
       "fix: make the Go module proxy reachable (go env GOPROXY is '$(go env GOPROXY)'), or warm the module"
       "cache on a machine that reaches it: (cd $rel && go mod download) and copy $(go env GOMODCACHE).")
@@ -216,7 +216,7 @@ if [[ -n "$existing_pulumi" ]]; then
     # Copied, not linked: the engine looks for its language host next to the
     # resolved binary, and that one has none.
     log "using pulumi v$PV from $existing_dir (it has no pulumi-language-python; building ours next to a copy)"
-    if ! cmp -s "$existing_pulumi" "$BIN_DIR/pulumi"; then
+    if [[ -L "$BIN_DIR/pulumi" ]] || ! cmp -s "$existing_pulumi" "$BIN_DIR/pulumi"; then
       rm -f "$BIN_DIR/pulumi"
       cp "$existing_pulumi" "$BIN_DIR/pulumi"
     fi
