@@ -14,7 +14,8 @@
 #                        error, never a download)
 #   PULUMI_IGNORE_AMBIENT_PLUGINS=true  (plugins come from PULUMI_HOME or from
 #                        next to the pulumi binary, never from elsewhere on PATH)
-#   PULUMI_BACKEND_URL   file://<repo>/.pulumi-state unless already set
+#   PULUMI_BACKEND_URL   file://<repo>/.pulumi-state, unless already set or
+#                        `pulumi login URL` was run with this PULUMI_HOME
 #   PULUMI_CONFIG_PASSPHRASE_FILE  <repo>/.pulumi-state/passphrase (generated
 #                        once, mode 600) unless PULUMI_CONFIG_PASSPHRASE or
 #                        PULUMI_CONFIG_PASSPHRASE_FILE is already set
@@ -56,10 +57,19 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 
+# State backend: the local file backend, unless PULUMI_BACKEND_URL was set by
+# the caller or `pulumi login URL` (e.g. s3://bucket?region=...) was run with
+# this PULUMI_HOME. A value this file set in an earlier sourcing is decided
+# again, so a login takes effect when this file is sourced next.
 _kp_state="$_kp_root/.pulumi-state"
-if [[ -z "${PULUMI_BACKEND_URL:-}" ]]; then
+if [[ -n "${PULUMI_BACKEND_URL:-}" && "$PULUMI_BACKEND_URL" == "${KUBEFLOW_PULUMI_DEFAULT_BACKEND:-}" ]]; then
+  unset PULUMI_BACKEND_URL
+fi
+if [[ -z "${PULUMI_BACKEND_URL:-}" ]] \
+  && ! grep -qs '"current": *"[^"]' "$PULUMI_HOME/credentials.json"; then
   mkdir -p "$_kp_state"
   export PULUMI_BACKEND_URL="file://$_kp_state"
+  export KUBEFLOW_PULUMI_DEFAULT_BACKEND="$PULUMI_BACKEND_URL"
 fi
 
 # Secrets: a passphrase made once per checkout, readable by its owner only.
