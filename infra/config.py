@@ -114,6 +114,8 @@ def load_settings(
     """Validate decoded `kubeflow:*` config (keys without the prefix) into `Settings`.
 
     `secret_keys` are the keys Pulumi holds encrypted; a credential elsewhere is an error."""
+    # Pulumi.yaml gives every optional setting an empty default: empty means unset.
+    raw = {key: value for key, value in raw.items() if value not in ("", {}, None)}
     errors: list[str] = []
     errors += [
         f"kubeflow:{key} is not a setting of this project; fix: remove it or use one of "
