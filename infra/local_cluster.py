@@ -374,6 +374,26 @@ def component_kubeconfig_dict(server: str, pki_dir: Path, name: str) -> dict[str
     }
 
 
+LOCAL_VOLUMES = 8
+"""Pre-made PersistentVolumes: nothing provisions storage on simulated nodes, and a claim
+that stays Pending keeps its pod unscheduled (KFP's MySQL and SeaweedFS claim volumes)."""
+
+
+def volume_manifest(index: int, state_dir: Path) -> dict[str, Any]:
+    """A class-less hostPath PersistentVolume that any claim without a storage class binds."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": f"local-pv-{index}", "labels": {"type": "kwok"}},
+        "spec": {
+            "capacity": {"storage": "100Gi"},
+            "accessModes": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "hostPath": {"path": str(state_dir / "volumes" / f"pv-{index}")},
+        },
+    }
+
+
 def node_manifest(name: str) -> dict[str, Any]:
     """A fake Node that kwok manages (its annotation matches kwok's selector)."""
     resources = {"cpu": "32", "memory": "256Gi", "pods": "110"}
@@ -1145,6 +1165,11 @@ def _converge(cfg: ClusterConfig, deadline: float) -> None:
         return set(cfg.nodes) <= ready
 
     _wait_for("all nodes Ready", nodes_ready, cfg, deadline, COMPONENTS)
+    for index in range(LOCAL_VOLUMES):
+        volume = volume_manifest(index, cfg.state_dir)
+        status, body = api.request("POST", "/api/v1/persistentvolumes", volume)
+        if status not in (201, 409):
+            raise LocalClusterError(f"creating volume {index}: HTTP {status}: {body[:500]!r}")
     _wait_for(
         "the default ServiceAccount",
         lambda: api.get_json("/api/v1/namespaces/default/serviceaccounts/default") is not None,

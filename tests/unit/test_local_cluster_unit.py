@@ -316,3 +316,14 @@ def test_provider_pickles_by_reference() -> None:
         [sys.executable, "-c", code], input=blob, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["infra.local_cluster", "LocalClusterProvider"]
+
+
+def test_volumes_bind_any_class_less_claim(tmp_path: Path) -> None:
+    """KFP's MySQL and SeaweedFS claims name no storage class: the pre-made volumes must
+    have none either, offer every access mode and be big enough for upstream's requests."""
+    volume = lc.volume_manifest(3, tmp_path)
+    assert volume["metadata"]["name"] == "local-pv-3"
+    assert "storageClassName" not in volume["spec"]
+    assert set(volume["spec"]["accessModes"]) == {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"}
+    assert volume["spec"]["capacity"]["storage"] == "100Gi"
+    assert volume["spec"]["hostPath"]["path"].startswith(str(tmp_path))
