@@ -246,3 +246,18 @@ def _service_refs(obj: KubeObject) -> Iterator[dict[str, Any]]:
         yield service
     if obj.get("kind") == "APIService" and spec.get("service"):
         yield spec["service"]
+
+
+PATCH_FORCE = "pulumi.com/patchForce"
+
+
+def force_ownership(obj: KubeObject) -> KubeObject:
+    """Let `pulumi up` take back fields another manager changed (drift repair).
+
+    With server-side apply, a field that `kubectl scale` or a client changed belongs to that
+    manager, and the next apply conflicts; this annotation tells the Kubernetes provider to
+    force its apply, as `kubectl apply --server-side --force-conflicts` does.
+    """
+    metadata = obj.get("metadata") or {}
+    annotations = {**(metadata.get("annotations") or {}), PATCH_FORCE: "true"}
+    return {**obj, "metadata": {**metadata, "annotations": annotations}}

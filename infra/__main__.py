@@ -12,6 +12,7 @@ from pulumi.runtime.config import (
     is_config_secret,
 )
 
+from components.transforms import force_ownership
 from infra.cluster import build_cluster
 from infra.config import decode, load_settings
 from infra.platform import KubeflowPlatform, deploy_examples
@@ -29,7 +30,7 @@ cluster = build_cluster(settings.cluster)
 platform = KubeflowPlatform(
     "kubeflow",
     settings.component_args,
-    extra_transforms=cluster.transforms,
+    extra_transforms=[*cluster.transforms, *([force_ownership] if settings.repair_drift else [])],
     opts=pulumi.ResourceOptions(provider=cluster.provider),
 )
 pulumi.export("cluster", cluster.outputs)

@@ -44,7 +44,8 @@ OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore"} | {
     entry.config_key for entry in CATALOG.values()
 }
 ARRAY_KEYS = {"components"}
-KNOWN_KEYS = STRING_KEYS | OBJECT_KEYS | ARRAY_KEYS
+BOOLEAN_KEYS = {"repairDrift"}
+KNOWN_KEYS = STRING_KEYS | OBJECT_KEYS | ARRAY_KEYS | BOOLEAN_KEYS
 _CLUSTER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -77,6 +78,8 @@ class Settings:
     """Where to deploy the example pipelines, if anywhere."""
     artifact_store: S3ArtifactSettings | None = None
     """The S3 artifact store of KFP, if not the bundled SeaweedFS."""
+    repair_drift: bool = True
+    """Whether `up` takes back fields that others changed (server-side apply force)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def decode(raw: Mapping[str, str]) -> dict[str, Any]:
     """Pulumi passes config values as strings; decode objects and arrays from JSON."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key in OBJECT_KEYS | ARRAY_KEYS and isinstance(value, str):
+        if key in OBJECT_KEYS | ARRAY_KEYS | BOOLEAN_KEYS and isinstance(value, str):
             try:
                 out[key] = json.loads(value)
             except json.JSONDecodeError:
@@ -147,6 +150,7 @@ def load_settings(
         component_args=component_args,
         example_pipelines=examples,
         artifact_store=artifact_store,
+        repair_drift=raw.get("repairDrift", True),
     )
 
 
@@ -155,9 +159,18 @@ def _report(errors: list[str]) -> str:
 
 
 def _type_errors(raw: Mapping[str, Any]) -> list[str]:
-    expected = {**dict.fromkeys(STRING_KEYS, str), **dict.fromkeys(OBJECT_KEYS, dict)}
-    expected |= dict.fromkeys(ARRAY_KEYS, list)
-    names = {str: "a string", dict: "an object", list: "a list"}
+    expected: dict[str, type] = {
+        **dict.fromkeys(STRING_KEYS, str),
+        **dict.fromkeys(OBJECT_KEYS, dict),
+        **dict.fromkeys(ARRAY_KEYS, list),
+        **dict.fromkeys(BOOLEAN_KEYS, bool),
+    }
+    names: dict[type, str] = {
+        str: "a string",
+        dict: "an object",
+        list: "a list",
+        bool: "true or false",
+    }
     return [
         f"kubeflow:{key} = {value!r} must be {names[expected[key]]}; fix: "
         f"see the description of kubeflow:{key} in Pulumi.yaml"

@@ -190,8 +190,9 @@ def test_drift_is_found_by_refresh_and_repaired_by_up(stack: Stack) -> None:
     kube = api(stack)
     deployments = kube.resources.get(api_version="apps/v1", kind="Deployment")
     config_maps = kube.resources.get(api_version="v1", kind="ConfigMap")
+    # cache-server declares replicas: 1 upstream, so Pulumi owns that field.
     deployments.patch(
-        name="ml-pipeline-ui",
+        name="cache-server",
         namespace="kubeflow",
         body={"spec": {"replicas": 0}},
         content_type="application/merge-patch+json",
@@ -199,10 +200,10 @@ def test_drift_is_found_by_refresh_and_repaired_by_up(stack: Stack) -> None:
     config_maps.delete(name="kfp-launcher", namespace="kubeflow")
     with Timed("refresh (drift)"):
         refreshed = stack.pulumi("refresh", "--yes", "--skip-preview", "--diff")
-    assert "ml-pipeline-ui" in refreshed.output and "kfp-launcher" in refreshed.output
+    assert "cache-server" in refreshed.output and "kfp-launcher" in refreshed.output
     with Timed("up (repair)"):
         stack.up()
-    assert deployments.get(name="ml-pipeline-ui", namespace="kubeflow").spec.replicas == 1
+    assert deployments.get(name="cache-server", namespace="kubeflow").spec.replicas == 1
     assert (
         config_maps.get(name="kfp-launcher", namespace="kubeflow").metadata.name == "kfp-launcher"
     )

@@ -85,3 +85,30 @@ def test_a_secret_token_is_accepted_and_stays_secret():
 def test_bad_example_pipeline_settings(settings, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run_stack("ci", {"kubeflow:examplePipelines": settings})
+
+
+def test_objects_take_back_drifted_fields_by_default_and_not_when_disabled():
+    def annotated(recorder) -> set[str]:
+        return {
+            r.name
+            for r in recorder.registered
+            if r.type.startswith("kubernetes:")
+            and ((r.inputs.get("metadata") or {}).get("annotations") or {}).get(
+                "pulumi.com/patchForce"
+            )
+            == "true"
+        }
+
+    default = run_stack("ci")
+    objects = [
+        r for r in default.registered if r.type.startswith("kubernetes:") and "kind" in r.inputs
+    ]
+    assert annotated(default) == {r.name for r in objects}
+    assert annotated(run_stack("ci", {"kubeflow:repairDrift": False})) == set()
+
+
+def test_repair_drift_must_be_a_boolean():
+    with pytest.raises(
+        ConfigError, match="kubeflow:repairDrift = 'sometimes' must be true or false"
+    ):
+        run_stack("ci", {"kubeflow:repairDrift": "sometimes"})
