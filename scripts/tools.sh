@@ -300,16 +300,16 @@ else
   fi
 fi
 
-if [[ -x "$plugin_file" ]] && cmp -s "$provider_src" "$plugin_file"; then
+if [[ -x "$plugin_file" ]] && { [[ "$provider_src" -ef "$plugin_file" ]] || cmp -s "$provider_src" "$plugin_file"; }; then
   log "kubernetes v$KV plugin: installed in $PULUMI_HOME"
 else
   log "installing the kubernetes v$KV plugin into $PULUMI_HOME"
   run_offline "$BIN_DIR/pulumi" plugin install resource kubernetes "v$KV" --file "$provider_src" --reinstall >&2 \
     || die "pulumi plugin install resource kubernetes v$KV --file $provider_src failed."
-  # The plugin cache now has a byte-identical copy: share its disk blocks (300 MB).
-  if [[ "$provider_src" == "$PROVIDER" ]] && cmp -s "$PROVIDER" "$plugin_file"; then
-    ln -f "$plugin_file" "$PROVIDER" 2>/dev/null || true
-  fi
+fi
+# The plugin cache holds a byte-identical copy of the build: share its disk blocks (300 MB).
+if [[ "$provider_src" == "$PROVIDER" && ! "$PROVIDER" -ef "$plugin_file" ]] && cmp -s "$PROVIDER" "$plugin_file"; then
+  ln -f "$plugin_file" "$PROVIDER" 2>/dev/null || true
 fi
 
 # --- check -------------------------------------------------------------------
