@@ -12,8 +12,9 @@ fi
 stack="$1"; shift
 
 if [[ ! -f "stacks/Pulumi.${stack}.yaml" ]]; then
-  echo "no stack file stacks/Pulumi.${stack}.yaml; fix: use one of:" \
-    "$(ls stacks | sed -n 's/^Pulumi\.\(.*\)\.yaml$/\1/p' | tr '\n' ' ')" >&2
+  known=(stacks/Pulumi.*.yaml)
+  known=("${known[@]#stacks/Pulumi.}")
+  echo "no stack file stacks/Pulumi.${stack}.yaml; fix: use one of: ${known[*]%.yaml}" >&2
   exit 2
 fi
 if ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"${stack}\""; then

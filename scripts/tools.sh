@@ -207,7 +207,7 @@ if [[ -n "$existing_pulumi" ]]; then
     # The engine finds its language host next to the (resolved) pulumi binary.
     log "using pulumi v$PV and its Python language host from $existing_dir"
     host_from_existing=1
-    for f in pulumi pulumi-language-python pulumi-language-python-exec; do
+    for f in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
       [[ "$(readlink "$BIN_DIR/$f" 2>/dev/null || true)" == "$existing_dir/$f" ]] \
         || ln -sfn "$existing_dir/$f" "$BIN_DIR/$f"
       rm -f "$BIN_DIR/$f.stamp"
@@ -225,7 +225,7 @@ if [[ -n "$existing_pulumi" ]]; then
 else
   cli_flags="-s -w $VERSION_LDFLAG"
   # A symlink left from an earlier run with a pre-installed pulumi is not ours to keep.
-  for f in pulumi pulumi-language-python pulumi-language-python-exec; do
+  for f in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
     [[ -L "$BIN_DIR/$f" ]] && rm -f "$BIN_DIR/$f"
   done
   if up_to_date "$BIN_DIR/pulumi" "$SRC/cli" "$cli_flags"; then
@@ -242,7 +242,8 @@ fi
 if [[ -z "$host_from_existing" ]]; then
   host_flags="-s -w $VERSION_LDFLAG"
   if up_to_date "$BIN_DIR/pulumi-language-python" "$SRC/language-python" "$host_flags" \
-    && [[ -x "$BIN_DIR/pulumi-language-python-exec" ]]; then
+    && [[ -x "$BIN_DIR/pulumi-language-python-exec" ]] \
+    && [[ -x "$BIN_DIR/pulumi-resource-pulumi-python" ]]; then
     log "pulumi-language-python: up to date"
   else
     need_go "the Python language host (tools/pulumi/language-python, on github.com/pulumi/pulumi/sdk/v3 v$PV)"
@@ -258,6 +259,10 @@ if [[ -z "$host_from_existing" ]]; then
     exec_src="$sdk_dir/python/cmd/pulumi-language-python-exec"
     [[ -f "$exec_src" ]] || die "pulumi-language-python-exec is not at $exec_src (sdk/v3 v$PV module)."
     install -m 755 "$exec_src" "$BIN_DIR/pulumi-language-python-exec"
+    # Dynamic providers (the local cluster, the pipeline uploads) run through this launcher.
+    dynamic_src="$sdk_dir/python/dist/pulumi-resource-pulumi-python"
+    [[ -f "$dynamic_src" ]] || die "pulumi-resource-pulumi-python is not at $dynamic_src (sdk/v3 v$PV module)."
+    install -m 755 "$dynamic_src" "$BIN_DIR/pulumi-resource-pulumi-python"
     stamp_of "$SRC/language-python" pulumi-language-python "$host_flags" >"$BIN_DIR/pulumi-language-python.stamp"
   fi
 fi
@@ -316,7 +321,7 @@ fi
 
 got="$(run_offline "$BIN_DIR/pulumi" version)" || die "$BIN_DIR/pulumi does not run."
 [[ "$got" == "v$PV" ]] || die "$BIN_DIR/pulumi reports $got, not v$PV."
-for f in pulumi-language-python pulumi-language-python-exec; do
+for f in pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
   [[ -x "$BIN_DIR/$f" ]] || die "$BIN_DIR/$f is missing."
 done
 [[ -x "$plugin_file" ]] || die "the kubernetes v$KV plugin is not in $PULUMI_HOME/plugins."
