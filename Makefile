@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
+	# Dynamic providers resolve Pulumi.yaml's relative virtualenv from the program folder
+	# (main: infra/), the language host from the project folder: both must find it.
+	ln -sfn ../$(VENV) infra/.venv
 	touch $@
 
 tools: venv ## build (or find) pulumi, its plugins and the control-plane binaries

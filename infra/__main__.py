@@ -15,7 +15,7 @@ from pulumi.runtime.config import (
 from components.transforms import force_ownership
 from infra.cluster import build_cluster
 from infra.config import decode, load_settings
-from infra.platform import KubeflowPlatform, deploy_examples
+from infra.kubeflow_platform import KubeflowPlatform, deploy_examples
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PREFIX = "kubeflow:"

@@ -13,7 +13,7 @@ from components import (
 )
 from components.catalog import install_order, share_namespaces
 from infra.config import ConfigError, load_settings
-from infra.platform import KubeflowPlatform
+from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import kube_objects
 from tests.unit.mocks import REPO, run
 
