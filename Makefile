@@ -36,7 +36,7 @@ tools: venv ## build (or find) pulumi, its plugins and the control-plane binarie
 lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra pipelines
+	$(VENV)/bin/mypy components infra pipelines examples/serving/__main__.py
 
 test-fast: venv ## the unit suite (mocks, no engine), under a minute
 	$(PYTEST) -m "not integration and not e2e" -n 2 -q

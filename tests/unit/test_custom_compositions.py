@@ -1,0 +1,47 @@
+"""Custom compositions: the serving stack from config and the Python program in examples/."""
+
+from __future__ import annotations
+
+import runpy
+
+from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
+
+
+def components_of(recorder: Recorder) -> dict[str, str]:
+    return {
+        r.type.rsplit(":", 1)[-1]: r.urn
+        for r in recorder.registered
+        if r.type.startswith("kubeflow:components:")
+    }
+
+
+def test_serving_stack_installs_only_serving_and_cert_manager_first(monkeypatch, tmp_path):
+    monkeypatch.setenv("KUBEFLOW_KUBE_BIN_DIR", str(tmp_path))
+    recorder = run_stack("serving")
+    installed = components_of(recorder)
+    assert set(installed) == {"CertManager", "KServe", "ModelRegistry"}
+    kserve = next(r for r in recorder.registered if r.urn == installed["KServe"])
+    cert_manager_objects = [
+        r.urn for r in recorder.registered if r.parent == installed["CertManager"]
+    ]
+    assert cert_manager_objects and set(cert_manager_objects) <= set(kserve.dependencies)
+
+
+def test_python_program_composes_components_with_its_own_provider():
+    program = REPO / "examples" / "serving" / "__main__.py"
+    recorder = run(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        stack="dev",
+        config={"serving:manifestMirror": str(MIRROR)},
+    )
+    installed = components_of(recorder)
+    assert set(installed) == {"CertManager", "KServe", "ModelRegistry"}
+    provider = next(r for r in recorder.registered if r.type == "pulumi:providers:kubernetes")
+    assert provider.name == "serving"
+    objects = [
+        r for r in recorder.registered if r.type.startswith("kubernetes:") and "kind" in r.inputs
+    ]
+    assert objects and all(provider.urn in r.provider for r in objects)
+    registry = [r.inputs for r in objects if r.parent == installed["ModelRegistry"]]
+    namespaced = [o for o in registry if o["kind"] in ("Deployment", "Service")]
+    assert namespaced and all(o["metadata"]["namespace"] == "model-registry" for o in namespaced)
