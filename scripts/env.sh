@@ -19,6 +19,7 @@
 #   PULUMI_CONFIG_PASSPHRASE_FILE  <repo>/.pulumi-state/passphrase (generated
 #                        once, mode 600) unless PULUMI_CONFIG_PASSPHRASE or
 #                        PULUMI_CONFIG_PASSPHRASE_FILE is already set
+#   KUBEFLOW_KUBE_BIN_DIR  the local cluster's binaries (scripts/kube-tools.sh)
 #   KUBEFLOW_PULUMI_BIN, KUBEFLOW_PULUMI_HOME, KUBEFLOW_PULUMI_VERSION,
 #   KUBEFLOW_PULUMI_KUBERNETES_VERSION  (for scripts/tools.sh and the tests)
 #
@@ -86,6 +87,14 @@ if [[ -z "${PULUMI_CONFIG_PASSPHRASE:-}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:
   fi
   chmod 600 "$_kp_state/passphrase"
   export PULUMI_CONFIG_PASSPHRASE_FILE="$_kp_state/passphrase"
+fi
+
+# The local cluster's binaries (scripts/kube-tools.sh), for cluster=local stacks and e2e tests.
+if [[ -z "${KUBEFLOW_KUBE_BIN_DIR:-}" ]]; then
+  _kp_kube="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2; exit }' \
+    "$_kp_root/tools/kube/kubernetes/go.mod")"
+  export KUBEFLOW_KUBE_BIN_DIR="${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}/kube-${_kp_kube}/bin"
+  unset _kp_kube
 fi
 
 unset _kp_root _kp_base _kp_dir _kp_state
