@@ -219,6 +219,9 @@ class KubernetesObject(pulumi.CustomResource):
 
     def __init__(self, name: str, obj: KubeObject, opts: pulumi.ResourceOptions) -> None:
         props: dict[str, Any] = dict(obj)
+        if str(obj.get("kind", "")).endswith("Patch") and api_group(obj) in BUILTIN_GROUPS:
+            # A <Kind>Patch resource applies to a <Kind>: the API server knows only that kind.
+            props["kind"] = str(obj["kind"]).removesuffix("Patch")
         if obj.get("kind") == "Secret" and api_group(obj) == "":
             for key in ("data", "stringData"):
                 if key in props:

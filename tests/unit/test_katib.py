@@ -78,8 +78,10 @@ def test_namespace_setting_moves_katib_and_its_webhook_exception():
 
 def test_in_a_namespace_another_component_created_katib_only_labels_it():
     recorder = mirror_install(create_namespace=False)
-    assert not [r for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
+    namespaces = [r for r in kube_objects(recorder) if r.type == "kubernetes:core/v1:Namespace"]
+    assert not namespaces
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
+    assert patch.inputs["kind"] == "Namespace"  # what the API server patches
     assert patch.inputs["metadata"] == {"name": "kubeflow", "labels": {INJECTION_LABEL: "enabled"}}
     controller = registered(recorder, "Deployment", "katib-controller")
     assert patch.urn in controller.dependencies

@@ -38,7 +38,8 @@ def test_stack_builds_its_resource_graph(stack):
         r for r in recorder.registered if r.type == "kubeflow:platform:KubeflowPlatform"
     )
     provider = next(r for r in recorder.registered if r.type == "pulumi:providers:kubernetes")
-    assert provider.name == {"ci": "render", "dev": "kind", "local": "local", "serving": "local"}.get(stack, "existing")
+    modes = {"ci": "render", "dev": "kind", "local": "local", "serving": "local"}
+    assert provider.name == modes.get(stack, "existing")
     assert platform.provider == "" or provider.urn in platform.provider
 
 
