@@ -46,9 +46,17 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         },
     )
     start = time.monotonic()
-    stack.up()
-    TIMINGS["up (9 components)"] = round(time.monotonic() - start, 1)
-    yield stack
+    try:
+        stack.up()
+        TIMINGS["up (9 components)"] = round(time.monotonic() - start, 1)
+        yield stack
+    finally:
+        stop_everything(stack)
+
+
+def stop_everything(stack: Stack) -> None:
+    """Destroy what is left (after a failed `up` too) and stop the cluster; keep timings."""
+    project = stack.project
     if local_cluster.is_running(project.root / "cluster"):
         stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
         local_cluster.stop(project.root / "cluster")

@@ -9,6 +9,12 @@ import pytest
 from infra.config import ConfigError
 from tests.unit.mocks import run, run_stack, stack_config
 
+
+def run_kfp(overrides: dict | None = None):
+    """The ci stack with Kubeflow Pipelines only (these settings concern KFP)."""
+    return run_stack("ci", {"kubeflow:components": ["pipelines"], **(overrides or {})})
+
+
 S3 = {"bucket": "team-kfp-artifacts", "region": "eu-west-1", "credentialsSecret": "kfp-s3"}
 
 
@@ -21,7 +27,7 @@ def kube_objects(recorder):
 
 
 def test_artifact_store_points_kfp_at_s3_and_leaves_out_seaweedfs():
-    objects = kube_objects(run_stack("ci", {"kubeflow:artifactStore": S3}))
+    objects = kube_objects(run_kfp({"kubeflow:artifactStore": S3}))
     install_config = objects[("ConfigMap", "pipeline-install-config")]
     assert install_config["data"]["defaultPipelineRoot"] == "s3://team-kfp-artifacts/artifacts"
     assert ("Secret", "mlpipeline-minio-artifact") not in objects
@@ -33,11 +39,11 @@ def test_artifact_store_points_kfp_at_s3_and_leaves_out_seaweedfs():
 
 def test_bad_artifact_store_is_a_config_error_naming_the_key():
     with pytest.raises(ConfigError, match=r"artifactStore\.bucket"):
-        run_stack("ci", {"kubeflow:artifactStore": {**S3, "bucket": "Not_A_Bucket"}})
+        run_kfp({"kubeflow:artifactStore": {**S3, "bucket": "Not_A_Bucket"}})
 
 
 def test_example_pipelines_are_deployed_after_the_platform_and_exported():
-    recorder = run_stack("ci", {"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888"}})
+    recorder = run_kfp({"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888"}})
     pipelines = recorder.of_type("pulumi-python:dynamic/kfp:Pipeline")
     assert sorted(p.name for p in pipelines) == ["kfp-pipeline-hello", "kfp-pipeline-iris"]
     api_server = next(
@@ -53,7 +59,7 @@ def test_example_pipelines_are_deployed_after_the_platform_and_exported():
 def test_a_token_in_plain_text_config_is_refused():
     overrides = {"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888", "token": "t0k"}}
     with pytest.raises(ConfigError, match="pulumi config set --secret"):
-        run_stack("ci", overrides)
+        run_kfp(overrides)
 
 
 def test_a_secret_token_is_accepted_and_stays_secret():
@@ -62,7 +68,11 @@ def test_a_secret_token_is_accepted_and_stays_secret():
     from tests.unit.mocks import REPO
 
     config = stack_config(
-        "ci", {"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888", "token": "t0k"}}
+        "ci",
+        {
+            "kubeflow:components": ["pipelines"],
+            "kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888", "token": "t0k"},
+        },
     )
     import pulumi
 
@@ -84,7 +94,7 @@ def test_a_secret_token_is_accepted_and_stays_secret():
 )
 def test_bad_example_pipeline_settings(settings, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        run_stack("ci", {"kubeflow:examplePipelines": settings})
+        run_kfp({"kubeflow:examplePipelines": settings})
 
 
 def test_objects_take_back_drifted_fields_by_default_and_not_when_disabled():
@@ -99,16 +109,16 @@ def test_objects_take_back_drifted_fields_by_default_and_not_when_disabled():
             == "true"
         }
 
-    default = run_stack("ci")
+    default = run_kfp()
     objects = [
         r for r in default.registered if r.type.startswith("kubernetes:") and "kind" in r.inputs
     ]
     assert annotated(default) == {r.name for r in objects}
-    assert annotated(run_stack("ci", {"kubeflow:repairDrift": False})) == set()
+    assert annotated(run_kfp({"kubeflow:repairDrift": False})) == set()
 
 
 def test_repair_drift_must_be_a_boolean():
     with pytest.raises(
         ConfigError, match="kubeflow:repairDrift = 'sometimes' must be true or false"
     ):
-        run_stack("ci", {"kubeflow:repairDrift": "sometimes"})
+        run_kfp({"kubeflow:repairDrift": "sometimes"})
