@@ -4,8 +4,8 @@ The rendered objects are the mirror's upstream objects, with the differences eac
 component documents (and nothing else):
 - the Central Dashboard leaves out its Istio objects (Istio is not installed);
 - KServe's two release files share 8 LLMInferenceServiceConfigs: each is applied once;
-- `kubeflow` is created once (by KFP); Katib labels it with a NamespacePatch (a second
-  document for the same Namespace);
+- `kubeflow` is created once (by KFP); Katib labels it with a NamespacePatch, which render
+  mode writes to the same file as the Namespace;
 - cert-manager adds the Kubeflow self-signing ClusterIssuer; Spark creates its namespace.
 """
 
@@ -42,8 +42,6 @@ ADDED = {
     ("ClusterIssuer", "", "kubeflow-self-signing-issuer"),
     ("Namespace", "", "spark-operator"),
 }
-# Katib's label on `kubeflow` is a server-side patch of the Namespace KFP creates.
-TWICE = {("Namespace", "", "kubeflow")}
 
 
 def identity(obj: dict[str, Any], default_namespace: str = "") -> Identity:
@@ -81,12 +79,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 
 def test_every_component_renders_its_upstream_objects_once(rendered: list[dict[str, Any]]) -> None:
     counts = Counter(identity(o) for o in rendered)
-    assert {i for i, n in counts.items() if n > 1} == TWICE
-    patch = [o for o in rendered if identity(o) in TWICE and "labels" in o["metadata"]]
-    assert any(
-        o["metadata"]["labels"].get("katib.kubeflow.org/metrics-collector-injection") == "enabled"
-        for o in patch
-    )
+    assert [i for i, n in counts.items() if n > 1] == []
     assert set(counts) == expected()
 
 
