@@ -44,6 +44,20 @@ def in_loopback_netns() -> bool:
     return [line.split(":")[0].strip() for line in lines] == ["lo"]
 
 
+def engine_env(root: Path) -> dict[str, str]:
+    """Pulumi's environment for a throwaway project in `root`: state in root/state, the
+    passphrase in root/passphrase, no update check and no plugin downloads."""
+    env = dict(os.environ)
+    env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+    env |= {
+        "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE_FILE": str(root / "passphrase"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    return env
+
+
 @dataclass
 class PulumiProject:
     """A copy of Pulumi.yaml + infra/__main__.py with its own state and stacks."""
@@ -66,15 +80,7 @@ class PulumiProject:
     @property
     def env(self) -> dict[str, str]:
         """The environment of every pulumi command: own backend, passphrase, no downloads."""
-        env = dict(os.environ)
-        env.pop("PULUMI_CONFIG_PASSPHRASE", None)
-        env |= {
-            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE_FILE": str(self.root / "passphrase"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        }
-        return env
+        return engine_env(self.root)
 
     def stack(self, name: str, config: Mapping[str, Any]) -> Stack:
         """Create stack `name` with `config` (keys without the `kubeflow:` prefix)."""

@@ -4,7 +4,6 @@ provider is pickled, run in the engine's provider process, and its state stored 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.engine import REPO, require_engine
+from tests.engine import REPO, engine_env, require_engine
 from tests.unit.pipelines.kfp_api_double import FakeKfpApi
 
 pytestmark = pytest.mark.integration
@@ -64,18 +63,10 @@ class Stack:
     root: Path
 
     def pulumi(self, *args: str) -> str:
-        env = dict(os.environ)
-        env.pop("PULUMI_CONFIG_PASSPHRASE", None)
-        env |= {
-            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE_FILE": str(self.root / "passphrase"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        }
         done = subprocess.run(
             [require_engine(), "--non-interactive", *args, "--stack", "dev"],
             cwd=self.root,
-            env=env,
+            env=engine_env(self.root),
             capture_output=True,
             text=True,
             timeout=600,
