@@ -92,4 +92,6 @@ def test_settings_resolve_relative_paths_and_merge_global_settings():
     assert args.image_registry == "registry.example.com/m"
     assert dict(args.labels) == {"team": "ml", "tier": "core"}
     assert dict(args.replicas) == {"ml-pipeline": 2}
-    assert args.source is not None and args.source.root == (REPO.parent / "shared" / "manifests")
+    # Relative paths resolve against the project folder (symlinks followed, as config does).
+    mirror = (REPO.parent / "shared" / "manifests").resolve()
+    assert args.source is not None and args.source.root == mirror
