@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# Build the binaries of the local simulated Kubernetes cluster from Go modules.
+# The binaries of the local simulated Kubernetes cluster: found at their pinned
+# versions, or built from Go modules.
 #
-#   scripts/kube-tools.sh            # build what is missing, print the bin dir
+#   scripts/kube-tools.sh            # find or build what is missing, print the bin dir
 #   BIN="$(scripts/kube-tools.sh | tail -n1)"
 #
 # Sources are the wrapper modules under tools/kube/ (pinned by their go.mod and
 # go.sum): etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl and the kwok controller. They are built into
+# kubectl, kwok (the fake kubelets) and kwokctl (which starts the cluster from
+# these binaries). They go into
 #   ${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}/kube-<k8s version>/bin
-# A binary is rebuilt only when its stamp (wrapper go.mod + go.sum, Go version,
-# link flags) changed, so a warm re-run takes well under a second.
+# and kwok's own Stage files of the pinned kwok release into .../kwok-stages.
+# A binary already on PATH (or in $KUBEBUILDER_ASSETS, where envtest keeps etcd
+# and kube-apiserver) that reports exactly the pinned version is linked instead
+# of built; any other version (e.g. a distribution's kubectl) is left alone.
+# A built binary is rebuilt only when its stamp (wrapper go.mod + go.sum, Go
+# version, link flags) changed, so a warm re-run takes well under a second.
+# Long builds print their progress every 30 s (KUBEFLOW_PROGRESS_SECONDS).
 # Progress goes to stderr; the last line on stdout is the bin dir.
 # Needs: go (the version named in the wrapper go.mod files or newer) and the Go
-# module proxy (or a warm module cache). Does not need Docker or the internet.
+# module proxy (or a warm module cache), unless every binary is found.
+# Does not need Docker or the internet.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBE_SRC="$ROOT/tools/kube"
+# shellcheck source=scripts/lib/go-build-progress.sh
+source "$ROOT/scripts/lib/go-build-progress.sh"
 
 log() { echo "kube-tools: $*" >&2; }
 die() {
@@ -26,13 +36,14 @@ die() {
   exit 1
 }
 
-command -v go >/dev/null 2>&1 \
-  || die "go is not on PATH." "fix: install Go (see tools/kube/*/go.mod for the minimum version)."
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum is not on PATH." "fix: apt-get install coreutils"
 
 # Never let the go command switch to another toolchain behind our back.
 export GOTOOLCHAIN=local
-GO_VERSION="$(go env GOVERSION)"
+GO_VERSION=""
+if command -v go >/dev/null 2>&1; then
+  GO_VERSION="$(go env GOVERSION)"
+fi
 
 # Version of a module as required by a wrapper go.mod ("" if absent).
 required_version() { # go.mod module
@@ -45,9 +56,21 @@ K8S_VERSION="$(required_version "$KUBE_SRC/kubernetes/go.mod" k8s.io/kubernetes)
   || die "cannot read the k8s.io/kubernetes version from tools/kube/kubernetes/go.mod (got '$K8S_VERSION')."
 K8S_MAJOR="${BASH_REMATCH[1]}"
 K8S_MINOR="${BASH_REMATCH[2]}"
+ETCD_VERSION="$(required_version "$KUBE_SRC/etcd/go.mod" go.etcd.io/etcd/server/v3)"
+KWOK_VERSION="$(required_version "$KUBE_SRC/kwok/go.mod" sigs.k8s.io/kwok)"
+
+# The version each binary must report to be used.
+pinned_version() { # binary
+  case "$1" in
+    etcd) echo "$ETCD_VERSION" ;;
+    kwok | kwokctl) echo "$KWOK_VERSION" ;;
+    *) echo "$K8S_VERSION" ;;
+  esac
+}
 
 TOOLS_DIR="${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}"
 BIN_DIR="$TOOLS_DIR/kube-$K8S_VERSION/bin"
+STAGES_DIR="$TOOLS_DIR/kube-$K8S_VERSION/kwok-stages"
 mkdir -p "$BIN_DIR" || die "cannot create $BIN_DIR" "fix: set KUBEFLOW_TOOLS_DIR to a writable directory."
 
 # One build at a time per bin dir (a test run and a developer may race).
@@ -59,15 +82,73 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-# Minimum Go version: the highest `go` line of the wrapper modules.
-need_go="$(awk '$1 == "go" {print $2}' "$KUBE_SRC"/*/go.mod | sort -V | tail -n1)"
-have_go="${GO_VERSION#go}"
-if [[ "$(printf '%s\n%s\n' "$need_go" "$have_go" | sort -V | head -n1)" != "$need_go" ]]; then
-  die "Go $have_go is older than the $need_go the wrapper modules need." \
-    "fix: install Go $need_go or newer and put it first on PATH."
-fi
+# Go is needed only when something must be built or downloaded.
+need_go() { # what-for
+  [[ -n "$GO_VERSION" ]] || die "go is not on PATH; it is needed for $1." \
+    "fix: install Go (see tools/kube/*/go.mod for the minimum version), or put the binary at its pinned version on PATH."
+  local need have="${GO_VERSION#go}"
+  need="$(awk '$1 == "go" {print $2}' "$KUBE_SRC"/*/go.mod | sort -V | tail -n1)"
+  if [[ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]]; then
+    die "Go $have is older than the $need the wrapper modules need." \
+      "fix: install Go $need or newer and put it first on PATH."
+  fi
+}
 
-# Stamp of one binary: everything that decides its bytes.
+# --- binaries already installed -----------------------------------------------
+
+# The version a binary reports, normalised to vX.Y.Z ("" if it reports none).
+reported_version() { # path name
+  local out
+  case "$2" in
+    kubectl) out="$(timeout 20 "$1" version --client -o json 2>/dev/null || true)"
+      sed -n 's/^ *"gitVersion": *"\([^"]*\)".*/\1/p' <<<"$out" | head -n1 ;;
+    etcd) out="$(timeout 20 "$1" --version 2>/dev/null || true)"
+      sed -n 's/^etcd Version: *\([^ ]*\)$/v\1/p' <<<"$out" | head -n1 ;;
+    kwok | kwokctl) out="$(timeout 20 "$1" --version 2>/dev/null || true)"
+      awk -v n="$2" '$1 == n && $2 == "version" {print $3; exit}' <<<"$out" ;;
+    *) out="$(timeout 20 "$1" --version 2>/dev/null || true)"
+      awk '$1 == "Kubernetes" {print $2; exit}' <<<"$out" ;;
+  esac
+}
+
+# The first <name> on PATH (then in $KUBEBUILDER_ASSETS) outside BIN_DIR that
+# reports exactly the pinned version; prints nothing if there is none.
+find_installed() { # name
+  local name="$1" want dir bin got here
+  want="$(pinned_version "$name")"
+  here="$(cd "$BIN_DIR" && pwd -P)"
+  local -a dirs=()
+  IFS=: read -r -a dirs <<<"${PATH:-}"
+  [[ -n "${KUBEBUILDER_ASSETS:-}" ]] && dirs+=("$KUBEBUILDER_ASSETS")
+  for dir in "${dirs[@]}"; do
+    bin="$dir/$name"
+    [[ -n "$dir" && -x "$bin" && ! -d "$bin" ]] || continue
+    [[ "$(dirname "$(readlink -f "$bin")")" == "$here" ]] && continue
+    got="$(reported_version "$bin" "$name")"
+    if [[ "$got" == "$want" ]]; then
+      readlink -f "$bin"
+      return 0
+    fi
+    log "$name: $bin reports ${got:-no version}, not $want: not using it"
+  done
+}
+
+# Link <name> from an installed copy at the pinned version; false if there is none.
+link_installed() { # name
+  local name="$1" found
+  found="$(find_installed "$name")"
+  [[ -n "$found" ]] || return 1
+  if [[ "$(readlink "$BIN_DIR/$name" 2>/dev/null || true)" != "$found" ]]; then
+    rm -f "$BIN_DIR/$name"
+    ln -s "$found" "$BIN_DIR/$name"
+  fi
+  echo "installed $found" >"$BIN_DIR/.stamp-$name"
+  log "$name: using $found ($(pinned_version "$name"))"
+}
+
+# --- building -------------------------------------------------------------------
+
+# Stamp of one built binary: everything that decides its bytes.
 stamp_of() { # module-dir binary ldflags
   {
     echo "$2"
@@ -78,10 +159,11 @@ stamp_of() { # module-dir binary ldflags
 }
 
 is_fresh() { # binary stamp
-  [[ -x "$BIN_DIR/$1" && -f "$BIN_DIR/.stamp-$1" && "$(cat "$BIN_DIR/.stamp-$1")" == "$2" ]]
+  [[ -x "$BIN_DIR/$1" && ! -L "$BIN_DIR/$1" && -f "$BIN_DIR/.stamp-$1" \
+    && "$(cat "$BIN_DIR/.stamp-$1")" == "$2" ]]
 }
 
-# Build the given packages of one wrapper module into BIN_DIR.
+# Find or build the given packages of one wrapper module into BIN_DIR.
 #   build_group <module dir> <ldflags> <binary>=<package> ...
 build_group() {
   local mod_dir="$1" ldflags="$2"
@@ -91,25 +173,37 @@ build_group() {
   for spec in "$@"; do
     name="${spec%%=*}"
     pkg="${spec#*=}"
-    stamp="$(stamp_of "$mod_dir" "$name" "$ldflags")"
-    if is_fresh "$name" "$stamp"; then
+    stamp=""
+    [[ -n "$GO_VERSION" ]] && stamp="$(stamp_of "$mod_dir" "$name" "$ldflags")"
+    if [[ -n "$stamp" ]] && is_fresh "$name" "$stamp"; then
       log "$name: up to date"
       continue
     fi
+    if [[ -z "$GO_VERSION" && -x "$BIN_DIR/$name" && ! -L "$BIN_DIR/$name" && -f "$BIN_DIR/.stamp-$name" ]]; then
+      log "$name: go is not on PATH, keeping the existing build"
+      continue
+    fi
+    link_installed "$name" && continue
+    need_go "$name"
     pkgs+=("$pkg")
     names+=("$name")
     stamps+=("$stamp")
   done
   [[ ${#pkgs[@]} -eq 0 ]] && return 0
 
-  local tmp start i
+  local tmp start i module total logf
+  module="tools/kube/$(basename "$mod_dir")"
   tmp="$(mktemp -d "$BIN_DIR/.build.XXXXXX")"
+  logf="$tmp/build.log"
   start=$SECONDS
-  log "building ${names[*]} from tools/kube/$(basename "$mod_dir") (this can take many minutes cold)"
-  if ! (cd "$mod_dir" && go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}") >&2; then
+  total="$(cd "$mod_dir" && go_package_count "${pkgs[@]}")"
+  log "building ${names[*]} from $module: $total packages (cold: many minutes; progress every ${KUBEFLOW_PROGRESS_SECONDS:-30}s)"
+  if ! (cd "$mod_dir" && go_build_progress "kube-tools: building ${names[*]}" "$logf" "$total" \
+    -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}"); then
+    go_build_errors "$logf" >&2
     rm -rf "$tmp"
-    die "go build failed for ${names[*]} (module tools/kube/$(basename "$mod_dir"))." \
-      "If go.sum is missing entries: (cd tools/kube/$(basename "$mod_dir") && GOTOOLCHAIN=local go mod tidy)" \
+    die "go build failed for ${names[*]} (module $module)." \
+      "If go.sum is missing entries: (cd $module && GOTOOLCHAIN=local go mod tidy)" \
       "If a module cannot be downloaded: check that the Go module proxy is reachable (go env GOPROXY)."
   fi
   for i in "${!names[@]}"; do
@@ -120,6 +214,7 @@ build_group() {
     [[ "$exe" =~ ^v[0-9]+$ ]] && exe="$(basename "$(dirname "${pkgs[$i]}")")"
     local built="$tmp/$exe"
     [[ -x "$built" ]] || die "go build did not produce $built"
+    rm -f "$BIN_DIR/${names[$i]}"
     mv -f "$built" "$BIN_DIR/${names[$i]}"
     echo "${stamps[$i]}" >"$BIN_DIR/.stamp-${names[$i]}"
   done
@@ -157,29 +252,63 @@ k8s_ldflags() {
   echo "${flags[*]}"
 }
 
+# kwok's Stage files of the pinned release (the fake kubelet's behaviour), from
+# the kwok module itself; infra/local_cluster.py adds delays to them.
+#   node/fast/node-initialize, node/heartbeat-with-lease, pod/fast/pod-{ready,complete,delete}
+KWOK_STAGE_FILES=(
+  node/fast/node-initialize.yaml
+  node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml
+  pod/fast/pod-complete.yaml
+  pod/fast/pod-delete.yaml
+)
+install_stages() {
+  local stamp="$KWOK_VERSION ${KWOK_STAGE_FILES[*]}" f
+  if [[ -f "$STAGES_DIR/.stamp" && "$(cat "$STAGES_DIR/.stamp")" == "$stamp" ]]; then
+    log "kwok stages: up to date"
+    return 0
+  fi
+  need_go "kwok's stages (sigs.k8s.io/kwok $KWOK_VERSION)"
+  local json dir
+  json="$(cd "$KUBE_SRC/kwok" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION")" \
+    || die "cannot download sigs.k8s.io/kwok@$KWOK_VERSION for its stages." \
+      "fix: check that the Go module proxy is reachable (go env GOPROXY)."
+  dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json" | head -n1)"
+  rm -rf "$STAGES_DIR"
+  mkdir -p "$STAGES_DIR"
+  for f in "${KWOK_STAGE_FILES[@]}"; do
+    [[ -f "$dir/kustomize/stage/$f" ]] || die "kwok $KWOK_VERSION has no kustomize/stage/$f"
+    install -m 644 "$dir/kustomize/stage/$f" "$STAGES_DIR/$(basename "$f")"
+  done
+  echo "$stamp" >"$STAGES_DIR/.stamp"
+  log "kwok stages of $KWOK_VERSION in $STAGES_DIR"
+}
+
 total_start=$SECONDS
-log "Go $have_go, Kubernetes $K8S_VERSION, etcd $(required_version "$KUBE_SRC/etcd/go.mod" go.etcd.io/etcd/server/v3), kwok $(required_version "$KUBE_SRC/kwok/go.mod" sigs.k8s.io/kwok)"
+log "${GO_VERSION:-no Go}, Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION"
 
 # The ldflags need a module look-up: remember them per version and per
 # revision of this script, so a warm run stays offline and fast.
+k8s_flags=""
 k8s_flags_file="$BIN_DIR/.k8s-ldflags"
 k8s_flags_key="$K8S_VERSION $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
 if [[ -f "$k8s_flags_file" ]] && [[ "$(head -n1 "$k8s_flags_file")" == "$k8s_flags_key" ]]; then
   k8s_flags="$(sed -n 2p "$k8s_flags_file")"
-else
+elif [[ -n "$GO_VERSION" ]]; then
   k8s_flags="$(k8s_ldflags)"
   printf '%s\n%s\n' "$k8s_flags_key" "$k8s_flags" >"$k8s_flags_file"
 fi
 
 build_group "$KUBE_SRC/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3
-build_group "$KUBE_SRC/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+build_group "$KUBE_SRC/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl
 build_group "$KUBE_SRC/kubernetes" "$k8s_flags" \
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
   kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
   kubectl=k8s.io/kubernetes/cmd/kubectl
+install_stages
 
-for b in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+for b in etcd kwok kwokctl kube-apiserver kube-controller-manager kube-scheduler kubectl; do
   [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b is missing after the build."
 done
 log "all binaries ready in $((SECONDS - total_start))s"
