@@ -36,6 +36,9 @@ die() {
   exit 1
 }
 
+# shellcheck source=scripts/lib/go-build-progress.sh
+source "$ROOT/scripts/lib/go-build-progress.sh"
+
 # Where a user's own Pulumi keeps its plugins, before env.sh points PULUMI_HOME at ours.
 USER_PULUMI_HOME="${PULUMI_HOME:-$HOME/.pulumi}"
 
@@ -146,7 +149,7 @@ up_to_date() {
 
 go_failed() { # log-file what module-dir
   local rel="${3#"$ROOT"/}"
-  tail -n 25 "$1" >&2
+  go_build_errors "$1" >&2
   local -a fix=()
   if grep -qiE 'missing go.sum entry|updates to go.(mod|sum) needed' "$1"; then
     fix+=("fix: go.sum is out of date: (cd $rel && GOTOOLCHAIN=local go mod tidy), then commit go.mod and go.sum.")
@@ -165,14 +168,15 @@ go_failed() { # log-file what module-dir
 go_build() {
   local mod_dir="$1" pkg="$2" out="$3" ldflags="$4"
   shift 4
-  local name tmp logf start
+  local name tmp logf start total
   name="$(basename "$out")"
   tmp="$(mktemp "$out.build.XXXXXX")"
   logf="$BASE/.build-$name.log"
   start=$SECONDS
-  log "building $name from ${mod_dir#"$ROOT"/} (cold: many minutes; the Go build cache makes it fast later)"
-  if ! (cd "$mod_dir" && go build -mod=readonly -trimpath -buildvcs=false "$@" \
-    -ldflags "$ldflags" -o "$tmp" "$pkg") >"$logf" 2>&1; then
+  total="$(cd "$mod_dir" && go_package_count "$@" "$pkg")"
+  log "building $name from ${mod_dir#"$ROOT"/}: $total packages (cold: many minutes; progress every ${KUBEFLOW_PROGRESS_SECONDS:-30}s)"
+  if ! (cd "$mod_dir" && go_build_progress "pulumi-tools: building $name" "$logf" "$total" \
+    -mod=readonly -trimpath -buildvcs=false "$@" -ldflags "$ldflags" -o "$tmp" "$pkg"); then
     rm -f "$tmp"
     go_failed "$logf" "go build of $name" "$mod_dir"
   fi
