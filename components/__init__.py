@@ -1,6 +1,6 @@
 """Reusable Pulumi components, one per KubeFlow piece."""
 
-from components.base import ComponentArgs, ComponentArgsError, KubeflowComponent
+from components.base import ComponentArgs, KubeflowComponent
 from components.central_dashboard import CentralDashboard, CentralDashboardArgs
 from components.cert_manager import CertManager, CertManagerArgs
 from components.katib import Katib, KatibArgs
@@ -11,6 +11,7 @@ from components.notebooks import Notebooks, NotebooksArgs
 from components.pipelines import KubeflowPipelines, PipelinesArgs
 from components.spark_operator import SparkOperator, SparkOperatorArgs
 from components.training_operator import TrainingOperator, TrainingOperatorArgs
+from components.validation import ComponentArgsError
 
 __all__ = [
     "CentralDashboard",

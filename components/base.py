@@ -7,11 +7,13 @@ mirror folder (read here). Objects are customised by transforms and applied in
 an explicit order: Namespaces and CRDs, then built-in objects (including the
 webhook Deployments the provider waits on until Available), then the webhook
 configurations, then custom resources. Each part waits for the part before it.
+
+The checks of the common settings live in `components.validation`, the helpers for the
+objects installed in `components.objects`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -27,48 +29,20 @@ from components.manifests import (
     MirrorSource,
     UpstreamSource,
 )
+from components.objects import KubernetesObject, as_resource_transform, install_tier, resource_name
 from components.transforms import (
     CLUSTER_SCOPED_KINDS,
     Transform,
     add_labels,
     compose,
-    is_valid_registry,
     rewrite_images,
     set_namespace,
     set_replicas,
     set_resources,
 )
+from components.validation import ComponentArgsError, validate_common
 
-BUILTIN_GROUPS = frozenset(
-    {
-        "",
-        "admissionregistration.k8s.io",
-        "apiextensions.k8s.io",
-        "apiregistration.k8s.io",
-        "apps",
-        "autoscaling",
-        "batch",
-        "certificates.k8s.io",
-        "coordination.k8s.io",
-        "discovery.k8s.io",
-        "networking.k8s.io",
-        "node.k8s.io",
-        "policy",
-        "rbac.authorization.k8s.io",
-        "scheduling.k8s.io",
-        "storage.k8s.io",
-    }
-)
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_LABEL_KEY = re.compile(
-    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
-)
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
-
-
-class ComponentArgsError(ValueError):
-    """Component arguments that cannot install a working component."""
+__all__ = ["ComponentArgs", "ComponentArgsError", "KubeflowComponent"]
 
 
 @dataclass
@@ -95,153 +69,6 @@ class ComponentArgs:
     exclude: Sequence[Callable[[KubeObject], bool]] = ()
     """Upstream objects not to install (mirror sources only), e.g. the bundled object store
     when artifacts go to S3."""
-
-
-def validate_common(args: ComponentArgs, versions: Mapping[str, Any], component: str) -> list[str]:
-    """Every problem with the common settings, each naming the setting and the fix."""
-    errors: list[str] = []
-    if (
-        args.version is not None
-        and args.version not in versions
-        and not isinstance(args.source, MirrorSource)
-    ):
-        known = ", ".join(versions)
-        errors.append(
-            f"{component}: version {args.version!r} is not a known version ({known}); fix: choose "
-            "one of those, or set a manifest mirror that holds this version"
-        )
-    if args.namespace is not None and not (
-        _DNS_LABEL.match(args.namespace) and len(args.namespace) <= 63
-    ):
-        errors.append(
-            f"{component}: namespace {args.namespace!r} is not a valid Kubernetes namespace name; "
-            "fix: use lower-case letters, digits and '-', at most 63 characters"
-        )
-    if args.image_registry is not None and not is_valid_registry(args.image_registry):
-        errors.append(
-            f"{component}: image registry {args.image_registry!r} is not a registry reference; "
-            "fix: use host[:port][/path], e.g. registry.example.com/kubeflow"
-        )
-    errors.extend(_label_errors(component, args.labels))
-    for name, count in args.replicas.items():
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            errors.append(
-                f"{component}: replicas[{name!r}] = {count!r} is not a non-negative integer; "
-                "fix: give a whole number such as 2"
-            )
-    for name, requirements in args.resources.items():
-        errors.extend(_resource_errors(component, name, requirements))
-    return errors
-
-
-def flag_errors(component: str, flags: Mapping[str, object]) -> list[str]:
-    """Problems with settings that must be true or false (None: unset), by camelCase name;
-    stack config can hand over a string such as "false", which would read as true."""
-    return [
-        f"{component}: {name} = {value!r} is not true or false; fix: use true or false"
-        for name, value in flags.items()
-        if value is not None and not isinstance(value, bool)
-    ]
-
-
-def _label_errors(component: str, labels: Mapping[str, str]) -> list[str]:
-    errors = []
-    for key, value in labels.items():
-        if not isinstance(key, str) or not _LABEL_KEY.match(key):
-            errors.append(f"{component}: label key {key!r} is invalid; fix: use [prefix/]name")
-        if not isinstance(value, str) or not _LABEL_VALUE.match(value) or len(value) > 63:
-            errors.append(
-                f"{component}: label {key}={value!r} has an invalid value; fix: use a string of "
-                "at most 63 letters, digits, '-', '_' or '.'"
-            )
-    return errors
-
-
-def _resource_errors(component: str, workload: str, requirements: Any) -> list[str]:
-    if not isinstance(requirements, Mapping) or not set(requirements) <= {"requests", "limits"}:
-        return [
-            f"{component}: resources[{workload!r}] must be a mapping with 'requests' and/or "
-            "'limits'; fix: e.g. {requests: {cpu: 500m, memory: 512Mi}}"
-        ]
-    errors = []
-    for section, quantities in requirements.items():
-        for resource, quantity in (quantities or {}).items():
-            if not _QUANTITY.match(str(quantity)):
-                errors.append(
-                    f"{component}: resources[{workload!r}].{section}.{resource} = {quantity!r} is "
-                    "not a Kubernetes quantity; fix: e.g. 500m, 2, 512Mi, 1Gi"
-                )
-    return errors
-
-
-def api_group(obj: Mapping[str, Any]) -> str:
-    """The API group of an object ('' for the core group)."""
-    api_version = str(obj["apiVersion"])
-    return api_version.rpartition("/")[0]
-
-
-def type_token(obj: Mapping[str, Any]) -> str:
-    """The Pulumi Kubernetes type token of an object, e.g. `kubernetes:apps/v1:Deployment`."""
-    group, _, version = str(obj["apiVersion"]).rpartition("/")
-    return f"kubernetes:{group or 'core'}/{version}:{obj['kind']}"
-
-
-def install_tier(obj: Mapping[str, Any]) -> int:
-    """0: Namespaces and CRDs; 1: other built-in objects, and cert-manager Issuers and
-    Certificates (Deployments of tier 1 mount the Secrets they issue); 2: webhook
-    configurations, once the Deployments serving them are Available (a pod webhook registered
-    earlier blocks its own server's pods); 3: custom resources."""
-    kind = obj["kind"]
-    if kind in ("Namespace", "CustomResourceDefinition"):
-        return 0
-    if kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
-        return 2
-    if api_group(obj) == "cert-manager.io" and kind in ("Issuer", "Certificate"):
-        return 1
-    return 1 if api_group(obj) in BUILTIN_GROUPS else 3
-
-
-def resource_name(prefix: str, obj: Mapping[str, Any]) -> str:
-    """A stable Pulumi name: `<prefix>:<namespace>/<name>` (no namespace when cluster-scoped)."""
-    metadata = obj.get("metadata") or {}
-    namespace = metadata.get("namespace")
-    name = metadata.get("name")
-    return f"{prefix}:{namespace}/{name}" if namespace else f"{prefix}:{name}"
-
-
-def namespace_object(name: str) -> KubeObject:
-    """A Namespace, for components whose upstream leaves creating it to the user."""
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-
-
-class KubernetesObject(pulumi.CustomResource):
-    """Any Kubernetes object, applied by the Kubernetes provider from its manifest."""
-
-    def __init__(self, name: str, obj: KubeObject, opts: pulumi.ResourceOptions) -> None:
-        props: dict[str, Any] = dict(obj)
-        if str(obj.get("kind", "")).endswith("Patch") and api_group(obj) in BUILTIN_GROUPS:
-            # A <Kind>Patch resource applies to a <Kind>: the API server knows only that kind.
-            props["kind"] = str(obj["kind"]).removesuffix("Patch")
-        if obj.get("kind") == "Secret" and api_group(obj) == "":
-            for key in ("data", "stringData"):
-                if key in props:
-                    props[key] = pulumi.Output.secret(props[key])
-            opts = pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
-            )
-        super().__init__(type_token(obj), name, props, opts)
-
-
-def as_resource_transform(transform: Transform) -> pulumi.ResourceTransform:
-    """Run an object transform on the Kubernetes objects a provider-side component renders."""
-
-    def apply(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        props = args.props
-        if not args.type_.startswith("kubernetes:") or "kind" not in props:
-            return None
-        return pulumi.ResourceTransformResult(props=transform(dict(props)), opts=args.opts)
-
-    return apply
 
 
 class KubeflowComponent(pulumi.ComponentResource):

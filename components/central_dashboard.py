@@ -19,13 +19,7 @@ from typing import Any
 
 import pulumi
 
-from components.base import (
-    ComponentArgs,
-    KubeflowComponent,
-    api_group,
-    flag_errors,
-    namespace_object,
-)
+from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import (
     KubeObject,
     ManifestPart,
@@ -33,7 +27,9 @@ from components.manifests import (
     MirrorSource,
     github_kustomize,
 )
+from components.objects import api_group, namespace_object
 from components.transforms import Transform
+from components.validation import flag_errors
 
 MANIFESTS_REPO = "kubeflow/manifests"
 MANIFESTS_RELEASES = {"v1.10.0": "26.03"}

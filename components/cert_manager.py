@@ -20,8 +20,9 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent, api_group
+from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, github_release_file
+from components.objects import api_group
 from components.transforms import Transform
 
 CERT_MANAGER_REPO = "cert-manager/cert-manager"

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from components.base import BUILTIN_GROUPS, api_group
 from components.manifests import KubeObject
+from components.objects import BUILTIN_GROUPS, api_group
 from components.transforms import Transform, rehome_image
 
 

@@ -16,8 +16,10 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent, flag_errors, namespace_object
+from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, ManifestSource, github_kustomize
+from components.objects import namespace_object
+from components.validation import flag_errors
 
 MODEL_REGISTRY_REPO = "kubeflow/model-registry"
 OVERLAYS = {"mysql": "db", "postgres": "postgres"}

@@ -19,8 +19,10 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent, flag_errors, namespace_object
+from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import KubeObject, ManifestPart
+from components.objects import namespace_object
+from components.validation import flag_errors
 
 CHART_REPO = "https://kubeflow.github.io/spark-operator"
 CHART = "spark-operator"

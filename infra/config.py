@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
-from components.base import ComponentArgs, validate_common
+from components.base import ComponentArgs
 from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
+from components.validation import validate_common
 from pipelines.artifact_store import (
     S3ArtifactSettings,
     is_bundled_object_store,

@@ -8,9 +8,10 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, ComponentArgsError, KubeflowComponent
+from components.base import ComponentArgs, KubeflowComponent
 from components.catalog import CATALOG, install_order, share_namespaces
 from components.transforms import Transform
+from components.validation import ComponentArgsError
 from infra.config import ExamplePipelines
 
 

@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from components import manifests
-from components.base import install_tier
 from components.manifests import KubeObject, MirrorSource, load_objects
+from components.objects import install_tier
 from tests.unit.mocks import MIRROR, Recorder, Registered
 
 _parse = functools.cache(load_objects)

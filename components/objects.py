@@ -1,0 +1,103 @@
+"""Helpers for the Kubernetes objects a component installs: their API group, Pulumi type
+token, install tier and name, and the Pulumi resource that applies one from its manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from components.manifests import KubeObject
+from components.transforms import Transform
+
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "apps",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+    }
+)
+
+
+def api_group(obj: Mapping[str, Any]) -> str:
+    """The API group of an object ('' for the core group)."""
+    api_version = str(obj["apiVersion"])
+    return api_version.rpartition("/")[0]
+
+
+def type_token(obj: Mapping[str, Any]) -> str:
+    """The Pulumi Kubernetes type token of an object, e.g. `kubernetes:apps/v1:Deployment`."""
+    group, _, version = str(obj["apiVersion"]).rpartition("/")
+    return f"kubernetes:{group or 'core'}/{version}:{obj['kind']}"
+
+
+def install_tier(obj: Mapping[str, Any]) -> int:
+    """0: Namespaces and CRDs; 1: other built-in objects, and cert-manager Issuers and
+    Certificates (Deployments of tier 1 mount the Secrets they issue); 2: webhook
+    configurations, once the Deployments serving them are Available (a pod webhook registered
+    earlier blocks its own server's pods); 3: custom resources."""
+    kind = obj["kind"]
+    if kind in ("Namespace", "CustomResourceDefinition"):
+        return 0
+    if kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        return 2
+    if api_group(obj) == "cert-manager.io" and kind in ("Issuer", "Certificate"):
+        return 1
+    return 1 if api_group(obj) in BUILTIN_GROUPS else 3
+
+
+def resource_name(prefix: str, obj: Mapping[str, Any]) -> str:
+    """A stable Pulumi name: `<prefix>:<namespace>/<name>` (no namespace when cluster-scoped)."""
+    metadata = obj.get("metadata") or {}
+    namespace = metadata.get("namespace")
+    name = metadata.get("name")
+    return f"{prefix}:{namespace}/{name}" if namespace else f"{prefix}:{name}"
+
+
+def namespace_object(name: str) -> KubeObject:
+    """A Namespace, for components whose upstream leaves creating it to the user."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+class KubernetesObject(pulumi.CustomResource):
+    """Any Kubernetes object, applied by the Kubernetes provider from its manifest."""
+
+    def __init__(self, name: str, obj: KubeObject, opts: pulumi.ResourceOptions) -> None:
+        props: dict[str, Any] = dict(obj)
+        if str(obj.get("kind", "")).endswith("Patch") and api_group(obj) in BUILTIN_GROUPS:
+            # A <Kind>Patch resource applies to a <Kind>: the API server knows only that kind.
+            props["kind"] = str(obj["kind"]).removesuffix("Patch")
+        if obj.get("kind") == "Secret" and api_group(obj) == "":
+            for key in ("data", "stringData"):
+                if key in props:
+                    props[key] = pulumi.Output.secret(props[key])
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
+            )
+        super().__init__(type_token(obj), name, props, opts)
+
+
+def as_resource_transform(transform: Transform) -> pulumi.ResourceTransform:
+    """Run an object transform on the Kubernetes objects a provider-side component renders."""
+
+    def apply(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        props = args.props
+        if not args.type_.startswith("kubernetes:") or "kind" not in props:
+            return None
+        return pulumi.ResourceTransformResult(props=transform(dict(props)), opts=args.opts)
+
+    return apply
