@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from kubernetes.dynamic.exceptions import NotFoundError
 from components.manifests import load_objects
 from infra import local_cluster
 from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, require_engine
+from tests.processes import kill_session, session_members
 
 pytestmark = pytest.mark.e2e
 
@@ -124,8 +124,11 @@ def kill_up_midway(stack: Stack, cluster_dir: Path) -> None:
             time.sleep(0.5)
         assert process.poll() is None, "pulumi up finished before it could be interrupted"
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        # pulumi leads the session; its plugins (language host, dynamic-provider host,
+        # Kubernetes provider) each lead a process group of their own inside it.
+        kill_session(process.pid)
         process.wait()
+    assert session_members(process.pid) == [], "the killed up left processes running"
 
 
 def count_kfp_objects(cluster_dir: Path) -> int:
