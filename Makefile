@@ -13,7 +13,7 @@ PYTEST := $(VENV)/bin/pytest
 
 .PHONY: help setup venv tools lint test test-fast test-integration test-e2e preview preview-stacks up \
 	destroy \
-	refresh outputs pipelines bench clean
+	refresh outputs unlock pipelines bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ destroy: setup ## pulumi destroy STACK (the local stack also stops its control p
 
 refresh: setup ## pulumi refresh STACK
 	$(ENV) $(NETNS) scripts/stack.sh $(STACK) refresh --yes --skip-preview
+
+unlock: venv ## clear the state lock a killed pulumi left on STACK (FORCE=1: also one from another host)
+	$(ENV) $(NETNS) $(VENV)/bin/python -m infra.state_lock $(STACK) $(if $(FORCE),--force)
 
 outputs: ## stack outputs of STACK
 	$(ENV) scripts/stack.sh $(STACK) stack output --json
