@@ -19,6 +19,7 @@ from components.base import ComponentArgs
 from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
 from components.validation import validate_common
+from infra.local_cluster_config import local_cluster_setting
 from pipelines.artifact_store import (
     S3ArtifactSettings,
     is_bundled_object_store,
@@ -41,7 +42,7 @@ STRING_KEYS = {
     "manifestMirror",
     "imageRegistry",
 }
-OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore"} | {
+OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore", "localCluster"} | {
     entry.config_key for entry in CATALOG.values()
 }
 ARRAY_KEYS = {"components"}
@@ -64,6 +65,8 @@ class ClusterSettings:
     kind_name: str = "kfp-demo"
     render_dir: Path | None = None
     local_dir: Path | None = None
+    local_delay_factor: float = 1.0
+    """kubeflow:localCluster.delayFactor: the simulated kubelet's delays x this."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,8 @@ def _cluster(
             f"kubeflow:kindClusterName = {kind_name!r} is not a valid kind cluster name; "
             "fix: lower-case letters, digits and '-'"
         )
+    delay_factor, local_problems = local_cluster_setting(raw.get("localCluster") or {})
+    errors += local_problems
     return ClusterSettings(
         mode=cast(ClusterMode, mode),
         kubeconfig=kubeconfig,
@@ -214,6 +219,7 @@ def _cluster(
         kind_name=kind_name,
         render_dir=_path(raw.get("renderDir", f"build/manifests/{stack}"), project_dir),
         local_dir=_path(raw.get("localClusterDir", f"build/local-cluster/{stack}"), project_dir),
+        local_delay_factor=delay_factor,
     )
 
 
