@@ -22,6 +22,10 @@
 //     config in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS, optionally after
 //     mypy or pyright (runtime option `typechecker`)
 //   - InstallDependencies, About, GetProgramDependencies
+//   - RunPlugin: a Python plugin directory (a CrossGuard policy pack, whose
+//     PulumiPolicy.yaml names runtime python) run as python -u <dir> args...
+//     in its own virtualenv (default "venv" in the plugin directory), its
+//     output streamed back to the engine (see runplugin.go)
 //
 // Code generation, packing and linking (GeneratePackage, GenerateProgram,
 // GenerateProject, Pack, Link, Template) are not implemented: they answer

@@ -1,0 +1,169 @@
+// Copyright 2026, the kubeflow-pulumi authors. Licensed under the Apache
+// License, Version 2.0.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
+
+// A plugin that shows its arguments, working directory, interpreter and one
+// variable of the engine's environment, then exits with code 3.
+const pluginMain = `import os, sys
+print("args", sys.argv[1:])
+print("cwd", os.getcwd())
+print("prefix", sys.prefix)
+print("engine-var", os.environ.get("KFP_TEST_VAR"))
+sys.stderr.write("to stderr\n")
+sys.exit(3)
+`
+
+// runPlugin starts the host's gRPC server on loopback and runs one plugin
+// through a real client, returning stdout, stderr and the exit code.
+func runPlugin(t *testing.T, req *pulumirpc.RunPluginRequest) (string, string, int32, error) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	pulumirpc.RegisterLanguageRuntimeServer(srv, &pythonHost{})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	stream, err := pulumirpc.NewLanguageRuntimeClient(conn).RunPlugin(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	exitCode := int32(0)
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return stdout.String(), stderr.String(), exitCode, nil
+		}
+		if err != nil {
+			return stdout.String(), stderr.String(), -1, err
+		}
+		switch out := msg.GetOutput().(type) {
+		case *pulumirpc.RunPluginResponse_Stdout:
+			stdout.Write(out.Stdout)
+		case *pulumirpc.RunPluginResponse_Stderr:
+			stderr.Write(out.Stderr)
+		case *pulumirpc.RunPluginResponse_Exitcode:
+			exitCode = out.Exitcode
+		}
+	}
+}
+
+func pluginDir(t *testing.T, withVenv bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "__main__.py"), []byte(pluginMain), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if withVenv {
+		python, err := exec.LookPath("python3")
+		if err != nil {
+			t.Fatal("python3 is needed to make the plugin's virtualenv: ", err)
+		}
+		out, err := exec.Command(python, "-m", "venv", "--without-pip", filepath.Join(dir, "venv")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("python3 -m venv: %v: %s", err, out)
+		}
+	}
+	return dir
+}
+
+func request(dir, pwd string, options map[string]any) *pulumirpc.RunPluginRequest {
+	opts, err := structpb.NewStruct(options)
+	if err != nil {
+		panic(err)
+	}
+	return &pulumirpc.RunPluginRequest{
+		Pwd:  pwd,
+		Args: []string{"127.0.0.1:1234"},
+		Env:  append(os.Environ(), "KFP_TEST_VAR=from-engine"),
+		Kind: "analyzer",
+		Info: &pulumirpc.ProgramInfo{
+			RootDirectory: dir, ProgramDirectory: dir, EntryPoint: ".", Options: opts,
+		},
+	}
+}
+
+func TestRunPluginRunsMainInTheDefaultVirtualenv(t *testing.T) {
+	dir := pluginDir(t, true)
+	pwd := t.TempDir()
+	stdout, stderr, code, err := runPlugin(t, request(dir, pwd, map[string]any{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 3 {
+		t.Errorf("exit code %d, want 3 (the plugin's)", code)
+	}
+	for _, want := range []string{
+		"args ['127.0.0.1:1234']",
+		"cwd " + pwd,
+		"prefix " + filepath.Join(dir, "venv"),
+		"engine-var from-engine",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if stderr != "to stderr\n" {
+		t.Errorf("stderr = %q", stderr)
+	}
+}
+
+func TestRunPluginUsesTheVirtualenvOption(t *testing.T) {
+	dir := pluginDir(t, true)
+	if err := os.Rename(filepath.Join(dir, "venv"), filepath.Join(dir, "env-elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, _, err := runPlugin(t, request(dir, dir, map[string]any{"virtualenv": "env-elsewhere"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "prefix "+filepath.Join(dir, "env-elsewhere")) {
+		t.Errorf("not run in env-elsewhere:\n%s", stdout)
+	}
+}
+
+func TestRunPluginWithoutVirtualenvSaysHowToInstall(t *testing.T) {
+	dir := pluginDir(t, false)
+	_, _, _, err := runPlugin(t, request(dir, dir, map[string]any{}))
+	if err == nil || !strings.Contains(err.Error(), "pulumi install") || !strings.Contains(err.Error(), "venv") {
+		t.Fatalf("want an error naming the virtualenv and `pulumi install`, got %v", err)
+	}
+}
+
+func TestRunPluginWithoutMainPySaysSo(t *testing.T) {
+	dir := pluginDir(t, true)
+	if err := os.Remove(filepath.Join(dir, "__main__.py")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err := runPlugin(t, request(dir, dir, map[string]any{}))
+	if err == nil || !strings.Contains(err.Error(), "__main__.py") {
+		t.Fatalf("want an error naming __main__.py, got %v", err)
+	}
+}
