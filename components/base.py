@@ -30,6 +30,7 @@ from components.manifests import (
     UpstreamSource,
 )
 from components.objects import KubernetesObject, as_resource_transform, install_tier, resource_name
+from components.releases import release_error, release_version
 from components.transforms import (
     CLUSTER_SCOPED_KINDS,
     Transform,
@@ -40,7 +41,12 @@ from components.transforms import (
     set_replicas,
     set_resources,
 )
-from components.validation import ComponentArgsError, validate_common
+from components.validation import (
+    ComponentArgsError,
+    validate_common,
+    workload_errors,
+    wrong_types,
+)
 
 __all__ = ["ComponentArgs", "ComponentArgsError", "KubeflowComponent"]
 
@@ -50,8 +56,11 @@ class ComponentArgs:
     """Settings every component takes; each has a default that installs upstream as is."""
 
     version: str | None = None
-    """Upstream version; None means the component's default. Must be in its version table
-    unless `source` is a mirror that holds it."""
+    """Upstream version; None means the release's version, else the component's default. Must
+    be in its version table unless `source` is a mirror that holds it."""
+    release: str | None = None
+    """Kubeflow release preset (e.g. `26.03.1`, see `components.releases`): sets the default
+    version to the one that release installs; `version` still wins."""
     namespace: str | None = None
     """Namespace to install into; None keeps the upstream namespace."""
     source: ManifestSource | None = None
@@ -91,13 +100,13 @@ class KubeflowComponent(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ComponentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        errors = validate_common(args, self.VERSIONS, self.COMPONENT) + self.check(args)
+        errors = self.problems(args)
         if errors:
             raise ComponentArgsError("\n".join(errors))
         super().__init__(self.TYPE, name, None, opts)
         self._name = name
         self.args = args
-        self.resolved_version = args.version or self.DEFAULT_VERSION
+        self.resolved_version = self.version_for(args)
         self.resolved_namespace = args.namespace or self.upstream_namespace(args) or "default"
         self.objects: list[pulumi.Resource] = []
         self.parts: list[pulumi.Resource] = []
@@ -112,9 +121,56 @@ class KubeflowComponent(pulumi.ComponentResource):
         return {"version": self.version, "namespace": self.namespace}
 
     @classmethod
+    def problems(cls, args: ComponentArgs) -> list[str]:
+        """Every problem with `args`: the common settings, the release, then `check`."""
+        errors = validate_common(args, cls.VERSIONS, cls.COMPONENT)
+        if args.release is not None and (problem := release_error(args.release)):
+            errors.append(f"{cls.COMPONENT}: {problem}")
+        return errors + cls.check(args) + cls.workload_problems(args)
+
+    @classmethod
+    def workload_problems(cls, args: ComponentArgs) -> list[str]:
+        """Keys of `replicas` and `resources` that name no workload of the objects a mirror
+        source holds for `args` (read here, nothing registered). The provider renders upstream
+        sources at preview time, so their objects and keys are not known here (the install
+        warns)."""
+        source = args.source
+        if not isinstance(source, MirrorSource) or not (args.replicas or args.resources):
+            return []
+        if {"version", "replicas", "resources"} & set(wrong_types(args)):
+            return []  # reported as such
+        planned = cls.__new__(cls)  # manifest_parts reads only the args and the version
+        planned.args, planned.resolved_version = args, cls.version_for(args)
+        folder, objects = cls.mirror_folder(args), []
+        try:
+            for part in planned.manifest_parts(source):
+                objects += source.load(folder, planned.resolved_version, part)
+        except ManifestError:
+            return []  # a missing mirror file is reported on its own
+        kept = [o for o in objects if not any(skip(o) for skip in args.exclude)]
+        return workload_errors(cls.COMPONENT, args, kept)
+
+    @classmethod
     def check(cls, args: ComponentArgs) -> list[str]:
         """Component-specific argument problems; override to add some."""
         return []
+
+    @classmethod
+    def default_version(cls, args: ComponentArgs) -> str:
+        """The version installed when neither `version` nor `release` sets one."""
+        return cls.DEFAULT_VERSION
+
+    @classmethod
+    def version_for(cls, args: ComponentArgs) -> str:
+        """The version these args install: `version`, else their release's version of this
+        upstream project, else the default."""
+        if args.version is not None:
+            return args.version
+        if args.release is not None and release_error(args.release) is None:
+            preset = release_version(args.release, cls.mirror_folder(args))
+            if preset is not None:
+                return preset
+        return cls.default_version(args)
 
     @classmethod
     def upstream_namespace(cls, args: ComponentArgs) -> str | None:
@@ -145,6 +201,11 @@ class KubeflowComponent(pulumi.ComponentResource):
     def extra_transforms(self) -> list[Transform]:
         """Transforms a component adds for its own settings (before the user's)."""
         return []
+
+    def expand(self, obj: KubeObject) -> list[KubeObject]:
+        """The objects one upstream object of a mirror becomes (itself; override to repeat it,
+        e.g. once per job namespace)."""
+        return [obj]
 
     def keeps(self, obj: KubeObject) -> bool:
         """Whether a mirror object is installed: the component includes it and no
@@ -193,34 +254,16 @@ class KubeflowComponent(pulumi.ComponentResource):
         own = [transform(o) for o in self.own_objects()]
         previous = self._register_part(ManifestPart("own", "", "file", ""), own, [])
         if isinstance(source, MirrorSource):
-            parts = self._in_mirror(parts, source)
             folder = self.mirror_folder(self.args)
             loaded = [(p, source.load(folder, self.resolved_version, p)) for p in parts]
             for part, objects in loaded:
-                kept = [transform(o) for o in objects if self.keeps(o)]
-                previous = self._register_part(part, kept, previous)
+                expanded = [each for o in objects if self.keeps(o) for each in self.expand(o)]
+                previous = self._register_part(part, [transform(o) for o in expanded], previous)
         else:
             self._render_upstream(parts, transform, previous)
             previous = self.parts[-1:] or previous
         final = [transform(o) for o in self.final_objects()]
         self._register_part(ManifestPart("final", "", "file", ""), final, previous)
-
-    def _in_mirror(
-        self, parts: tuple[ManifestPart, ...], source: MirrorSource
-    ) -> tuple[ManifestPart, ...]:
-        """`parts` without the optional ones the mirror lacks, each left out with a warning."""
-        folder = source.root / self.mirror_folder(self.args) / self.resolved_version
-        missing = [p for p in parts if p.mirror_optional and not (folder / p.mirror_file).is_file()]
-        kept = tuple(p for p in parts if p not in missing)
-        for part in missing:
-            pulumi.log.warn(
-                f"{self.COMPONENT} {self.resolved_version}: the manifest mirror has no "
-                f"{part.mirror_file}, so part {part.name!r} is NOT installed (only "
-                f"{', '.join(p.name for p in kept) or 'nothing'}); fix: render it into "
-                f"{folder / part.mirror_file}",
-                self,
-            )
-        return kept
 
     def _register_part(
         self, part: ManifestPart, objects: list[KubeObject], after: list[pulumi.Resource]
@@ -252,6 +295,13 @@ class KubeflowComponent(pulumi.ComponentResource):
             pulumi.log.warn(
                 f"{self.COMPONENT}: objects cannot be left out of an upstream render; every "
                 "upstream object is installed (use a manifest mirror to leave some out)",
+                self,
+            )
+        if self.args.replicas or self.args.resources:
+            pulumi.log.warn(
+                f"{self.COMPONENT}: the names in replicas and resources are not checked against "
+                "an upstream render (the provider renders it at preview time); a name that "
+                "matches no workload changes nothing (a manifest mirror checks them)",
                 self,
             )
         previous = list(after)

@@ -32,30 +32,50 @@ from components.transforms import Transform
 from components.validation import flag_errors
 
 MANIFESTS_REPO = "kubeflow/manifests"
-MANIFESTS_RELEASES = {"v1.10.0": "26.03"}
-"""Dashboard version -> the kubeflow/manifests release that vendors it."""
-SERVICE = "centraldashboard"
+
+
+@dataclass(frozen=True)
+class DashboardSource:
+    """Where kubeflow/manifests vendors one dashboard version, and what its objects are named."""
+
+    release: str
+    """The kubeflow/manifests release tag."""
+    folder: str
+    """The dashboard kustomize root in that release."""
+    service: str
+    """The name of the UI's Service (and of the dashboard's other objects)."""
+
+
+DASHBOARD_SOURCES = {
+    "v1.10.0": DashboardSource(
+        "26.03", "applications/centraldashboard/upstream", "centraldashboard"
+    ),
+    "v2.0.0": DashboardSource(
+        "26.03.1", "applications/dashboard/upstream/centraldashboard", "dashboard"
+    ),
+}
+"""Dashboard version -> its source. v2.0.0 renamed every object to `dashboard` and moved
+the manifests in kubeflow/manifests."""
 DASHBOARD_NAMESPACE = "kubeflow"
 """The namespace the manifests use."""
 
 
-def dashboard_part(release: str, *, istio: bool, kserve_menu: bool) -> ManifestPart:
+def dashboard_part(source: DashboardSource, *, istio: bool, kserve_menu: bool) -> ManifestPart:
     """The kustomization for these settings, pinned to a kubeflow/manifests release.
 
     The mirror has no Istio-free render: it holds the istio overlay (or the kserve one) and
     the component leaves the Istio objects out.
     """
     overlay = "overlays/kserve" if kserve_menu else "overlays/istio" if istio else "base"
-    path = f"applications/centraldashboard/upstream/{overlay}"
+    path = f"{source.folder}/{overlay}"
     mirror_file = "kserve.yaml" if kserve_menu else "istio.yaml"
-    return ManifestPart(
-        "dashboard", github_kustomize(MANIFESTS_REPO, path, release), "kustomize", mirror_file
-    )
+    url = github_kustomize(MANIFESTS_REPO, path, source.release)
+    return ManifestPart("dashboard", url, "kustomize", mirror_file)
 
 
 DASHBOARD_VERSIONS = {
-    version: (dashboard_part(release, istio=False, kserve_menu=False),)
-    for version, release in MANIFESTS_RELEASES.items()
+    version: (dashboard_part(source, istio=False, kserve_menu=False),)
+    for version, source in DASHBOARD_SOURCES.items()
 }
 
 
@@ -121,10 +141,15 @@ class CentralDashboard(KubeflowComponent):
 
     def manifest_parts(self, source: ManifestSource) -> tuple[ManifestPart, ...]:
         """The overlay for the istio and kserveMenu settings."""
-        # A mirror-only version has no release; only its mirror file name is used.
-        release = MANIFESTS_RELEASES.get(self.resolved_version, self.resolved_version)
         args = self.args
-        return (dashboard_part(release, istio=args.istio, kserve_menu=args.kserve_menu),)
+        source = self.source_of_version()
+        return (dashboard_part(source, istio=args.istio, kserve_menu=args.kserve_menu),)
+
+    def source_of_version(self) -> DashboardSource:
+        """The resolved version's source; a mirror-only version is named like the newest
+        known one (only its mirror file name and object names are used)."""
+        newest = list(DASHBOARD_SOURCES.values())[-1]
+        return DASHBOARD_SOURCES.get(self.resolved_version, newest)
 
     def include(self, obj: KubeObject) -> bool:
         """Istio objects only with `istio`."""
@@ -139,17 +164,19 @@ class CentralDashboard(KubeflowComponent):
         """The VirtualService route follows a namespace change."""
         if not self.args.istio or self.resolved_namespace == DASHBOARD_NAMESPACE:
             return []
-        return [route_to_namespace(DASHBOARD_NAMESPACE, self.resolved_namespace)]
+        service = self.source_of_version().service
+        return [route_to_namespace(service, DASHBOARD_NAMESPACE, self.resolved_namespace)]
 
     def component_outputs(self) -> dict[str, Any]:
         """Adds the UI service to the common outputs."""
-        self.ui_service = pulumi.Output.from_input(f"{SERVICE}.{self.resolved_namespace}.svc:80")
+        service = self.source_of_version().service
+        self.ui_service = pulumi.Output.from_input(f"{service}.{self.resolved_namespace}.svc:80")
         return {**super().component_outputs(), "ui_service": self.ui_service}
 
 
-def route_to_namespace(old: str, new: str) -> Transform:
+def route_to_namespace(service: str, old: str, new: str) -> Transform:
     """Point the dashboard VirtualService at the Service in `new` (upstream names `old`)."""
-    old_host, new_host = f"{SERVICE}.{old}.svc", f"{SERVICE}.{new}.svc"
+    old_host, new_host = f"{service}.{old}.svc", f"{service}.{new}.svc"
 
     def apply(obj: KubeObject) -> KubeObject:
         if obj["kind"] != "VirtualService":

@@ -38,7 +38,7 @@ def cert_manager_parts(tag: str) -> tuple[ManifestPart, ...]:
     return (ManifestPart("cert-manager", release_file, "file", "cert-manager.yaml"),)
 
 
-CERT_MANAGER_VERSIONS = {"v1.19.4": cert_manager_parts("v1.19.4")}
+CERT_MANAGER_VERSIONS = {tag: cert_manager_parts(tag) for tag in ("v1.19.4", "v1.20.2")}
 
 
 def kubeflow_issuer() -> KubeObject:

@@ -26,7 +26,8 @@ from components.base import ComponentArgs, KubeflowComponent
 from components.cert_manager import follow_namespace
 from components.embedded_images import rehome_embedded_images
 from components.manifests import KubeObject, ManifestError, ManifestPart, github_release_file
-from components.transforms import Transform
+from components.objects import namespace_object
+from components.transforms import Transform, release_namespace
 
 KSERVE_REPO = "kserve/kserve"
 KSERVE_NAMESPACE = "kserve"
@@ -37,17 +38,35 @@ LEGACY_MODES = {"RawDeployment": "Standard", "Serverless": "Knative"}
 _LATEST_KSERVE_IMAGE = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*kserve/[\w.-]+):latest")
 
 
-def kserve_parts(tag: str) -> tuple[ManifestPart, ...]:
-    """The two release files of `tag`, in install order."""
-    return tuple(
+def kserve_parts(tag: str, *, split: bool = False) -> tuple[ManifestPart, ...]:
+    """The two release files of `tag`, in install order.
+
+    `split`: a mirror holds `kserve.yaml` as four files (it is over 6 MB from v0.18.0): the
+    two LLMInferenceService CRDs, the other CRDs, then the rest, which upstream is the
+    release file itself.
+    """
+    release_file = github_release_file(KSERVE_REPO, tag, "kserve.yaml")
+    mirror_only = ("crds-llmisvc-configs", "crds-llmisvc", "crds-other") if split else ()
+    return (
+        *(ManifestPart(name, "", "file", f"kserve.{name}.yaml") for name in mirror_only),
         ManifestPart(
-            name, github_release_file(KSERVE_REPO, tag, f"{name}.yaml"), "file", f"{name}.yaml"
-        )
-        for name in ("kserve", "kserve-cluster-resources")
+            "kserve", release_file, "file", "kserve.rest.yaml" if split else "kserve.yaml"
+        ),
+        ManifestPart(
+            "kserve-cluster-resources",
+            github_release_file(KSERVE_REPO, tag, "kserve-cluster-resources.yaml"),
+            "file",
+            "kserve-cluster-resources.yaml",
+        ),
     )
 
 
-KSERVE_VERSIONS = {"v0.16.0": kserve_parts("v0.16.0")}
+KSERVE_VERSIONS = {
+    "v0.16.0": kserve_parts("v0.16.0"),
+    "v0.18.0": kserve_parts("v0.18.0", split=True),
+}
+RENDERS_NAMESPACE = frozenset({"v0.16.0"})
+"""Versions whose release file carries the Namespace; from v0.18.0 it does not."""
 
 
 def set_deployment_mode(mode: str) -> Transform:
@@ -158,10 +177,17 @@ class KServe(KubeflowComponent):
         self._included.add(identity)
         return first
 
+    def own_objects(self) -> list[KubeObject]:
+        """The namespace, for the versions whose release file no longer creates it."""
+        if self.resolved_version in RENDERS_NAMESPACE:
+            return []
+        return [namespace_object(self.resolved_namespace)]
+
     def extra_transforms(self) -> list[Transform]:
         """Deployment mode, certificate names that follow the namespace, image tags, and the
         images of runtimes and of the ConfigMap for `image_registry`."""
         out: list[Transform] = [
+            release_namespace(self.resolved_namespace),
             set_deployment_mode(self.args.deployment_mode),
             follow_namespace(KSERVE_NAMESPACE, self.resolved_namespace),
         ]

@@ -45,8 +45,6 @@ class ManifestPart:
     """Helm chart name in the `upstream` repository (helm parts only)."""
     chart_version: str = ""
     """Pinned Helm chart version (helm parts only)."""
-    mirror_optional: bool = False
-    """A mirror may lack this part; the component then installs without it and warns."""
 
 
 @dataclass(frozen=True)

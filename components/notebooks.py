@@ -24,17 +24,21 @@ from components.manifests import KubeObject, ManifestPart, github_kustomize
 from components.transforms import Transform, pod_spec
 
 MANIFESTS_REPO = "kubeflow/manifests"
-MANIFESTS_RELEASES = {"v1.10.0": "26.03"}
-"""Notebook controller version -> the kubeflow/manifests release that vendors it."""
+NOTEBOOKS_SOURCES = {
+    "v1.10.0": ("26.03", "applications/jupyter/notebook-controller/upstream"),
+    "v1.11.0": ("26.03.1", "applications/notebooks-v1/upstream/notebook-controller"),
+}
+"""Notebook controller version -> the kubeflow/manifests release that vendors it, and where
+(the folder moved in 26.03.1)."""
 CONFIG_MAP = "notebook-controller-config"
 """Name prefix of the controller's settings (kustomize appends a content hash)."""
 CONTROLLER = "notebook-controller-deployment"
 CULLING_ANNOTATION = "kubeflow-pulumi/cull-idle-minutes"
 
 
-def notebooks_parts(release: str) -> tuple[ManifestPart, ...]:
-    """The standalone overlay, pinned to a kubeflow/manifests release."""
-    path = "applications/jupyter/notebook-controller/upstream/overlays/standalone"
+def notebooks_parts(release: str, folder: str) -> tuple[ManifestPart, ...]:
+    """The standalone overlay in `folder`, pinned to a kubeflow/manifests release."""
+    path = f"{folder}/overlays/standalone"
     return (
         ManifestPart(
             "standalone",
@@ -46,7 +50,8 @@ def notebooks_parts(release: str) -> tuple[ManifestPart, ...]:
 
 
 NOTEBOOKS_VERSIONS = {
-    version: notebooks_parts(release) for version, release in MANIFESTS_RELEASES.items()
+    version: notebooks_parts(release, folder)
+    for version, (release, folder) in NOTEBOOKS_SOURCES.items()
 }
 
 

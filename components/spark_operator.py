@@ -4,14 +4,20 @@ Upstream: `helm install spark-operator spark-operator/spark-operator --namespace
 spark-operator --create-namespace` from https://kubeflow.github.io/spark-operator. The
 chart installs its CRDs, the controller and the mutating/validating webhook.
 
-A manifest mirror holds the chart's CRDs as `crds.yaml` and, when someone has rendered
-the chart with `helm template`, the rest as `controller.yaml`. The test mirror has the CRDs
-ONLY: from it SparkApplications can be created but nothing runs them, and the install says
-so with a warning.
+A manifest mirror holds the chart's CRDs as `crds.yaml` and the rest (controller, webhook,
+RBAC) as `controller.yaml`, a `helm template` render with the chart's default values. Such a
+render differs from `helm install` in two ways the component makes up for:
+- `helm install -n <ns>` puts the objects the templates leave without a namespace (the
+  webhook Service and both Deployments) into the release namespace: here, the operator's.
+- The job namespaces are baked in (`default`): the job service account, the Roles and
+  RoleBindings of the job namespace, the controller's and webhook's `--namespaces` flag and
+  the webhooks' namespace selectors. `job_namespaces` repeats the job objects per namespace
+  and rewrites the flag and the selectors, as the chart's `spark.jobNamespaces` value does.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,10 +28,17 @@ import pulumi
 from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import KubeObject, ManifestPart
 from components.objects import namespace_object
+from components.transforms import Transform, containers, release_namespace
 from components.validation import flag_errors
 
 CHART_REPO = "https://kubeflow.github.io/spark-operator"
 CHART = "spark-operator"
+RELEASE = "spark-operator"
+"""The Helm release name the chart's object names start with."""
+RENDERED_JOB_NAMESPACES = ("default",)
+"""The job namespaces a mirror's `controller.yaml` was rendered with (the chart default)."""
+NAMESPACES_FLAG = "--namespaces="
+NAMESPACE_SELECTOR_KEY = "kubernetes.io/metadata.name"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -44,7 +57,6 @@ def spark_parts(chart_version: str) -> tuple[ManifestPart, ...]:
             "controller.yaml",
             chart=CHART,
             chart_version=chart_version,
-            mirror_optional=True,
         ),
     )
 
@@ -60,10 +72,11 @@ class SparkOperatorArgs(ComponentArgs):
     job_namespaces: Sequence[str] = ("default",)
     """Namespaces whose SparkApplications the operator runs (Helm value `spark.jobNamespaces`);
     each must exist. The chart gives each a `spark-operator-spark` service account for driver
-    pods. A mirror's `controller.yaml` keeps the list it was rendered with."""
+    pods; from a mirror, the render's job objects are repeated for each of these."""
     webhook: bool = True
     """Run the admission webhook (Helm value `webhook.enable`), which applies the pod settings
-    of a SparkApplication (volumes, affinity, tolerations, ...) to driver and executor pods."""
+    of a SparkApplication (volumes, affinity, tolerations, ...) to driver and executor pods.
+    From a mirror, off leaves out the webhook's objects."""
     create_namespace: bool | None = None
     """Create the operator namespace (the chart does not). None: create it unless a component
     installed before it in the same stack runs there."""
@@ -124,6 +137,26 @@ class SparkOperator(KubeflowComponent):
         create = self.args.create_namespace is not False
         return [namespace_object(self.resolved_namespace)] if create else []
 
+    def include(self, obj: KubeObject) -> bool:
+        """The webhook's objects only with `webhook`."""
+        name = str((obj.get("metadata") or {}).get("name", ""))
+        return self.args.webhook or not name.startswith(f"{RELEASE}-webhook")
+
+    def expand(self, obj: KubeObject) -> list[KubeObject]:
+        """An object of a rendered job namespace, once per job namespace."""
+        rendered = (obj.get("metadata") or {}).get("namespace")
+        if rendered not in RENDERED_JOB_NAMESPACES:
+            return [obj]
+        return [_in_job_namespace(obj, rendered, ns) for ns in self.args.job_namespaces]
+
+    def extra_transforms(self) -> list[Transform]:
+        """Namespace-less objects into the operator namespace (as `helm install -n` does), and
+        the job namespaces in the controller's flags and the webhooks' selectors."""
+        return [
+            release_namespace(self.resolved_namespace),
+            set_job_namespaces(self.args.job_namespaces, self.resolved_namespace),
+        ]
+
     def helm_values(self) -> dict[str, Any]:
         """Job namespaces and the webhook switch; everything else keeps the chart defaults."""
         return {
@@ -135,3 +168,44 @@ class SparkOperator(KubeflowComponent):
         """Adds the job namespaces to the common outputs."""
         self.job_namespaces = pulumi.Output.from_input(list(self.args.job_namespaces))
         return {**super().component_outputs(), "job_namespaces": self.job_namespaces}
+
+
+def _in_job_namespace(obj: KubeObject, rendered: str, namespace: str) -> KubeObject:
+    """A copy of a job-namespace object in `namespace`, with its subjects of `rendered`."""
+    copied = copy.deepcopy(obj)
+    copied["metadata"]["namespace"] = namespace
+    for subject in copied.get("subjects") or []:
+        if subject.get("namespace") == rendered:
+            subject["namespace"] = namespace
+    return copied
+
+
+def set_job_namespaces(job_namespaces: Sequence[str], operator_namespace: str) -> Transform:
+    """The job namespaces in the `--namespaces` flag of the operator's containers and in the
+    namespace selectors of its webhooks; the operator's own namespace in its other
+    `--*-namespace` flags."""
+    joined = ",".join(job_namespaces)
+
+    def flag(arg: str) -> str:
+        name, equals, value = arg.partition("=")
+        if arg.startswith(NAMESPACES_FLAG):
+            return NAMESPACES_FLAG + joined
+        if equals and name.startswith("--") and name.endswith("-namespace") and value:
+            return f"{name}={operator_namespace}"
+        return arg
+
+    def apply(obj: KubeObject) -> KubeObject:
+        if obj["kind"] == "Deployment":
+            obj = copy.deepcopy(obj)
+            for container in containers(obj):
+                container["args"] = [flag(a) for a in container.get("args") or []]
+        elif obj["kind"] in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+            obj = copy.deepcopy(obj)
+            for webhook in obj.get("webhooks") or []:
+                selector = webhook.get("namespaceSelector") or {}
+                for expression in selector.get("matchExpressions") or []:
+                    if expression.get("key") == NAMESPACE_SELECTOR_KEY:
+                        expression["values"] = list(job_namespaces)
+        return obj
+
+    return apply

@@ -46,7 +46,9 @@ MODES = {
     "training-operator": Mode(
         "Training Operator v1", "v1.9.2", ("v1.9.2",), "training-operator", "kubeflow"
     ),
-    "trainer": Mode("Kubeflow Trainer v2", "v2.1.0", ("v2.1.0",), "trainer", "kubeflow-system"),
+    "trainer": Mode(
+        "Kubeflow Trainer v2", "v2.1.0", ("v2.1.0", "v2.2.0"), "trainer", "kubeflow-system"
+    ),
 }
 
 
@@ -72,6 +74,7 @@ def trainer_parts(ref: str) -> tuple[ManifestPart, ...]:
 TRAINING_VERSIONS = {
     "v1.9.2": training_operator_parts("v1.9.2"),
     "v2.1.0": trainer_parts("v2.1.0"),
+    "v2.2.0": trainer_parts("v2.2.0"),
 }
 
 
@@ -82,15 +85,12 @@ class TrainingOperatorArgs(ComponentArgs):
 
     mode: str = "training-operator"
     """`training-operator`: Training Operator v1 (versions v1.9.2). `trainer`: Kubeflow Trainer
-    v2 with its runtimes (versions v2.1.0). An unset version is the mode's default."""
+    v2 with its runtimes (versions v2.1.0, v2.2.0). An unset version is the release's, else
+    the mode's default."""
     create_namespace: bool | None = None
     """Create the namespace (upstream's manifests do). None: create it unless a component
     installed before it runs there (e.g. Kubeflow Pipelines, which creates `kubeflow`). Only a
     mirror install can leave the Namespace out: the pinned kustomization always renders it."""
-
-    def __post_init__(self) -> None:
-        if self.version is None and self.mode in MODES:
-            self.version = MODES[self.mode].default_version
 
 
 def _mode(args: ComponentArgs) -> Mode | None:
@@ -145,6 +145,12 @@ class TrainingOperator(KubeflowComponent):
                 "boolean; fix: write true or false without quotes, or leave it unset"
             )
         return errors
+
+    @classmethod
+    def default_version(cls, args: ComponentArgs) -> str:
+        """The mode's default version."""
+        mode = _mode(args)
+        return mode.default_version if mode else cls.DEFAULT_VERSION
 
     @classmethod
     def upstream_namespace(cls, args: ComponentArgs) -> str | None:

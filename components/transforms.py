@@ -20,6 +20,8 @@ Transform = Callable[[KubeObject], KubeObject]
 WORKLOAD_KINDS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
 )
+SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet"})
+"""The workload kinds whose `spec.replicas` the `replicas` setting sets."""
 CLUSTER_SCOPED_KINDS = frozenset(
     {
         "Namespace",
@@ -41,7 +43,10 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "ClusterServingRuntime",
         "ClusterStorageContainer",
         "ClusterTrainingRuntime",
-        "LLMInferenceServiceConfig",
+        "ClusterWorkflowTemplate",
+        "LocalModelCache",
+        "LocalModelNode",
+        "LocalModelNodeGroup",
     }
 )
 
@@ -169,7 +174,7 @@ def set_replicas(replicas: Mapping[str, int]) -> Transform:
 
     def apply(obj: KubeObject) -> KubeObject:
         name = obj.get("metadata", {}).get("name")
-        if obj.get("kind") not in ("Deployment", "StatefulSet") or name not in replicas:
+        if obj.get("kind") not in SCALABLE_KINDS or name not in replicas:
             return obj
         obj = copy.deepcopy(obj)
         obj.setdefault("spec", {})["replicas"] = replicas[name]
@@ -261,3 +266,20 @@ def force_ownership(obj: KubeObject) -> KubeObject:
     metadata = obj.get("metadata") or {}
     annotations = {**(metadata.get("annotations") or {}), PATCH_FORCE: "true"}
     return {**obj, "metadata": {**metadata, "annotations": annotations}}
+
+
+def release_namespace(namespace: str) -> Transform:
+    """Put the namespaced objects a chart template leaves without a namespace into the
+    release namespace, and take it off the cluster-scoped ones it gives one."""
+
+    def apply(obj: KubeObject) -> KubeObject:
+        metadata = obj.get("metadata") or {}
+        cluster_scoped = obj["kind"] in CLUSTER_SCOPED_KINDS
+        if cluster_scoped == ("namespace" not in metadata):
+            return obj
+        metadata = {k: v for k, v in metadata.items() if k != "namespace"}
+        if not cluster_scoped:
+            metadata["namespace"] = namespace
+        return {**obj, "metadata": metadata}
+
+    return apply

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components import CentralDashboard, CentralDashboardArgs, ComponentArgsError, MirrorSource
-from components.central_dashboard import dashboard_part
+from components.central_dashboard import DASHBOARD_SOURCES, dashboard_part
 from components.manifests import load_objects
 from tests.unit.component_helpers import (
     as_installed,
@@ -55,7 +55,7 @@ def test_istio_keeps_the_istio_objects():
 
 
 def test_kserve_menu_without_istio_uses_the_kserve_render_without_its_istio_objects():
-    assert dashboard_part("26.03", istio=False, kserve_menu=True).mirror_file == "kserve.yaml"
+    assert dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=False, kserve_menu=True).mirror_file == "kserve.yaml"
     dashboard = build(CentralDashboard, CentralDashboardArgs())
     objects = as_installed(dashboard, load_objects(DASHBOARD / "kserve.yaml"))
     assert not {o["kind"] for o in objects} & ISTIO_KINDS
@@ -80,7 +80,7 @@ def test_upstream_install_renders_the_kustomization_of_the_settings(
     (namespace,) = kube_objects(recorder)
     assert namespace.inputs["metadata"] == {"name": "kubeflow"}
     assert directory.dependencies == [namespace.urn]
-    part = dashboard_part("26.03", istio=istio, kserve_menu=kserve_menu)
+    part = dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=istio, kserve_menu=kserve_menu)
     assert part.mirror_file == mirror_file
 
 

@@ -1,4 +1,4 @@
-"""SparkOperator under Pulumi mocks: the Helm chart upstream, the CRDs-only mirror."""
+"""SparkOperator under Pulumi mocks: the Helm chart upstream, the chart's render in the mirror."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import pulumi
 import pytest
 
 from components import ComponentArgsError, MirrorSource, SparkOperator, SparkOperatorArgs
-from components.manifests import load_objects
-from tests.unit.component_helpers import identities, install, kube_objects, pulumi_warnings
-from tests.unit.mocks import MIRROR, Recorder, run
+from components.manifests import ManifestError, load_objects
+from components.transforms import CLUSTER_SCOPED_KINDS
+from tests.unit.component_helpers import install, kube_objects, pulumi_warnings
+from tests.unit.mocks import MIRROR, Recorder, Registered, run
 
 SPARK = MIRROR / "spark-operator" / "v2.5.0"
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
@@ -22,56 +23,99 @@ def mirrored() -> tuple[Recorder, list[str]]:
     return recorder, warnings
 
 
-def test_mirror_install_is_the_namespace_and_the_crds_only(mirrored):
+def _installed(recorder: Recorder) -> dict[tuple[str, str, str], Registered]:
+    return {
+        (
+            r.inputs["kind"],
+            r.inputs["metadata"].get("namespace", ""),
+            r.inputs["metadata"]["name"],
+        ): r
+        for r in kube_objects(recorder)
+    }
+
+
+def test_mirror_install_is_the_whole_operator_without_a_warning(mirrored):
+    recorder, warnings = mirrored
+    upstream = load_objects(SPARK / "crds.yaml") + load_objects(SPARK / "controller.yaml")
+    installed = _installed(recorder)
+    # every upstream object, once, plus the operator namespace the chart leaves to helm
+    assert len(installed) == len(upstream) + 1
+    assert {(k, n) for k, _, n in installed} == {
+        (o["kind"], o["metadata"]["name"]) for o in upstream
+    } | {("Namespace", "spark-operator")}
+    assert ("Deployment", "spark-operator", "spark-operator-controller") in installed
+    assert ("Deployment", "spark-operator", "spark-operator-webhook") in installed
+    assert ("Service", "spark-operator", "spark-operator-webhook-svc") in installed
+    assert not [w for w in warnings if "spark-operator" in w]
+
+
+def test_every_namespaced_object_is_in_the_operator_or_a_job_namespace(mirrored):
     recorder, _ = mirrored
-    expected = identities(load_objects(SPARK / "crds.yaml"))
-    expected[("Namespace", "", "spark-operator")] += 1
-    assert identities([r.inputs for r in kube_objects(recorder)]) == expected
-    assert sum(expected.values()) == 4
-    assert not recorder.of_type(CHART_TYPE)
+    for (kind, namespace, name), _resource in _installed(recorder).items():
+        if kind in CLUSTER_SCOPED_KINDS:
+            assert namespace == "", (kind, name)  # the chart's namespace on ClusterRoles goes
+        else:
+            assert namespace in ("spark-operator", "default"), (kind, name)
 
 
-def test_mirror_without_the_controller_says_so(mirrored):
-    _, warnings = mirrored
-    (warning,) = [w for w in warnings if "spark-operator" in w]
-    assert "no controller.yaml" in warning
-    assert "'controller' is NOT installed (only crds)" in warning
-    assert "fix: render it into" in warning
-
-
-def test_the_namespace_comes_before_the_crds(mirrored):
+def test_the_crds_come_before_the_controller_and_the_webhooks_after_it(mirrored):
     recorder, _ = mirrored
-    (namespace,) = [r for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
-    crds = [r for r in kube_objects(recorder) if r.inputs["kind"] == "CustomResourceDefinition"]
+    installed = _installed(recorder)
+    (namespace,) = [r for (k, _, _), r in installed.items() if k == "Namespace"]
+    crds = [r for (k, _, _), r in installed.items() if k == "CustomResourceDefinition"]
     assert len(crds) == 3
     assert all(namespace.urn in crd.dependencies for crd in crds)
+    controller = installed[("Deployment", "spark-operator", "spark-operator-controller")]
+    webhook_server = installed[("Deployment", "spark-operator", "spark-operator-webhook")]
+    assert {crd.urn for crd in crds} <= set(controller.dependencies)
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        assert webhook_server.urn in installed[(kind, "", "spark-operator-webhook")].dependencies
 
 
-def test_a_mirror_with_the_controller_installs_it_after_the_crds(tmp_path):
+def test_job_namespaces_move_the_job_rbac_the_flags_and_the_webhook_selectors():
+    args = SparkOperatorArgs(
+        source=MirrorSource(MIRROR), namespace="spark", job_namespaces=["spark-jobs", "team-a"]
+    )
+    installed = _installed(install(SparkOperator, args))
+    for job_namespace in ("spark-jobs", "team-a"):
+        assert ("ServiceAccount", job_namespace, "spark-operator-spark") in installed
+        binding = installed[("RoleBinding", job_namespace, "spark-operator-spark")]
+        assert binding.inputs["subjects"][0]["namespace"] == job_namespace
+        # the controller's binding in the job namespace still names its own service account
+        controller_binding = installed[("RoleBinding", job_namespace, "spark-operator-controller")]
+        assert controller_binding.inputs["subjects"][0]["namespace"] == "spark"
+    assert not [key for key in installed if key[1] == "default"]
+    for name in ("spark-operator-controller", "spark-operator-webhook"):
+        (container,) = installed[("Deployment", "spark", name)].inputs["spec"]["template"]["spec"][
+            "containers"
+        ]
+        args_ = container["args"]
+        assert "--namespaces=spark-jobs,team-a" in args_
+        assert not [a for a in args_ if a.endswith("-namespace=spark-operator")]
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        for webhook in installed[(kind, "", "spark-operator-webhook")].inputs["webhooks"]:
+            (expression,) = webhook["namespaceSelector"]["matchExpressions"]
+            assert expression["values"] == ["spark-jobs", "team-a"]
+            assert webhook["clientConfig"]["service"]["namespace"] == "spark"
+
+
+def test_webhook_off_leaves_the_webhook_out_of_a_mirror_install():
+    args = SparkOperatorArgs(source=MirrorSource(MIRROR), webhook=False)
+    installed = _installed(install(SparkOperator, args))
+    assert [key for key in installed if "webhook" in key[2]] == []
+    assert ("Deployment", "spark-operator", "spark-operator-controller") in installed
+
+
+def test_a_mirror_without_the_controller_is_an_error_naming_the_file(tmp_path):
     folder = tmp_path / "spark-operator" / "v2.5.0"
     folder.mkdir(parents=True)
     (folder / "crds.yaml").write_text(
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
         "metadata: {name: sparkapplications.sparkoperator.k8s.io}\n"
     )
-    (folder / "controller.yaml").write_text(
-        "apiVersion: apps/v1\nkind: Deployment\n"
-        "metadata: {name: spark-operator-controller, namespace: spark-operator}\n"
-        "spec: {template: {spec: {containers: [{name: c, image: ghcr.io/kubeflow/x:2.5.0}]}}}\n"
-    )
-    with pulumi_warnings() as warnings:
-        recorder = install(
-            SparkOperator,
-            SparkOperatorArgs(
-                source=MirrorSource(tmp_path), image_registry="registry.example.com/mirror"
-            ),
-        )
-    objects = {r.inputs["kind"]: r for r in kube_objects(recorder)}
-    assert set(objects) == {"Namespace", "CustomResourceDefinition", "Deployment"}
-    assert objects["CustomResourceDefinition"].urn in objects["Deployment"].dependencies
-    container = objects["Deployment"].inputs["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "registry.example.com/mirror/kubeflow/x:2.5.0"
-    assert not [w for w in warnings if "spark-operator" in w]
+    with pytest.raises(ManifestError, match=r"controller\.yaml") as error:
+        install(SparkOperator, SparkOperatorArgs(source=MirrorSource(tmp_path)))
+    assert "fix:" in str(error.value)
 
 
 def test_upstream_install_is_the_pinned_chart_with_its_values():

@@ -213,8 +213,10 @@ def test_the_stack_checks_trainer_mode_against_the_trainer_mirror_folder():
         )
 
     loaded = load_settings(settings(), stack="ci", project_dir=REPO)
-    assert loaded.component_args["training-operator"].version == "v2.1.0"
+    args = loaded.component_args["training-operator"]
+    assert TrainingOperator.version_for(args) == "v2.1.0"
+    assert TrainingOperator.mirror_folder(args) == "trainer"
     with pytest.raises(
-        ConfigError, match=r"has no trainer/v2\.2\.0 \(and 'v2\.2\.0' is not a known"
+        ConfigError, match=r"has no trainer/v2\.9\.0 \(and 'v2\.9\.0' is not a known"
     ):
-        load_settings(settings(version="v2.2.0"), stack="ci", project_dir=REPO)
+        load_settings(settings(version="v2.9.0"), stack="ci", project_dir=REPO)
