@@ -1,8 +1,9 @@
 """Summarise a `pulumi preview --event-log` as Markdown for a pull request comment.
 
 Counts creates, updates, deletes and replaces per component (the component
-resource type in each URN's parent chain), and lists the changed resources
-of every non-create step with the properties that differ.
+resource type in each URN's parent chain), lists the changed resources
+of every non-create step with the properties that differ, and the policy
+pack's violations per component: level, policy, object, problem and fix.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OPS = ("create", "update", "delete", "replace")
+# The engine's names of the enforcement levels in policy events.
+LEVELS = {"mandatory": "mandatory", "warning": "advisory", "advisory": "advisory"}
 REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
 
 
@@ -30,14 +33,87 @@ class Step:
     @property
     def component(self) -> str:
         """The innermost component type above the resource, or `stack` at top level."""
-        type_chain = self.urn.split("::")[2].split("$") if self.urn.count("::") >= 3 else []
-        parents = [t for t in type_chain[:-1] if not t.startswith("pulumi:")]
-        return parents[-1].rsplit(":", 1)[-1] if parents else "stack"
+        return component_of(self.urn)
 
     @property
     def name(self) -> str:
         """The resource's type and name, without the stack and project."""
-        return f"{self.urn.split('::')[2].split('$')[-1]} {self.urn.split('::')[-1]}"
+        return name_of(self.urn)
+
+
+def component_of(urn: str) -> str:
+    """The innermost component type above a URN's resource, or `stack` at top level."""
+    type_chain = urn.split("::")[2].split("$") if urn.count("::") >= 3 else []
+    parents = [t for t in type_chain[:-1] if not t.startswith("pulumi:")]
+    return parents[-1].rsplit(":", 1)[-1] if parents else "stack"
+
+
+def name_of(urn: str) -> str:
+    """A URN's resource type and name, without the stack and project ('' for no URN)."""
+    if urn.count("::") < 3:
+        return ""
+    return f"{urn.split('::')[2].split('$')[-1]} {urn.split('::')[-1]}"
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    """One policy violation the engine reported."""
+
+    level: str
+    policy: str
+    urn: str
+    problem: str
+    fix: str
+
+    @property
+    def component(self) -> str:
+        """The component of the violating resource (`stack` for the stack itself)."""
+        return component_of(self.urn)
+
+
+def read_violations(event_log: Iterable[str]) -> list[PolicyViolation]:
+    """Policy violations from an engine event log. A message is the policy's description,
+    then the problem, then `fix: ...` (policy/rules/model.py); the description is dropped."""
+    out = []
+    for line in event_log:
+        if not line.strip():
+            continue
+        event = json.loads(line).get("policyEvent")
+        if not event:
+            continue
+        lines = [part.strip() for part in event.get("message", "").splitlines() if part.strip()]
+        fixes = [part for part in lines if part.startswith("fix: ")]
+        fix = fixes[-1].removeprefix("fix: ") if fixes else ""
+        body = [part for part in lines[1:] if part not in fixes] or lines[:1]
+        level = LEVELS.get(event.get("enforcementLevel", ""), event.get("enforcementLevel", ""))
+        policy, urn = event.get("policyName", ""), event.get("resourceUrn", "")
+        out.append(PolicyViolation(level, policy, urn, " ".join(body), fix))
+    return out
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def violations_markdown(violations: list[PolicyViolation]) -> list[str]:
+    """The policy section: counts by level, then a table per component."""
+    if not violations:
+        return ["", "#### Policies", "", "No policy violations."]
+    levels = Counter(v.level for v in violations)
+    counts = ", ".join(f"{n} {level}" for level, n in sorted(levels.items()))
+    lines = ["", "#### Policies", "", f"{len(violations)} violations ({counts}).", ""]
+    by_component: dict[str, list[PolicyViolation]] = defaultdict(list)
+    for violation in violations:
+        by_component[violation.component].append(violation)
+    for component in sorted(by_component):
+        lines += [f"**{component}**", "", "| level | policy | object | problem | fix |"]
+        lines.append("|---|---|---|---|---|")
+        for v in sorted(by_component[component], key=lambda v: (v.level != "mandatory", v.policy)):
+            obj = f"`{name_of(v.urn)}`" if v.urn else "(stack)"
+            cells = [v.level, v.policy, obj, _cell(v.problem), _cell(v.fix)]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines[:-1]
 
 
 def read_steps(event_log: Iterable[str]) -> list[Step]:
@@ -56,14 +132,16 @@ def read_steps(event_log: Iterable[str]) -> list[Step]:
     return steps
 
 
-def markdown(stack: str, steps: list[Step]) -> str:
-    """The pull-request summary: a table per component, then the non-create changes."""
+def markdown(stack: str, steps: list[Step], violations: list[PolicyViolation] | None = None) -> str:
+    """The pull-request summary: a table per component, then the non-create changes, then
+    the policy violations (when the preview ran the policy pack: `violations` not None)."""
+    policies = [] if violations is None else violations_markdown(violations)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for step in steps:
         counts[step.component][step.op] += 1
     lines = [f"### `pulumi preview` of stack `{stack}`", ""]
     if not steps:
-        return "\n".join([*lines, "No changes.", ""])
+        return "\n".join([*lines, "No changes.", *policies, ""])
     lines += ["| component | " + " | ".join(OPS) + " |", "|---|" + "---:|" * len(OPS)]
     for component in sorted(counts):
         cells = " | ".join(str(counts[component][op] or "") for op in OPS)
@@ -77,19 +155,24 @@ def markdown(stack: str, steps: list[Step]) -> str:
             f"- {s.op} `{s.name}`" + (f": {', '.join(s.diffs)}" if s.diffs else "") for s in changes
         ]
         lines += ["", "</details>"]
-    return "\n".join([*lines, ""])
+    return "\n".join([*lines, *policies, ""])
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: python -m infra.preview_summary STACK EVENT_LOG [--out FILE]."""
+    """CLI: python -m infra.preview_summary STACK EVENT_LOG [--out FILE] [--policies]."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("stack")
     parser.add_argument("event_log", type=Path)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--policies", action="store_true", help="the preview ran the policy pack: list violations"
+    )
     args = parser.parse_args(argv)
     if not args.event_log.is_file():
         parser.error(f"no event log at {args.event_log}; fix: run pulumi preview --event-log FILE")
-    text = markdown(args.stack, read_steps(args.event_log.read_text().splitlines()))
+    events = args.event_log.read_text().splitlines()
+    violations = read_violations(events) if args.policies else None
+    text = markdown(args.stack, read_steps(events), violations)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)

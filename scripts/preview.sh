@@ -1,14 +1,43 @@
 #!/usr/bin/env bash
-# pulumi preview --diff of a stack, plus a Markdown summary a CI job can post
-# on the pull request: build/preview/<stack>.md (creates/updates/deletes/
-# replaces per component). Expects scripts/env.sh to have been sourced.
+# pulumi preview --diff of a stack, with the policy pack in policy/, plus a Markdown
+# summary a CI job can post on the pull request: build/preview/<stack>.md (creates/
+# updates/deletes/replaces per component, then the policy violations per component).
+# Expects scripts/env.sh to have been sourced.
+#   scripts/preview.sh STACK [pulumi preview args...]
+#   KUBEFLOW_POLICY=off scripts/preview.sh STACK   # without the policy pack
+# A mandatory violation fails the preview (exit code of pulumi); the summary is written
+# either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack="${1:?usage: scripts/preview.sh STACK [pulumi preview args...]}"; shift
 mkdir -p build/preview
 events="build/preview/${stack}.events.jsonl"
 rm -f "$events"
+
+policy_args=()
+summary_args=()
+if [[ "${KUBEFLOW_POLICY:-on}" != off ]]; then
+  if [[ ! -x policy/venv/bin/python ]]; then
+    echo "the policy pack has no virtualenv (policy/venv); fix: run \`make setup\`" \
+      "(or \`cd policy && pulumi install\`), or set KUBEFLOW_POLICY=off" >&2
+    exit 2
+  fi
+  # The pack's settings for this stack (cluster mode, Kubernetes version, levels), from its
+  # stack config; a bad setting stops here, before the preview.
+  pack_config="build/preview/${stack}.policy-config.json"
+  scripts/stack.sh "$stack" config --json \
+    | python -m policy.stack_config "$stack" --out "$pack_config"
+  policy_args=(--policy-pack policy --policy-pack-config "$pack_config")
+  summary_args=(--policies)
+fi
+
 # --event-log is behind PULUMI_DEBUG_COMMANDS; it records the engine events of this one run.
-PULUMI_DEBUG_COMMANDS=true scripts/stack.sh "$stack" preview --diff --event-log "$events" "$@"
-python -m infra.preview_summary "$stack" "$events" --out "build/preview/${stack}.md" >/dev/null
-echo "summary: build/preview/${stack}.md"
+rc=0
+PULUMI_DEBUG_COMMANDS=true scripts/stack.sh "$stack" preview --diff --event-log "$events" \
+  "${policy_args[@]}" "$@" || rc=$?
+if [[ -s "$events" ]]; then
+  python -m infra.preview_summary "$stack" "$events" --out "build/preview/${stack}.md" \
+    "${summary_args[@]}" >/dev/null
+  echo "summary: build/preview/${stack}.md"
+fi
+exit "$rc"

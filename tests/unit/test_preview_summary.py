@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from infra.preview_summary import main, markdown, read_steps
+from infra.preview_summary import main, markdown, read_steps, read_violations
 
 STACK_URN = "urn:pulumi:ci::kubeflow::"
 KFP = "kubeflow:platform:KubeflowPlatform$kubeflow:components:KubeflowPipelines"
@@ -55,3 +55,64 @@ def test_cli_writes_the_summary_file(tmp_path, capsys):
     log.write_text("\n".join(EVENTS))
     assert main(["ci", str(log), "--out", str(tmp_path / "out" / "ci.md")]) == 0
     assert (tmp_path / "out" / "ci.md").read_text() == capsys.readouterr().out
+
+
+def policy_event(level: str, policy: str, urn: str, problem: str, fix: str) -> str:
+    message = f"The policy's description.\n{problem}\nfix: {fix}"
+    return json.dumps(
+        {
+            "policyEvent": {
+                "resourceUrn": urn,
+                "message": message,
+                "policyName": policy,
+                "policyPackName": "kubeflow-platform",
+                "enforcementLevel": level,
+            }
+        }
+    )
+
+
+DEPLOYMENT_URN = f"{STACK_URN}{KFP}$kubernetes:apps/v1:Deployment::kfp:kubeflow/ml-pipeline"
+POLICY_EVENTS = [
+    *EVENTS,
+    policy_event(
+        "mandatory",
+        "pinned-images",
+        DEPLOYMENT_URN,
+        "Deployment kubeflow/ml-pipeline: containers[0] image 'x:latest' uses the moving tag",
+        "pin the image | or use a digest",
+    ),
+    policy_event("warning", "container-requests", DEPLOYMENT_URN, "requests no cpu", "set them"),
+    policy_event("mandatory", "custom-resource-schema", "", "the stack", "fix the stack"),
+]
+
+
+def test_policy_violations_are_listed_per_component_with_policy_object_and_fix():
+    text = markdown("ci", read_steps(POLICY_EVENTS), read_violations(POLICY_EVENTS))
+    policies = text.split("#### Policies")[1]
+    assert "3 violations (1 advisory, 2 mandatory)." in policies
+    assert "**KubeflowPipelines**" in policies and "**stack**" in policies
+    row = (
+        "| mandatory | pinned-images | `kubernetes:apps/v1:Deployment kfp:kubeflow/ml-pipeline` "
+        "| Deployment kubeflow/ml-pipeline: containers[0] image 'x:latest' uses the moving tag "
+        "| pin the image \\| or use a digest |"
+    )
+    assert row in policies
+    assert "| advisory | container-requests |" in policies
+    assert "| custom-resource-schema | (stack) | the stack | fix the stack |" in policies
+    assert "description" not in policies
+
+
+def test_a_preview_with_the_pack_and_no_violations_says_so():
+    text = markdown("ci", read_steps(EVENTS), read_violations(EVENTS))
+    assert text.rstrip().endswith("No policy violations.")
+    assert "Policies" not in markdown("ci", read_steps(EVENTS))
+
+
+def test_cli_lists_violations_only_when_the_pack_ran(tmp_path, capsys):
+    log = tmp_path / "events.jsonl"
+    log.write_text("\n".join(POLICY_EVENTS))
+    assert main(["ci", str(log), "--policies"]) == 0
+    assert "pinned-images" in capsys.readouterr().out
+    assert main(["ci", str(log)]) == 0
+    assert "pinned-images" not in capsys.readouterr().out
