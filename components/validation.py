@@ -3,12 +3,18 @@ and every problem is reported at once, before anything is registered."""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import functools
 import re
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from components.manifests import MirrorSource
-from components.transforms import is_valid_registry
+from components.manifests import KubeObject, MirrorSource
+from components.transforms import SCALABLE_KINDS, is_valid_registry, pod_spec
 
 if TYPE_CHECKING:
     from components.base import ComponentArgs
@@ -18,18 +24,27 @@ _LABEL_KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+_SCALARS: dict[type, str] = {str: "a string", bool: "true or false", int: "a whole number"}
 
 
 class ComponentArgsError(ValueError):
     """Component arguments that cannot install a working component."""
 
 
+def camel_case(name: str) -> str:
+    """The stack config spelling of a setting: `image_registry` -> `imageRegistry`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def validate_common(args: ComponentArgs, versions: Mapping[str, Any], component: str) -> list[str]:
-    """Every problem with the common settings, each naming the setting and the fix."""
-    errors: list[str] = []
+    """Every problem with the common settings, each naming the setting and the fix. A setting
+    of the wrong type is reported as such, and its other checks are skipped."""
+    wrong = wrong_types(args)
+    errors = [f"{component}: {problem}" for problem in wrong.values()]
     if (
-        args.version is not None
+        "version" not in wrong
+        and args.version is not None
         and args.version not in versions
         and not isinstance(args.source, MirrorSource)
     ):
@@ -38,28 +53,92 @@ def validate_common(args: ComponentArgs, versions: Mapping[str, Any], component:
             f"{component}: version {args.version!r} is not a known version ({known}); fix: choose "
             "one of those, or set a manifest mirror that holds this version"
         )
-    if args.namespace is not None and not (
-        _DNS_LABEL.match(args.namespace) and len(args.namespace) <= 63
+    if (
+        "namespace" not in wrong
+        and args.namespace is not None
+        and not (_DNS_LABEL.match(args.namespace) and len(args.namespace) <= 63)
     ):
         errors.append(
             f"{component}: namespace {args.namespace!r} is not a valid Kubernetes namespace name; "
             "fix: use lower-case letters, digits and '-', at most 63 characters"
         )
-    if args.image_registry is not None and not is_valid_registry(args.image_registry):
-        errors.append(
-            f"{component}: image registry {args.image_registry!r} is not a registry reference; "
-            "fix: use host[:port][/path], e.g. registry.example.com/kubeflow"
-        )
-    errors.extend(_label_errors(component, args.labels))
-    for name, count in args.replicas.items():
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            errors.append(
-                f"{component}: replicas[{name!r}] = {count!r} is not a non-negative integer; "
-                "fix: give a whole number such as 2"
-            )
-    for name, requirements in args.resources.items():
-        errors.extend(_resource_errors(component, name, requirements))
+    if "image_registry" not in wrong and args.image_registry is not None:
+        errors += [f"{component}: {p}" for p in [registry_error(args.image_registry)] if p]
+    if "labels" not in wrong:
+        errors += label_errors(component, args.labels)
+    if "replicas" not in wrong:
+        for name, count in args.replicas.items():
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                errors.append(
+                    f"{component}: replicas[{name!r}] = {count!r} is not a non-negative integer; "
+                    "fix: give a whole number such as 2"
+                )
+    if "resources" not in wrong:
+        for name, requirements in args.resources.items():
+            errors.extend(_resource_errors(component, name, requirements))
     return errors
+
+
+@functools.cache
+def _common_hints() -> dict[str, Any]:
+    """The type hints of the settings every component takes, by field name."""
+    from components.base import ComponentArgs
+
+    hints = typing.get_type_hints(ComponentArgs)
+    return {f.name: hints[f.name] for f in dataclasses.fields(ComponentArgs)}
+
+
+def type_problem(name: str, value: object) -> str | None:
+    """The problem with `value` for the common setting `name` (a field of ComponentArgs), or
+    None when its type is right (or stack config cannot set it: sources, callables)."""
+    expected = _expected(_common_hints().get(name))
+    if value is None or expected is None:
+        return None
+    accepted, description = expected
+    typed = isinstance(value, accepted) and (bool in accepted or not isinstance(value, bool))
+    if typed and isinstance(value, list | tuple):
+        typed = all(isinstance(item, str) for item in value)  # the only lists: of strings
+    if typed:
+        return None
+    key = camel_case(name)
+    quote = str in accepted and isinstance(value, int | float) and not isinstance(value, bool)
+    fix = f"quote it, e.g. {key}: '{value}'" if quote else f"give {description}"
+    return f"{key} = {value!r} must be {description}; fix: {fix}"
+
+
+def wrong_types(args: ComponentArgs) -> dict[str, str]:
+    """The common settings of `args` whose value has the wrong type, with the problem."""
+    problems = {name: type_problem(name, getattr(args, name)) for name in _common_hints()}
+    return {name: problem for name, problem in problems.items() if problem}
+
+
+def _expected(hint: Any) -> tuple[tuple[type, ...], str] | None:
+    """The runtime types a type hint accepts, described; None for hints that no stack
+    setting has (sources, callables)."""
+    options = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) not in (typing.Union, types.UnionType):
+        options = [hint]
+    if len(options) != 1:
+        return None
+    (option,) = options
+    origin = typing.get_origin(option) or option
+    if origin in _SCALARS:
+        return (origin,), _SCALARS[origin]
+    if origin is Mapping:
+        return (Mapping,), "an object (name: value)"
+    if origin is Sequence and typing.get_args(option) == (str,):
+        return (list, tuple), "a list of strings"
+    return None
+
+
+def registry_error(registry: str) -> str | None:
+    """The problem with an image registry reference, or None."""
+    if is_valid_registry(registry):
+        return None
+    return (
+        f"image registry {registry!r} is not a registry reference; "
+        "fix: use host[:port][/path], e.g. registry.example.com/kubeflow"
+    )
 
 
 def flag_errors(component: str, flags: Mapping[str, object]) -> list[str]:
@@ -72,14 +151,15 @@ def flag_errors(component: str, flags: Mapping[str, object]) -> list[str]:
     ]
 
 
-def _label_errors(component: str, labels: Mapping[str, str]) -> list[str]:
+def label_errors(owner: str, labels: Mapping[str, str]) -> list[str]:
+    """Problems with labels, each prefixed with `owner` (a component, or a config key)."""
     errors = []
     for key, value in labels.items():
         if not isinstance(key, str) or not _LABEL_KEY.match(key):
-            errors.append(f"{component}: label key {key!r} is invalid; fix: use [prefix/]name")
+            errors.append(f"{owner}: label key {key!r} is invalid; fix: use [prefix/]name")
         if not isinstance(value, str) or not _LABEL_VALUE.match(value) or len(value) > 63:
             errors.append(
-                f"{component}: label {key}={value!r} has an invalid value; fix: use a string of "
+                f"{owner}: label {key}={value!r} has an invalid value; fix: use a string of "
                 "at most 63 letters, digits, '-', '_' or '.'"
             )
     return errors
@@ -93,10 +173,60 @@ def _resource_errors(component: str, workload: str, requirements: Any) -> list[s
         ]
     errors = []
     for section, quantities in requirements.items():
+        setting = f"resources[{workload!r}].{section}"
+        if quantities is not None and not isinstance(quantities, Mapping):
+            errors.append(
+                f"{component}: {setting} = {quantities!r} must be an object (resource: "
+                "quantity); fix: e.g. {cpu: 500m, memory: 512Mi}"
+            )
+            continue
         for resource, quantity in (quantities or {}).items():
-            if not _QUANTITY.match(str(quantity)):
-                errors.append(
-                    f"{component}: resources[{workload!r}].{section}.{resource} = {quantity!r} is "
-                    "not a Kubernetes quantity; fix: e.g. 500m, 2, 512Mi, 1Gi"
-                )
+            problem = quantity_problem(quantity)
+            if problem:
+                errors.append(f"{component}: {setting}.{resource} = {quantity!r} {problem}")
+    return errors
+
+
+def quantity_problem(quantity: object) -> str | None:
+    """Why `quantity` is not a resource amount a container may request, or None. Parsed by the
+    Kubernetes Python client, which reads every form the API does (`.5`, `1e3`, `1Pi`)."""
+    from kubernetes.utils.quantity import parse_quantity  # only stacks that set resources
+
+    malformed = "is not a Kubernetes quantity; fix: e.g. 500m, 0.5, 2, 512Mi, 1Gi, 1e3"
+    if isinstance(quantity, bool) or not isinstance(quantity, str | int | float):
+        return malformed
+    try:
+        amount: Decimal = parse_quantity(quantity)
+    except ValueError:
+        return malformed
+    if not amount.is_finite():
+        return malformed
+    if amount < 0:
+        return "is negative; fix: requests and limits are 0 or more"
+    return None
+
+
+def workload_errors(
+    component: str, args: ComponentArgs, objects: Iterable[KubeObject]
+) -> list[str]:
+    """Keys of `replicas` and `resources` that name no workload among `objects` (what the
+    component installs), each with the names that would work."""
+    objects = list(objects)
+    scalable = sorted({o["metadata"]["name"] for o in objects if o["kind"] in SCALABLE_KINDS})
+    workloads = sorted({o["metadata"]["name"] for o in objects if pod_spec(o) is not None})
+    errors = []
+    for setting, kinds, names, valid in (
+        ("replicas", "/".join(sorted(SCALABLE_KINDS)), args.replicas, scalable),
+        ("resources", "workload", args.resources, workloads),
+    ):
+        for name in names:
+            if name in valid:
+                continue
+            close = difflib.get_close_matches(str(name), valid, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            choices = ", ".join(valid) or f"none (it installs no {kinds})"
+            errors.append(
+                f"{component}: {setting}[{name!r}] names no {kinds} that {component} installs; "
+                f"fix: {hint}use one of {choices}"
+            )
     return errors
