@@ -29,7 +29,14 @@ from components.manifests import (
     MirrorSource,
     UpstreamSource,
 )
-from components.objects import KubernetesObject, as_resource_transform, install_tier, resource_name
+from components.objects import (
+    KubernetesObject,
+    as_resource_transform,
+    controller_owned_fields,
+    holds_data,
+    install_tier,
+    resource_name,
+)
 from components.releases import release_error, release_version
 from components.transforms import (
     CLUSTER_SCOPED_KINDS,
@@ -78,6 +85,11 @@ class ComponentArgs:
     exclude: Sequence[Callable[[KubeObject], bool]] = ()
     """Upstream objects not to install (mirror sources only), e.g. the bundled object store
     when artifacts go to S3."""
+    keep_data: bool | None = None
+    """Keep the objects that hold users' data (CRDs, PersistentVolumeClaims, Namespaces) in
+    the cluster when they leave the stack: removing the component, a version that drops them,
+    a replace or `destroy` take them out of the stack's state only (Pulumi `retainOnDelete`).
+    None: keep (a stack's config decides by its cluster mode)."""
 
 
 class KubeflowComponent(pulumi.ComponentResource):
@@ -274,9 +286,9 @@ class KubeflowComponent(pulumi.ComponentResource):
             tier_objects = [o for o in objects if install_tier(o) == tier]
             registered: list[pulumi.Resource] = [
                 KubernetesObject(
-                    resource_name(f"{self._name}-{part.name}", obj),
+                    resource_name(self._name, obj),
                     obj,
-                    pulumi.ResourceOptions(parent=self, depends_on=waits_on),
+                    self._object_options(part, obj, waits_on),
                 )
                 for obj in tier_objects
             ]
@@ -284,6 +296,20 @@ class KubeflowComponent(pulumi.ComponentResource):
             waits_on = waits_on + registered if registered else waits_on
         self.objects += created
         return created or after
+
+    def _object_options(
+        self, part: ManifestPart, obj: KubeObject, waits_on: list[pulumi.Resource]
+    ) -> pulumi.ResourceOptions:
+        """Parent, order, lifetime (`keep_data`), the fields left to controllers, and the
+        name the object had when resource names carried the part (stacks made before)."""
+        old_name = resource_name(f"{self._name}-{part.name}", obj)
+        return pulumi.ResourceOptions(
+            parent=self,
+            depends_on=waits_on,
+            retain_on_delete=self.args.keep_data is not False and holds_data(obj),
+            ignore_changes=controller_owned_fields(obj) or None,
+            aliases=[pulumi.Alias(name=old_name)],
+        )
 
     def _render_upstream(
         self,

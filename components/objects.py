@@ -61,11 +61,49 @@ def install_tier(obj: Mapping[str, Any]) -> int:
 
 
 def resource_name(prefix: str, obj: Mapping[str, Any]) -> str:
-    """A stable Pulumi name: `<prefix>:<namespace>/<name>` (no namespace when cluster-scoped)."""
+    """A stable Pulumi name: `<prefix>:<namespace>/<name>` (no namespace when cluster-scoped).
+    The prefix is the component's name, never the part or file an object came from, so an
+    upgrade that moves an object to another file keeps it (with its type, the name is the
+    object's identity in the URN)."""
     metadata = obj.get("metadata") or {}
     namespace = metadata.get("namespace")
     name = metadata.get("name")
     return f"{prefix}:{namespace}/{name}" if namespace else f"{prefix}:{name}"
+
+
+DATA_KINDS = frozenset({"CustomResourceDefinition", "PersistentVolumeClaim", "Namespace"})
+"""Objects whose deletion deletes users' data: a CRD takes every custom resource of its kinds
+with it, a PersistentVolumeClaim its volume (a database, an artifact store), a Namespace
+everything in it."""
+
+
+def holds_data(obj: Mapping[str, Any]) -> bool:
+    """Whether deleting `obj` deletes data (DATA_KINDS)."""
+    return obj.get("kind") in DATA_KINDS and api_group(obj) in ("", "apiextensions.k8s.io")
+
+
+def controller_owned_fields(obj: Mapping[str, Any]) -> list[str]:
+    """The fields of `obj` that a controller in the cluster fills in after it is applied, as
+    property paths for `ignore_changes`: `up` and `refresh` leave them to that controller.
+
+    - A Secret upstream ships without data is a slot a controller writes (the webhook
+      certificates of Katib and the Training Operator): its `data`.
+    - An aggregated ClusterRole's `rules` belong to the aggregation controller.
+    - `caBundle` of webhooks and of CRD conversion webhooks: cert-manager's cainjector or the
+      component's own certificate code writes it.
+    """
+    kind = obj.get("kind")
+    if kind == "Secret" and api_group(obj) == "" and not (obj.get("data") or obj.get("stringData")):
+        return ["data", "stringData"]
+    if kind == "ClusterRole" and obj.get("aggregationRule"):
+        return ["rules"]
+    if kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        return ["webhooks[*].clientConfig.caBundle"]
+    if kind == "CustomResourceDefinition":
+        conversion = (obj.get("spec") or {}).get("conversion") or {}
+        if conversion.get("strategy") == "Webhook":
+            return ["spec.conversion.webhook.clientConfig.caBundle"]
+    return []
 
 
 def namespace_object(name: str) -> KubeObject:

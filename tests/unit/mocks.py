@@ -27,6 +27,10 @@ class Registered:
     provider: str
     dependencies: list[str]
     inputs: dict[str, Any] = field(default_factory=dict)
+    retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    """Names (alias specs) or URNs the resource was known by before."""
 
 
 class Recorder(pulumi.runtime.Mocks):
@@ -69,16 +73,24 @@ class RecordingMonitor(MockMonitor):
                     provider=request.provider,
                     dependencies=list(request.dependencies),
                     inputs=self.recorder._inputs.get((request.type, request.name), {}),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=list(request.ignoreChanges),
+                    aliases=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases],
                 )
             )
         return response
 
 
 def run(
-    program: Callable[[], object], *, stack: str = "unit", config: Mapping[str, str] | None = None
+    program: Callable[[], object],
+    *,
+    stack: str = "unit",
+    config: Mapping[str, str] | None = None,
+    recorder: Recorder | None = None,
 ) -> Recorder:
-    """Run `program` under fresh mocks (with `config`) and wait for every registration."""
-    recorder = Recorder()
+    """Run `program` under fresh mocks (with `config`) and wait for every registration. Pass
+    a `recorder` to see what was registered when the program raises."""
+    recorder = recorder or Recorder()
     pulumi.runtime.set_mocks(
         recorder, project="kubeflow", stack=stack, preview=False, monitor=RecordingMonitor(recorder)
     )
@@ -100,7 +112,9 @@ def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
-def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> Recorder:
+def run_stack(
+    stack: str, overrides: Mapping[str, Any] | None = None, recorder: Recorder | None = None
+) -> Recorder:
     """Run infra/__main__.py for `stack` under mocks."""
     import runpy
 
@@ -108,4 +122,5 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> Recorde
         lambda: runpy.run_path(str(REPO / "infra" / "__main__.py"), run_name="__main__"),
         stack=stack,
         config=stack_config(stack, overrides),
+        recorder=recorder,
     )

@@ -16,7 +16,7 @@ from components import (
     PipelinesArgs,
 )
 from components.manifests import load_objects
-from tests.unit.mocks import MIRROR, Recorder, run
+from tests.unit.mocks import MIRROR, Recorder, Registered, run
 
 KFP = MIRROR / "kfp" / "2.15.0"
 COMPONENT_TYPE = "kubeflow:components:KubeflowPipelines"
@@ -68,21 +68,24 @@ def test_objects_carry_the_mirror_content(mirrored):
     assert container["image"] == "ghcr.io/kubeflow/kfp-api-server:2.15.0"
 
 
+def _of_file(recorder: Recorder, file: str) -> list[Registered]:
+    """The registered objects that came from one mirror file of KFP 2.15.0."""
+    wanted = identities(load_objects(KFP / file))
+    return [r for r in kube_objects(recorder) if identities([r.inputs]) <= wanted]
+
+
 def test_cluster_scoped_part_is_applied_before_the_namespaced_part(mirrored):
-    cluster_scoped = {
-        r.urn for r in kube_objects(mirrored) if r.name.startswith("kfp-cluster-scoped:")
-    }
-    namespaced = [r for r in kube_objects(mirrored) if r.name.startswith("kfp-platform-agnostic:")]
+    cluster_scoped = {r.urn for r in _of_file(mirrored, "cluster-scoped.yaml")}
+    namespaced = _of_file(mirrored, "platform-agnostic.yaml")
     assert len(cluster_scoped) == 15 and len(namespaced) == 71
     for resource in namespaced:
         assert cluster_scoped <= set(resource.dependencies), resource.name
 
 
 def test_crds_and_namespace_come_before_everything_else_in_their_part(mirrored):
-    by_kind = {}
-    for r in kube_objects(mirrored):
-        if r.name.startswith("kfp-cluster-scoped:"):
-            by_kind.setdefault(r.inputs["kind"], []).append(r)
+    by_kind: dict[str, list[Registered]] = {}
+    for r in _of_file(mirrored, "cluster-scoped.yaml"):
+        by_kind.setdefault(r.inputs["kind"], []).append(r)
     foundation = {
         r.urn for kind in ("CustomResourceDefinition", "Namespace") for r in by_kind[kind]
     }

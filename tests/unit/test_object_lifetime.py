@@ -1,0 +1,129 @@
+"""How long objects live and who owns which fields: resource names that survive a move
+between files, data kept when it leaves the stack, fields left to the cluster's controllers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components import KubeflowPipelines, MirrorSource, PipelinesArgs
+from tests.unit.component_helpers import install, kube_objects, registered
+from tests.unit.mocks import Recorder
+
+OBJECTS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: kubeflow}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: things.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Thing, plural: things}
+  conversion:
+    strategy: Webhook
+    webhook: {clientConfig: {service: {name: svc, namespace: kubeflow}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: mysql-pv-claim, namespace: kubeflow}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 20Gi}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: webhook-cert, namespace: kubeflow}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: mysql-secret, namespace: kubeflow}
+stringData: {username: root}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: aggregated}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {rbac.example.com/aggregate: "true"}}]
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: plain}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: validator}
+webhooks:
+  - name: v.example.com
+    clientConfig: {service: {name: svc, namespace: kubeflow}}
+    admissionReviewVersions: [v1]
+    sideEffects: None
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ml-pipeline, namespace: kubeflow}
+spec: {template: {spec: {containers: [{name: api, image: ghcr.io/kubeflow/x:2.15.0}]}}}
+"""
+
+
+def _mirror(root: Path) -> MirrorSource:
+    folder = root / "kfp" / "2.15.0"
+    folder.mkdir(parents=True)
+    (folder / "cluster-scoped.yaml").write_text("")
+    (folder / "platform-agnostic.yaml").write_text(OBJECTS)
+    return MirrorSource(root)
+
+
+@pytest.fixture
+def kept(tmp_path: Path) -> Recorder:
+    return install(KubeflowPipelines, PipelinesArgs(source=_mirror(tmp_path)), "kfp")
+
+
+def test_resource_names_are_the_component_and_the_object_with_the_old_name_as_alias(kept):
+    deployment = registered(kept, "Deployment", "ml-pipeline")
+    assert deployment.name == "kfp:kubeflow/ml-pipeline"
+    # stacks made when names carried the part keep their objects (no delete + create)
+    assert deployment.aliases == ["kfp-platform-agnostic:kubeflow/ml-pipeline"]
+    assert registered(kept, "ClusterRole", "plain").name == "kfp:plain"
+
+
+def test_objects_that_hold_data_are_kept_by_default_and_only_they(kept):
+    retained = sorted(
+        (r.inputs["kind"], r.inputs["metadata"]["name"])
+        for r in kube_objects(kept)
+        if r.retain_on_delete
+    )
+    assert retained == [
+        ("CustomResourceDefinition", "things.example.com"),
+        ("Namespace", "kubeflow"),
+        ("PersistentVolumeClaim", "mysql-pv-claim"),
+    ]
+
+
+def test_keep_data_false_lets_them_go(tmp_path):
+    args = PipelinesArgs(source=_mirror(tmp_path), keep_data=False)
+    recorder = install(KubeflowPipelines, args, "kfp")
+    assert not [r.name for r in kube_objects(recorder) if r.retain_on_delete]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "fields"),
+    [
+        ("Secret", "webhook-cert", ["data", "stringData"]),
+        ("Secret", "mysql-secret", []),
+        ("ClusterRole", "aggregated", ["rules"]),
+        ("ClusterRole", "plain", []),
+        ("ValidatingWebhookConfiguration", "validator", ["webhooks[*].clientConfig.caBundle"]),
+        (
+            "CustomResourceDefinition",
+            "things.example.com",
+            ["spec.conversion.webhook.clientConfig.caBundle"],
+        ),
+        ("Deployment", "ml-pipeline", []),
+    ],
+)
+def test_fields_a_controller_fills_are_left_to_it(kept, kind, name, fields):
+    assert registered(kept, kind, name).ignore_changes == fields
