@@ -114,7 +114,19 @@ def kubernetes_object(resource_type: str, props: Mapping[str, Any]) -> KubeObjec
         return None
     if not isinstance(props.get("kind"), str) or not isinstance(props.get("apiVersion"), str):
         return None
-    return props
+    return _json_numbers(props)  # type: ignore[no-any-return]
+
+
+def _json_numbers(value: Any) -> Any:
+    """`value` with whole floats as ints: the engine's wire format (protobuf Struct) carries
+    every number as a float, where the manifest said `port: 8000`."""
+    if isinstance(value, Mapping):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def is_patch(resource_type: str) -> bool:

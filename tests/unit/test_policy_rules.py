@@ -336,3 +336,21 @@ def test_rules_do_not_change_the_objects_they_read() -> None:
     for policy in ("pinned-images", "container-requests", "kubernetes-schema"):
         evaluate(policy, DEPLOYMENT, obj)
     assert obj == before
+
+
+def test_whole_numbers_from_the_engines_wire_format_count_as_integers() -> None:
+    # protobuf Struct carries every number as a float: `size: 2` arrives as 2.0.
+    assert evaluate_stack("custom-resource-schema", stack(CRD, widget({"size": 2.0}))) == []
+    [(_, violation)] = evaluate_stack("custom-resource-schema", stack(CRD, widget({"size": 2.5})))
+    assert "2.5 is not of type 'integer'" in violation.message
+
+
+def test_the_shipped_exceptions_each_give_a_reason() -> None:
+    from policy.rules.model import shipped_exceptions
+
+    exceptions = shipped_exceptions()
+    assert set(exceptions) <= set(catalog())
+    assert all(e.reason for entries in exceptions.values() for e in entries)
+    kubeflow = namespace()
+    kubeflow["metadata"]["name"] = "kubeflow"
+    assert messages("namespace-pod-security", "kubernetes:core/v1:Namespace", kubeflow) == []
