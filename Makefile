@@ -11,14 +11,14 @@ ENV := source scripts/env.sh &&
 NETNS := scripts/netns.sh
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help setup venv tools lint test test-fast test-integration test-e2e preview preview-stacks up \
+.PHONY: help setup venv policy-venv tools lint test test-fast test-integration test-e2e preview preview-stacks up \
 	destroy \
 	refresh outputs unlock pipelines bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: venv tools ## install Python deps and build/find the engine and the local control plane
+setup: venv policy-venv tools ## install Python deps and build/find the engine and the local control plane
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -30,6 +30,13 @@ $(VENV)/.installed: pyproject.toml
 	ln -sfn ../$(VENV) infra/.venv
 	touch $@
 
+# The policy pack's own virtualenv (policy/requirements.txt; pulumi-policy needs protobuf 5).
+policy-venv: policy/venv/.installed
+policy/venv/.installed: policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/pip install --quiet -r policy/requirements.txt
+	touch $@
+
 tools: venv ## build (or find) pulumi, its plugins and the control-plane binaries
 	scripts/tools.sh
 	scripts/kube-tools.sh >/dev/null
@@ -37,7 +44,7 @@ tools: venv ## build (or find) pulumi, its plugins and the control-plane binarie
 lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra pipelines examples/serving/__main__.py
+	$(VENV)/bin/mypy components infra pipelines policy examples/serving/__main__.py
 
 test-fast: venv ## the unit suite (mocks, no engine), under a minute
 	$(PYTEST) -m "not integration and not e2e" -n 2 -q
