@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from components.base import ComponentArgs
 from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
-from components.validation import validate_common
+from components.validation import camel_case, label_errors, registry_error, type_problem
 from infra.local_cluster_config import local_cluster_setting
 from pipelines.artifact_store import (
     S3ArtifactSettings,
@@ -136,6 +136,7 @@ def load_settings(
     cluster = _cluster(raw, stack, project_dir, errors)
     enabled = _components(raw, errors)
     mirror = _mirror(raw, project_dir, errors)
+    raw = _without_bad_globals(raw, errors)
     component_args = {
         component_id: _component_args(component_id, raw, mirror, errors) for component_id in enabled
     }
@@ -257,13 +258,31 @@ def _mirror(raw: Mapping[str, Any], project_dir: Path, errors: list[str]) -> Mir
     return MirrorSource(root)
 
 
+def _without_bad_globals(raw: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
+    """`raw` without the global settings every component inherits that are invalid: each is
+    reported once, under its own key, not under every component that would inherit it."""
+    problems = {
+        "imageRegistry": [f"kubeflow:imageRegistry: {p}" for p in [_registry(raw)] if p],
+        "labels": label_errors("kubeflow:labels", raw.get("labels") or {}),
+    }
+    for found in problems.values():
+        errors += found
+    return {key: value for key, value in raw.items() if not problems.get(key)}
+
+
+def _registry(raw: Mapping[str, Any]) -> str | None:
+    registry = raw.get("imageRegistry")
+    return registry_error(registry) if registry is not None else None
+
+
 def _component_args(
     component_id: str, raw: Mapping[str, Any], mirror: MirrorSource | None, errors: list[str]
 ) -> ComponentArgs:
     entry = CATALOG[component_id]
     settings = dict(raw.get(entry.config_key) or {})
     settings.setdefault("imageRegistry", raw.get("imageRegistry"))
-    settings["labels"] = {**(raw.get("labels") or {}), **(settings.get("labels") or {})}
+    if isinstance(settings.get("labels") or {}, Mapping):  # else reported as a type problem
+        settings["labels"] = {**(raw.get("labels") or {}), **(settings.get("labels") or {})}
     fields = {
         f.name: f
         for f in dataclasses.fields(entry.args_cls)
@@ -273,11 +292,13 @@ def _component_args(
     for key, value in settings.items():
         name = _snake(key)
         if name not in fields or name == "source":
-            allowed = ", ".join(sorted(_camel(f) for f in fields if f != "source"))
+            allowed = ", ".join(sorted(camel_case(f) for f in fields if f != "source"))
             errors.append(
                 f"kubeflow:{entry.config_key}.{key} is not a setting of {component_id}; fix: use "
                 f"one of {allowed}"
             )
+        elif (problem := type_problem(name, value)) is not None:
+            errors.append(f"kubeflow:{entry.config_key}.{problem}")  # left unset, checked on
         elif value is not None:
             kwargs[name] = value
     try:
@@ -285,7 +306,7 @@ def _component_args(
     except (TypeError, ValueError) as error:
         errors.append(f"kubeflow:{entry.config_key}: {error}")
         return entry.args_cls()
-    problems = validate_common(args, entry.cls.VERSIONS, component_id) + entry.cls.check(args)
+    problems = entry.cls.problems(args)
     errors += [f"kubeflow:{entry.config_key}: {p}" for p in problems]
     if mirror is not None and mirror.root.is_dir():
         errors += _mirror_errors(entry.cls.mirror_folder(args), args, entry, mirror)
@@ -321,11 +342,6 @@ def _mirror_errors(
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 ARTIFACT_STORE_KEYS = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
 from infra.config import ConfigError, decode, load_settings
-from tests.unit.mocks import REPO, run_stack
+from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
 BAD_SETTINGS = [
     (
@@ -59,12 +60,12 @@ BAD_SETTINGS = [
 
 @pytest.mark.parametrize(("overrides", "message"), BAD_SETTINGS)
 def test_bad_setting_is_reported_before_any_resource(overrides, message):
-    registered = []
+    recorder = Recorder()
     with pytest.raises(ConfigError) as error:
-        registered = run_stack("ci", overrides).registered
+        run_stack("ci", overrides, recorder=recorder)
     assert message in str(error.value)
     assert "fix:" in str(error.value)
-    assert registered == []
+    assert recorder.registered == []
 
 
 def test_every_problem_is_reported_at_once():
@@ -95,3 +96,127 @@ def test_settings_resolve_relative_paths_and_merge_global_settings():
     # Relative paths resolve against the project folder (symlinks followed, as config does).
     mirror = (REPO.parent / "shared" / "manifests").resolve()
     assert args.source is not None and args.source.root == mirror
+
+
+def mirror_settings(pipelines: dict[str, object], **raw: object) -> dict[str, object]:
+    """Decoded config of a render stack with KFP from the mirror and `pipelines` settings."""
+    return {
+        "cluster": "render",
+        "manifestMirror": str(MIRROR),
+        "components": ["pipelines"],
+        "pipelines": pipelines,
+        **raw,
+    }
+
+
+def problems(raw: dict[str, object]) -> list[str]:
+    """The problems `load_settings` reports for `raw`, one per line."""
+    with pytest.raises(ConfigError) as error:
+        load_settings(raw, stack="ci", project_dir=REPO)
+    return [line.removeprefix("  - ") for line in str(error.value).splitlines()[1:]]
+
+
+@pytest.mark.parametrize(
+    ("setting", "kinds"),
+    [
+        ({"replicas": {"ml-pipline": 2}}, "Deployment/StatefulSet"),
+        ({"resources": {"ml-pipline": {"requests": {"cpu": "1"}}}}, "workload"),
+    ],
+)
+def test_a_workload_name_that_matches_nothing_is_an_error_listing_the_valid_names(setting, kinds):
+    recorder = Recorder()
+    with pytest.raises(ConfigError) as error:
+        run_stack("ci", {"kubeflow:pipelines": {"version": "2.15.0", **setting}}, recorder)
+    (problem,) = [p for p in str(error.value).splitlines() if "ml-pipline" in p]
+    key = next(iter(setting))
+    assert problem.startswith("  - kubeflow:pipelines: ")
+    assert f"{key}['ml-pipline'] names no {kinds} that " in problem
+    assert "did you mean 'ml-pipeline'?" in problem
+    assert "ml-pipeline-ui" in problem and "workflow-controller" in problem
+    assert recorder.registered == []
+
+
+def test_workload_names_are_checked_for_components_built_from_python():
+    args = PipelinesArgs(source=MirrorSource(MIRROR), replicas={"ml-pipeline": 2, "api": 3})
+    recorder = Recorder()
+    with pytest.raises(ComponentArgsError, match=r"replicas\['api'\] names no Deployment"):
+        run(lambda: KubeflowPipelines("kfp", args), recorder=recorder)
+    assert recorder.registered == []
+
+
+@pytest.mark.parametrize("quantity", [".5", "1e3", "1Pi", "500m", "1.5Gi", "2", 2, 0.5, "0"])
+def test_every_quantity_the_api_accepts_is_accepted(quantity):
+    requirements = {"requests": {"cpu": quantity, "memory": quantity}}
+    raw = mirror_settings({"resources": {"ml-pipeline": requirements}})
+    settings = load_settings(raw, stack="ci", project_dir=REPO)
+    assert settings.component_args["pipelines"].resources == {"ml-pipeline": requirements}
+
+
+@pytest.mark.parametrize(
+    ("quantity", "problem"),
+    [
+        ("-1", "is negative"),
+        ("-500m", "is negative"),
+        ("lots", "is not a Kubernetes quantity"),
+        ("NaN", "is not a Kubernetes quantity"),
+        ("1Gb", "is not a Kubernetes quantity"),
+        (True, "is not a Kubernetes quantity"),
+    ],
+)
+def test_negative_and_malformed_quantities_are_refused(quantity, problem):
+    raw = mirror_settings({"resources": {"ml-pipeline": {"requests": {"cpu": quantity}}}})
+    (found,) = problems(raw)
+    assert f"resources['ml-pipeline'].requests.cpu = {quantity!r} {problem}; fix:" in found
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            {"version": 2.15},
+            "kubeflow:pipelines.version = 2.15 must be a string; fix: quote it, e.g. "
+            "version: '2.15'",
+        ),
+        ({"namespace": 7}, "kubeflow:pipelines.namespace = 7 must be a string"),
+        ({"replicas": ["ml-pipeline"]}, "kubeflow:pipelines.replicas = ['ml-pipeline'] must be"),
+        ({"labels": "team=ml"}, "kubeflow:pipelines.labels = 'team=ml' must be an object"),
+        ({"imageRegistry": True}, "kubeflow:pipelines.imageRegistry = True must be a string"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_the_key_and_the_type(setting, message):
+    (found,) = problems(mirror_settings(setting))
+    assert found.startswith(message)
+
+
+def test_a_bad_global_setting_is_reported_once_under_its_own_key():
+    raw = mirror_settings(
+        {},
+        imageRegistry="https://registry.example.com",
+        labels={"team": "a b"},
+        components=["pipelines", "katib", "notebooks"],
+    )
+    found = problems(raw)
+    assert len(found) == 2
+    assert found[0].startswith(
+        "kubeflow:imageRegistry: image registry 'https://registry.example.com' is not"
+    )
+    assert found[1].startswith("kubeflow:labels: label team='a b' has an invalid value")
+
+
+def test_problems_of_every_kind_are_reported_together():
+    raw = mirror_settings(
+        {
+            "version": 2.15,
+            "replicas": {"ml-pipline": 2},
+            "resources": {"ml-pipeline": {"requests": {"cpu": "-1"}}},
+        },
+        imageRegistry="not a registry",
+    )
+    found = problems(raw)
+    assert len(found) == 4
+    assert [p.split(" ")[0] for p in found] == [
+        "kubeflow:imageRegistry:",
+        "kubeflow:pipelines.version",
+        "kubeflow:pipelines:",
+        "kubeflow:pipelines:",
+    ]
