@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from components import KubeflowPipelines, UpstreamSource
 from components.catalog import CATALOG
-from tests.unit.mocks import REPO, run_stack
+from components.transforms import containers, pod_spec
+from infra.config import decode, load_settings
+from tests.unit.component_helpers import as_installed, build, kube_objects
+from tests.unit.mirror_helpers import mirror_objects
+from tests.unit.mocks import MIRROR, REPO, run_stack, stack_config
 
 STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
+PROD = yaml.safe_load((REPO / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
 
 
 @pytest.fixture(autouse=True)
@@ -33,32 +40,80 @@ def test_stack_builds_its_resource_graph(stack):
     components = {t for t in types if t.startswith("kubeflow:components:")}
     assert components == {CATALOG[c].cls.TYPE for c in enabled}
     assert "kubeflow:platform:KubeflowPlatform" in types
-    assert "pulumi:providers:kubernetes" in types
-    platform = next(
-        r for r in recorder.registered if r.type == "kubeflow:platform:KubeflowPlatform"
-    )
-    provider = next(r for r in recorder.registered if r.type == "pulumi:providers:kubernetes")
+    (provider,) = [r for r in recorder.registered if r.type == "pulumi:providers:kubernetes"]
     modes = {"ci": "render", "dev": "kind", "local": "local", "serving": "local"}
     assert provider.name == modes.get(stack, "existing")
-    assert platform.provider == "" or provider.urn in platform.provider
+    # Every Kubernetes object (and every provider-side render) goes to the stack's cluster.
+    kubernetes = [r for r in recorder.registered if r.type.startswith("kubernetes:")]
+    assert kubernetes
+    assert {r.provider.rpartition("::")[0] for r in kubernetes} == {provider.urn}
 
 
-def test_prod_settings_reach_the_objects():
+def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
+    """Every way `objects` miss prod's replicas, resources, image registry and labels."""
+    pipelines = PROD["kubeflow:pipelines"]
+    registry = PROD["kubeflow:imageRegistry"] + "/"
+    workloads = {o["metadata"]["name"]: o for o in objects if pod_spec(o) is not None}
+    problems = [
+        f"{name}: replicas {workloads[name]['spec'].get('replicas')} != {count}"
+        for name, count in pipelines["replicas"].items()
+        if workloads[name]["spec"].get("replicas") != count
+    ]
+    problems += [
+        f"{name}/{c['name']}: resources {c.get('resources')} != {requirements}"
+        for name, requirements in pipelines["resources"].items()
+        for c in pod_spec(workloads[name])["containers"]
+        if c.get("resources") != requirements
+    ]
+    problems += [
+        f"{o['metadata']['name']}: image {c['image']} not from {registry}"
+        for o in workloads.values()
+        for c in containers(o)
+        if not c["image"].startswith(registry)
+    ]
+    problems += [
+        f"{o['kind']} {o['metadata']['name']}: labels {o['metadata'].get('labels')}"
+        for o in objects
+        if not PROD["kubeflow:labels"].items() <= (o["metadata"].get("labels") or {}).items()
+    ]
+    return problems
+
+
+def test_prod_settings_reach_the_objects_of_its_upstream_install():
+    """prod installs the pinned upstream, which the provider renders from GitHub at preview
+    time (no network here): what prod registers is a kustomize Directory per part, with the
+    component's transform as a resource transform. That transform, built from prod's stack
+    config, run on the same version's objects (from the mirror) sets every prod setting."""
+    raw = {k.removeprefix("kubeflow:"): v for k, v in stack_config("prod").items()}
+    settings = load_settings(decode(raw), stack="prod", project_dir=REPO)
+    args = settings.component_args["pipelines"]
+    assert isinstance(args.source or UpstreamSource(), UpstreamSource)
+    version = KubeflowPipelines.version_for(args)
     recorder = run_stack("prod")
-    api = (
-        next(
-            r.inputs
-            for r in recorder.registered
-            if r.type == "kubernetes:apps/v1:Deployment" and r.name.endswith("/ml-pipeline")
-        )
-        if any(r.type == "kubernetes:apps/v1:Deployment" for r in recorder.registered)
-        else None
-    )
-    # prod renders upstream with the provider: settings travel as a transform on the Directory.
     directories = [
-        r
+        r.inputs["directory"]
         for r in recorder.registered
         if r.type == "kubernetes:kustomize/v2:Directory" and r.name.startswith("pipelines-")
     ]
-    assert api is None and len(directories) == 2
-    assert all("?ref=2.15.0" in d.inputs["directory"] for d in directories)
+    assert len(directories) == 2 and all(d.endswith(f"?ref={version}") for d in directories)
+    component = build(KubeflowPipelines, args)
+    upstream = mirror_objects("kfp", version, "cluster-scoped.yaml") + mirror_objects(
+        "kfp", version, "platform-agnostic.yaml"
+    )
+    installed = as_installed(component, upstream)
+    assert len(installed) == len(upstream) > 80
+    assert prod_settings_problems(installed) == []
+
+
+def test_prod_settings_reach_the_objects_of_the_same_stack_over_the_mirror():
+    """prod's own stack config, the manifest source swapped for the mirror (two components,
+    to keep the suite fast): the registered objects carry every prod setting."""
+    overrides = {
+        "kubeflow:manifestMirror": str(MIRROR),
+        "kubeflow:components": ["pipelines", "katib"],
+    }
+    recorder = run_stack("prod", overrides)
+    objects = [r.inputs for r in kube_objects(recorder)]
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert ("Deployment", "ml-pipeline") in kinds and ("Deployment", "katib-controller") in kinds
+    assert prod_settings_problems(objects) == []

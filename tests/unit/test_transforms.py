@@ -89,6 +89,7 @@ def test_rehome_image_keeps_repository_path_and_tag(image, expected):
 
 def test_labels_are_added_to_every_object_and_keep_upstream_labels(kfp_objects):
     labelled = [add_labels({"team": "ml"})(o) for o in kfp_objects]
+    assert len(labelled) == len(kfp_objects) > 80
     assert all(o["metadata"]["labels"]["team"] == "ml" for o in labelled)
     api = next(o for o in labelled if o["metadata"]["name"] == "ml-pipeline")
     assert api["metadata"]["labels"]["application-crd-id"] == "kubeflow-pipelines"
