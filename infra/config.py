@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from components.base import ComponentArgs
 from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
+from components.releases import release_error
 from components.validation import camel_case, label_errors, registry_error, type_problem
 from infra.local_cluster_config import local_cluster_setting
 from pipelines.artifact_store import (
@@ -41,6 +42,8 @@ STRING_KEYS = {
     "localClusterDir",
     "manifestMirror",
     "imageRegistry",
+    "release",
+    "keepData",
 }
 OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore", "localCluster"} | {
     entry.config_key for entry in CATALOG.values()
@@ -133,6 +136,8 @@ def load_settings(
     errors += _type_errors(raw)
     if errors:
         raise ConfigError(_report(errors))
+    if "release" in raw and (release_problem := release_error(raw["release"])):
+        errors.append(f"kubeflow:release: {release_problem}")
     cluster = _cluster(raw, stack, project_dir, errors)
     enabled = _components(raw, errors)
     mirror = _mirror(raw, project_dir, errors)
@@ -140,6 +145,7 @@ def load_settings(
     component_args = {
         component_id: _component_args(component_id, raw, mirror, errors) for component_id in enabled
     }
+    component_args = _with_keep_data(component_args, raw, cluster.mode, errors)
     component_args, namespace_problems = share_namespaces(component_args)
     errors += namespace_problems
     artifact_store = _artifact_store(raw, enabled, errors)
@@ -275,12 +281,46 @@ def _registry(raw: Mapping[str, Any]) -> str | None:
     return registry_error(registry) if registry is not None else None
 
 
+KEEPS_DATA_BY_DEFAULT: dict[str, bool] = {
+    "existing": True,
+    "kind": True,
+    "local": False,
+    "render": False,
+}
+"""Whether a cluster mode keeps data that leaves the stack, unless kubeflow:keepData says."""
+
+
+def _with_keep_data(
+    component_args: dict[str, ComponentArgs],
+    raw: Mapping[str, Any],
+    mode: str,
+    errors: list[str],
+) -> dict[str, ComponentArgs]:
+    """Each component's keep_data: its own setting, else kubeflow:keepData, else the mode's."""
+    value = raw.get("keepData")
+    flags = {"true": True, "false": False}
+    if value is not None and str(value).lower() not in flags:
+        errors.append(
+            f'kubeflow:keepData = {value!r} is not true or false; fix: set it to "true" or '
+            '"false", or leave it empty to keep data on existing and kind clusters only'
+        )
+    keep = flags.get(str(value).lower(), KEEPS_DATA_BY_DEFAULT.get(mode, True))
+    return {
+        component_id: args
+        if args.keep_data is not None
+        else dataclasses.replace(args, keep_data=keep)
+        for component_id, args in component_args.items()
+    }
+
+
 def _component_args(
     component_id: str, raw: Mapping[str, Any], mirror: MirrorSource | None, errors: list[str]
 ) -> ComponentArgs:
     entry = CATALOG[component_id]
     settings = dict(raw.get(entry.config_key) or {})
     settings.setdefault("imageRegistry", raw.get("imageRegistry"))
+    if release_error(raw.get("release")) is None:
+        settings.setdefault("release", raw.get("release"))
     if isinstance(settings.get("labels") or {}, Mapping):  # else reported as a type problem
         settings["labels"] = {**(raw.get("labels") or {}), **(settings.get("labels") or {})}
     fields = {
@@ -316,8 +356,15 @@ def _component_args(
 def _mirror_errors(
     folder: str, args: ComponentArgs, entry: CatalogEntry, mirror: MirrorSource
 ) -> list[str]:
-    version = args.version or entry.cls.DEFAULT_VERSION
+    version = entry.cls.version_for(args)
     if not (mirror.root / folder / version).is_dir():
+        if args.version is None and args.release is not None:
+            return [
+                f"kubeflow:release {args.release} installs {folder} {version}, but "
+                f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}; fix: render "
+                f"that version into the mirror, or set kubeflow:{entry.config_key}.version to "
+                "a version the mirror holds, or choose another kubeflow:release"
+            ]
         known = ", ".join(entry.cls.VERSIONS)
         unknown = (
             ""
@@ -331,8 +378,6 @@ def _mirror_errors(
         ]
     errors = []
     for part in entry.cls.VERSIONS.get(version, ()):
-        if part.mirror_optional:
-            continue  # the component installs without it, with a warning
         try:
             mirror.part_path(folder, version, part)
         except ManifestError as error:
