@@ -66,7 +66,7 @@ preview-stacks: setup ## preview every stack that needs no network or credential
 	mkdir -p build/preview
 	for stack in $(OFFLINE_STACKS); do \
 		$(ENV) $(NETNS) scripts/preview.sh $$stack >build/preview-$$stack.log 2>&1 \
-			|| { tail -40 build/preview-$$stack.log; exit 1; }; \
+			|| { tail -40 build/preview-$$stack.log; cat build/preview/$$stack.md 2>/dev/null; exit 1; }; \
 		cat build/preview/$$stack.md; \
 	done
 
