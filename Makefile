@@ -24,7 +24,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[pipelines,test]'
 	# Dynamic providers resolve Pulumi.yaml's relative virtualenv from the program folder
 	# (main: infra/), the language host from the project folder: both must find it.
 	ln -sfn ../$(VENV) infra/.venv
@@ -37,9 +37,10 @@ policy/venv/.installed: policy/requirements.txt
 	policy/venv/bin/pip install --quiet -r policy/requirements.txt
 	touch $@
 
-tools: venv ## build (or find) pulumi, its plugins and the control-plane binaries
+tools: venv ## build (or find) pulumi, its plugins, the control-plane binaries and the KFP API server
 	scripts/tools.sh
 	scripts/kube-tools.sh >/dev/null
+	scripts/kfp-tools.sh >/dev/null
 
 lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check .

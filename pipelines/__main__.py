@@ -1,6 +1,7 @@
 """Command line: ``python -m pipelines compile | run <example> | state-backend``."""
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,14 +18,29 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd = commands.add_parser("compile", help="compile the example pipelines to YAML")
     compile_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
 
-    run_cmd = commands.add_parser("run", help="run an example locally with kfp.local")
+    run_cmd = commands.add_parser(
+        "run", help="run an example locally with kfp.local, or on a cluster (--on-cluster)"
+    )
     run_cmd.add_argument(
         "--pipeline-root", type=Path, default=DEFAULT_LOCAL_ROOT, help="where outputs go"
     )
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument(
+        "--on-cluster",
+        action="store_true",
+        help="create the run through the KFP API server instead of running it here",
+    )
+    target.add_argument(
+        "--api-url",
+        default=os.environ.get("KF_PIPELINES_ENDPOINT", ""),
+        help="the KFP API for --on-cluster (default: $KF_PIPELINES_ENDPOINT)",
+    )
     examples = run_cmd.add_subparsers(dest="example", required=True)
-    hello = examples.add_parser("hello", help="print and return 'Hello, <name>!'")
+    hello = examples.add_parser("hello", parents=[target], help="print and return 'Hello, <name>!'")
     hello.add_argument("--name", default="World", help="who to greet")
-    examples.add_parser("iris", help="train a random forest on iris, report accuracy")
+    examples.add_parser(
+        "iris", parents=[target], help="train a random forest on iris, report accuracy"
+    )
 
     state = commands.add_parser(
         "state-backend", help="create a private S3 bucket for Pulumi state, print the login URL"
@@ -45,9 +61,18 @@ def _compile(args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> None:
     from pipelines.catalog import get_example
-    from pipelines.local import run_example
 
     arguments: dict[str, Any] = {"name": args.name} if args.example == "hello" else {}
+    if args.on_cluster:
+        from pipelines.cluster_run import run_on_cluster
+
+        run = run_on_cluster(get_example(args.example), args.api_url, arguments)
+        print(f"run_id: {run.run_id}")
+        print(f"state: {run.state}")
+        return
+
+    from pipelines.local import run_example
+
     outputs = run_example(get_example(args.example), args.pipeline_root, arguments)
     for name, value in sorted(outputs.items()):
         shown = getattr(value, "path", value)

@@ -1,27 +1,34 @@
 """The example pipelines by short name, and how to compile them.
 
 The CLI, the local runner and the deployment all look pipelines up here, so adding an
-example is one entry.
+example is one entry. Importing this module does not import the kfp SDK (the stack's
+settings check example names with it): a pipeline is imported when it is first used.
 """
 
+import importlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kfp import compiler
-from kfp.dsl.base_component import BaseComponent
-
-from pipelines.hello import hello_pipeline
-from pipelines.iris import iris_pipeline
+if TYPE_CHECKING:
+    from kfp.dsl.base_component import BaseComponent
 
 
 @dataclass(frozen=True)
 class Example:
-    """One example pipeline: its function and the file it compiles to."""
+    """One example pipeline: where its function is and the file it compiles to."""
 
     key: str
-    pipeline: BaseComponent
+    module: str
+    function: str
     file_name: str
+
+    @property
+    def pipeline(self) -> "BaseComponent":
+        """The ``@dsl.pipeline`` function (imports the kfp SDK)."""
+        pipeline: BaseComponent = getattr(importlib.import_module(self.module), self.function)
+        return pipeline
 
     @property
     def pipeline_name(self) -> str:
@@ -30,8 +37,8 @@ class Example:
 
 
 EXAMPLES: dict[str, Example] = {
-    "hello": Example("hello", hello_pipeline, "hello_pipeline.yaml"),
-    "iris": Example("iris", iris_pipeline, "iris_pipeline.yaml"),
+    "hello": Example("hello", "pipelines.hello", "hello_pipeline", "hello_pipeline.yaml"),
+    "iris": Example("iris", "pipelines.iris", "iris_pipeline", "iris_pipeline.yaml"),
 }
 
 
@@ -46,6 +53,8 @@ def get_example(key: str) -> Example:
 
 def compile_example(example: Example, out_dir: Path) -> Path:
     """Compile one example to ``out_dir/<file_name>`` (IR YAML) and return the path."""
+    from kfp import compiler
+
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / example.file_name
     compiler.Compiler().compile(pipeline_func=example.pipeline, package_path=str(path))

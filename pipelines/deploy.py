@@ -24,7 +24,7 @@ from pulumi.dynamic import (
 )
 
 if TYPE_CHECKING:
-    from pipelines.kfp_api import KfpApi
+    from pipelines.kfp_client import KfpApi
 
 _REPLACE_ON = ("name",)
 _UPDATE_ON = ("api_url", "ui_base_url", "description", "token")
@@ -46,7 +46,7 @@ def ui_link(ui_base_url: str, pipeline_id: str, version_id: str) -> str:
 
 
 class KfpPipelineProvider(ResourceProvider):
-    """CRUD of one KFP pipeline over the v2beta1 REST API (imports stay inside methods so
+    """CRUD of one KFP pipeline through the kfp SDK's API client (imports stay inside methods so
     the pickled provider stays small)."""
 
     serialize_as_secret_always = False
@@ -58,7 +58,7 @@ class KfpPipelineProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the pipeline and its first version; undo the pipeline if the upload fails."""
-        from pipelines.kfp_api import KfpApiError
+        from pipelines.kfp_client import KfpApiError
 
         api = _api(props)
         digest = package_digest(props["package"])
@@ -81,7 +81,7 @@ class KfpPipelineProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Add a version when the spec changed (reusing one with the same digest)."""
-        from pipelines.kfp_api import KfpApiError
+        from pipelines.kfp_client import KfpApiError
 
         api = _api(news)
         if api.get_pipeline(id_) is None:
@@ -113,18 +113,46 @@ class KfpPipelineProvider(ResourceProvider):
 
 
 def _api(props: dict[str, Any]) -> "KfpApi":
-    from pipelines.kfp_api import KfpApi
+    from pipelines.kfp_client import KfpApi
 
     return KfpApi(props["api_url"], token=props.get("token") or None)
 
 
 def _upload(api: "KfpApi", pipeline_id: str, props: dict[str, Any], digest: str) -> str:
     """Upload the spec as a version named by its digest, unless that version exists."""
+    from pipelines.kfp_client import KfpApiError
+
     name = version_name(props["name"], digest)
     existing = api.find_version(pipeline_id, name)
     if existing:
         return existing
-    return api.upload_version(pipeline_id, name, props["package"], props.get("description") or "")
+    try:
+        return api.upload_version(
+            pipeline_id, name, props["package"], props.get("description") or ""
+        )
+    except KfpApiError as err:
+        if err.status != 500:
+            raise
+        raise KfpApiError(_rejected(str(err), props), status=err.status) from err
+
+
+def _rejected(error: str, props: dict[str, Any]) -> str:
+    """Why the server refused a spec it gives no reason for, and what to do about it."""
+    from pipelines.spec_check import proto_problems, shape_problems
+
+    found = shape_problems(props["package"]) + proto_problems(props["package"])
+    why = (
+        "; ".join(found)
+        if found
+        else "the spec passes this kfp SDK's checks, so the server may not know a field that "
+        "a newer compiler wrote"
+    )
+    return (
+        f"{error}. KFP did not accept the compiled spec of pipeline {props['name']!r} ({why}). "
+        "Fix: upload a spec that the kfp compiler of the server's KFP version wrote "
+        "(kfp.compiler.Compiler, `python -m pipelines compile`); the API server's log "
+        "has its own reason."
+    )
 
 
 def _outputs(
@@ -151,8 +179,10 @@ def _input_problems(news: dict[str, Any]) -> list[tuple[str, str]]:
     if isinstance(name, str) and not name.strip():
         problems.append(("name", "the pipeline name must not be empty"))
     package = news.get("package")
-    if isinstance(package, str) and "pipelineInfo" not in package:
-        problems.append(("package", "package must be a compiled KFP pipeline (IR YAML)"))
+    if isinstance(package, str):
+        from pipelines.spec_check import shape_problems
+
+        problems.extend(("package", problem) for problem in shape_problems(package))
     return problems
 
 

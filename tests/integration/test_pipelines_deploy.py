@@ -1,25 +1,29 @@
-"""KfpPipeline under the real Pulumi engine against FakeKfpApi (127.0.0.1): the dynamic
-provider is pickled, run in the engine's provider process, and its state stored at rest."""
+"""KfpPipeline under the real Pulumi engine against the real KFP API server (2.15.0, one per
+session: conftest.py): the dynamic provider is pickled, run in the engine's provider process,
+and talks to the server through the kfp SDK's client; what the server holds is read back with
+``kfp.Client``."""
 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from kfp_server_api.exceptions import ApiException
 
+from pipelines.deploy import package_digest, version_name
 from tests.engine import REPO, engine_env, require_engine
-from tests.unit.pipelines.kfp_api_double import FakeKfpApi
+from tests.integration.conftest import RealKfp, spec
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "kfp-bearer-c0ffee-not-for-state"
-SPEC = "pipelineInfo:\n  name: demo\nroot:\n  dag: {tasks: {}}\nschemaVersion: 2.1.0\n"
+UI = "http://kfp-ui.example"
 PROGRAM = """
 from pathlib import Path
 
@@ -29,31 +33,25 @@ from pipelines.deploy import KfpPipeline, KfpPipelineArgs, deploy_example_pipeli
 
 config = pulumi.Config()
 token = config.get_secret("token")
+name = config.require("name")
 demo = KfpPipeline(
     "demo",
     KfpPipelineArgs(
-        name="demo",
+        name=name,
         api_url=config.require("apiUrl"),
         ui_base_url="http://kfp-ui.example",
         package=Path(config.require("specFile")).read_text(),
         token=token,
     ),
 )
-examples = deploy_example_pipelines(
-    config.require("apiUrl"), "http://kfp-ui.example", token=token, examples=["hello"]
-)
-for key, resource in {"demo": demo, **examples}.items():
-    pulumi.export(f"{key}_pipeline_id", resource.pipeline_id)
-    pulumi.export(f"{key}_version_id", resource.version_id)
-    pulumi.export(f"{key}_ui_url", resource.ui_url)
+pulumi.export("demo", {"pipeline_id": demo.pipeline_id, "version_id": demo.version_id,
+                       "digest": demo.digest, "ui_url": demo.ui_url})
+if config.get_bool("examples"):
+    for key, resource in deploy_example_pipelines(
+        config.require("apiUrl"), "http://kfp-ui.example", token=token, examples=["hello"]
+    ).items():
+        pulumi.export(key, {"pipeline_id": resource.pipeline_id, "version_id": resource.version_id})
 """
-
-
-@pytest.fixture(scope="module")
-def kfp() -> Iterator[FakeKfpApi]:
-    api = FakeKfpApi().start()
-    yield api
-    api.stop()
 
 
 @dataclass
@@ -62,7 +60,7 @@ class Stack:
 
     root: Path
 
-    def pulumi(self, *args: str) -> str:
+    def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [require_engine(), "--non-interactive", *args, "--stack", "dev"],
             cwd=self.root,
@@ -72,24 +70,26 @@ class Stack:
             timeout=600,
             check=False,
         )
-        assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
+        if check:
+            assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done
 
-    def up(self) -> None:
-        self.pulumi("up", "--yes", "--skip-preview")
+    def up(self, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.pulumi("up", "--yes", "--skip-preview", check=check)
 
     def outputs(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json"))
+        result: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)
         return result
+
+    def write_spec(self, text: str) -> None:
+        (self.root / "spec.yaml").write_text(text)
 
     def state(self) -> str:
         [state] = (self.root / "state").rglob("dev.json")
         return state.read_text()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, kfp: FakeKfpApi) -> Stack:
-    root = tmp_path_factory.mktemp("kfp-deploy")
+def new_stack(root: Path, api_url: str, name: str, **config: str) -> Stack:
     project = {
         "name": "kfp-deploy-test",
         "runtime": {"name": "python", "options": {"virtualenv": str(REPO / ".venv")}},
@@ -100,46 +100,111 @@ def stack(tmp_path_factory: pytest.TempPathFactory, kfp: FakeKfpApi) -> Stack:
     (root / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     (root / "program" / "__main__.py").write_text(PROGRAM)
     (root / "passphrase").write_text("integration-test-passphrase")
-    (root / "spec.yaml").write_text(SPEC)
     stack = Stack(root)
+    stack.write_spec(spec(name))
     stack.pulumi("stack", "init")
-    stack.pulumi("config", "set", "apiUrl", kfp.url)
+    for key, value in {"apiUrl": api_url, "name": name, **config}.items():
+        stack.pulumi("config", "set", key, value)
     stack.pulumi("config", "set", "specFile", str(root / "spec.yaml"))
-    stack.pulumi("config", "set", "--secret", "token", TOKEN)
     return stack
 
 
-def test_create_then_no_op_then_new_version_then_destroy(stack: Stack, kfp: FakeKfpApi) -> None:
+def versions(kfp: RealKfp, pipeline_id: str) -> dict[str, str]:
+    """Version ID -> name of every version the server has for the pipeline."""
+    found = kfp.client().list_pipeline_versions(pipeline_id, page_size=100).pipeline_versions
+    return {v.pipeline_version_id: v.display_name for v in found or []}
+
+
+def exists(kfp: RealKfp, pipeline_id: str) -> bool:
+    try:
+        kfp.client().get_pipeline(pipeline_id)
+    except ApiException as err:
+        assert err.status == 404, err
+        return False
+    return True
+
+
+def test_create_no_op_new_version_refresh_and_destroy(tmp_path: Path, real_kfp: RealKfp) -> None:
+    stack = new_stack(tmp_path, real_kfp.api_url, "it-lifecycle", examples="true")
+    stack.pulumi("config", "set", "--secret", "token", TOKEN)
+    v1 = spec("it-lifecycle")
+
     stack.up()
     first = stack.outputs()
-    demo_id = first["demo_pipeline_id"]
-    assert set(kfp.pipelines) == {demo_id, first["hello_pipeline_id"]}
-    assert kfp.pipelines[first["hello_pipeline_id"]]["name"] == "hello-pipeline"
-    assert first["demo_ui_url"].endswith(
-        f"/#/pipelines/details/{demo_id}/version/{first['demo_version_id']}"
+    demo_id, hello_id = first["demo"]["pipeline_id"], first["hello"]["pipeline_id"]
+    assert real_kfp.client().get_pipeline(demo_id).display_name == "it-lifecycle"
+    assert real_kfp.client().get_pipeline(hello_id).display_name == "hello-pipeline"
+    assert versions(real_kfp, demo_id) == {
+        first["demo"]["version_id"]: version_name("it-lifecycle", package_digest(v1))
+    }
+    assert first["demo"]["ui_url"] == (
+        f"{UI}/#/pipelines/details/{demo_id}/version/{first['demo']['version_id']}"
     )
-    assert {seen.authorization for seen in kfp.seen} == {f"Bearer {TOKEN}"}
 
-    writes = len(kfp.writes())
+    # Unchanged spec: nothing to do, and the server keeps exactly what it had.
+    stack.pulumi("preview", "--expect-no-changes")
     stack.up()
-    assert len(kfp.writes()) == writes, "an unchanged spec must not touch KFP"
+    assert stack.outputs() == first
+    assert list(versions(real_kfp, demo_id)) == [first["demo"]["version_id"]]
 
-    (stack.root / "spec.yaml").write_text(SPEC.replace("demo", "demo-v2"))
+    # Changed spec: a new version of the same pipeline.
+    v2 = spec("it-lifecycle-v2")
+    stack.write_spec(v2)
     stack.up()
-    second = stack.outputs()
-    assert second["demo_pipeline_id"] == demo_id
-    assert second["demo_version_id"] != first["demo_version_id"]
-    assert len(kfp.versions[demo_id]) == 2
+    second = stack.outputs()["demo"]
+    assert second["pipeline_id"] == demo_id
+    assert second["digest"] == package_digest(v2)
+    assert versions(real_kfp, demo_id) == {
+        first["demo"]["version_id"]: version_name("it-lifecycle", package_digest(v1)),
+        second["version_id"]: version_name("it-lifecycle", package_digest(v2)),
+    }
+
+    # The current version deleted behind the stack's back: refresh notices, up uploads again.
+    real_kfp.client().delete_pipeline_version(demo_id, second["version_id"])
+    stack.pulumi("refresh", "--yes", "--skip-preview")
+    stack.up()
+    third = stack.outputs()["demo"]
+    assert third["pipeline_id"] == demo_id and third["version_id"] != second["version_id"]
+    assert versions(real_kfp, demo_id)[third["version_id"]] == version_name(
+        "it-lifecycle", package_digest(v2)
+    )
 
     state = stack.state()
     assert TOKEN not in state, "the bearer token must be encrypted in the state"
-    [demo] = [
-        r
-        for r in json.loads(state)["checkpoint"]["latest"]["resources"]
-        if r["type"] == "pulumi-python:dynamic/kfp:Pipeline" and r["urn"].endswith("::demo")
-    ]
-    assert "ciphertext" in demo["outputs"]["token"] and "ciphertext" in demo["inputs"]["token"]
-    assert TOKEN not in (stack.root / "Pulumi.dev.yaml").read_text()
 
     stack.pulumi("destroy", "--yes", "--skip-preview")
-    assert kfp.pipelines == {}
+    assert not exists(real_kfp, demo_id) and not exists(real_kfp, hello_id)
+
+
+def test_a_spec_the_server_rejects_says_what_to_fix_and_leaves_nothing(
+    tmp_path: Path, real_kfp: RealKfp
+) -> None:
+    stack = new_stack(tmp_path, real_kfp.api_url, "it-rejected")
+    # Passes the provider's own check (the server's rules) but has a field KFP does not know.
+    bad = yaml.safe_load(spec("it-rejected"))
+    bad["root"]["notAField"] = 1
+    stack.write_spec(yaml.safe_dump(bad))
+
+    done = stack.up(check=False)
+
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "HTTP 500" in output and "Failed to create a pipeline version" in output, output
+    assert 'no field named "notAField"' in output
+    assert "Fix: upload a spec that the kfp compiler of the server's KFP version wrote" in output
+    names = [p.display_name for p in real_kfp.client().list_pipelines(page_size=100).pipelines]
+    assert "it-rejected" not in names
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    stack = new_stack(tmp_path, url, "it-unreachable")
+
+    done = stack.up(check=False)
+
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"the KFP API at {url} is unreachable" in output, output
+    assert "Check the KFP API URL setting" in output

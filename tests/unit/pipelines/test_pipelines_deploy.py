@@ -1,15 +1,21 @@
-"""KfpPipeline: the dynamic provider's CRUD against FakeKfpApi, and its registration."""
+"""KfpPipeline without a KFP server: diff and check, the bearer token on the wire (the
+standalone KFP API server the integration tests run does no authentication), the error for
+an unreachable API, and the registration under Pulumi mocks. Create, update, refresh and
+delete run against the real KFP API server: tests/integration/test_pipelines_*.py."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import json
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import kfp_server_api
 import pulumi
 import pytest
+import urllib3
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
@@ -19,23 +25,17 @@ from pipelines.deploy import (
     KfpPipelineArgs,
     KfpPipelineProvider,
     deploy_example_pipelines,
+    package_digest,
 )
-from pipelines.kfp_api import KfpApiError
-from tests.unit.pipelines.kfp_api_double import FakeKfpApi
+from pipelines.kfp_client import KfpApiError
 
 UI = "http://kfp-ui.example:8080"
+API = "http://kfp-api.example:8888"
 SPEC_V1 = "pipelineInfo:\n  name: demo\nroot:\n  dag: {tasks: {}}\nschemaVersion: 2.1.0\n"
 SPEC_V2 = SPEC_V1.replace("demo", "demo-v2")
 
 
-@pytest.fixture
-def kfp() -> Iterator[FakeKfpApi]:
-    api = FakeKfpApi().start()
-    yield api
-    api.stop()
-
-
-def props(api_url: str, package: str = SPEC_V1, **extra: Any) -> dict[str, Any]:
+def props(api_url: str = API, package: str = SPEC_V1, **extra: Any) -> dict[str, Any]:
     return {
         "name": "demo",
         "api_url": api_url,
@@ -46,10 +46,59 @@ def props(api_url: str, package: str = SPEC_V1, **extra: Any) -> dict[str, Any]:
     }
 
 
-def created(kfp: FakeKfpApi, package: str = SPEC_V1) -> tuple[str, dict[str, Any]]:
-    result = KfpPipelineProvider().create(props(kfp.url, package))
-    assert result.outs is not None
-    return str(result.id), result.outs
+def state(package: str = SPEC_V1, **extra: Any) -> dict[str, Any]:
+    """The outputs a created pipeline has in the state."""
+    return {
+        **props(package=package, **extra),
+        "version_id": "v1",
+        "digest": package_digest(package),
+    }
+
+
+@dataclass
+class Transport:
+    """Stands in for the SDK client's HTTP layer: records each request, answers from a
+    table of (method, path suffix) -> JSON body."""
+
+    answers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    seen: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    def request(self, _rest: Any, method: str, url: str, **kwargs: Any) -> Any:
+        headers = {k.lower(): v for k, v in (kwargs.get("headers") or {}).items()}
+        self.seen.append((method, url, headers.get("authorization")))
+        path = url.split("/apis/v2beta1", 1)[1]
+        for (want_method, suffix), body in self.answers.items():
+            if method == want_method and path.endswith(suffix):
+                raw = urllib3.HTTPResponse(
+                    body=json.dumps(body).encode(),
+                    status=200,
+                    headers={"Content-Type": "application/json"},
+                    preload_content=True,
+                )
+                return kfp_server_api.rest.RESTResponse(raw)
+        raise AssertionError(f"unexpected {method} {url}")
+
+
+@pytest.fixture
+def transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[Transport]:
+    fake = Transport(
+        {
+            ("POST", "/pipelines"): {"pipeline_id": "p1", "name": "demo"},
+            ("GET", "/pipelines/p1/versions"): {"pipeline_versions": []},
+            ("POST", "/pipelines/upload_version"): {
+                "pipeline_id": "p1",
+                "pipeline_version_id": "v1",
+            },
+            ("GET", "/pipelines/p1"): {"pipeline_id": "p1", "name": "demo"},
+            ("DELETE", "/pipelines/p1"): {},
+        }
+    )
+
+    def request(rest: Any, method: str, url: str, **kwargs: Any) -> Any:
+        return fake.request(rest, method, url, **kwargs)
+
+    monkeypatch.setattr(kfp_server_api.rest.RESTClientObject, "request", request)
+    yield fake
 
 
 def closed_port_url() -> str:
@@ -59,127 +108,54 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def test_create_uploads_pipeline_and_one_version_named_by_digest(kfp: FakeKfpApi) -> None:
-    pipeline_id, outs = created(kfp)
-
-    digest = hashlib.sha256(SPEC_V1.encode()).hexdigest()
-    [version] = kfp.versions[pipeline_id]
-    assert kfp.pipelines[pipeline_id]["name"] == "demo"
-    assert version["name"] == f"demo-{digest[:12]}"
-    assert kfp.packages[version["pipeline_version_id"]] == SPEC_V1
-    assert outs["pipeline_id"] == pipeline_id
-    assert outs["version_id"] == version["pipeline_version_id"]
-    assert outs["digest"] == digest
-    assert outs["ui_url"] == (
-        f"{UI}/#/pipelines/details/{pipeline_id}/version/{version['pipeline_version_id']}"
-    )
-
-
-def test_same_spec_is_no_change_and_update_uploads_nothing(kfp: FakeKfpApi) -> None:
-    pipeline_id, outs = created(kfp)
-    provider = KfpPipelineProvider()
-    writes_before = len(kfp.writes())
-
-    diff = provider.diff(pipeline_id, outs, props(kfp.url))
-    update = provider.update(pipeline_id, outs, props(kfp.url))
+def test_same_spec_is_no_change() -> None:
+    diff = KfpPipelineProvider().diff("p1", state(), props())
 
     assert diff.changes is False
-    assert update.outs is not None and update.outs["version_id"] == outs["version_id"]
-    assert len(kfp.writes()) == writes_before
-    assert len(kfp.versions[pipeline_id]) == 1
 
 
-def test_changed_spec_adds_a_version_to_the_same_pipeline(kfp: FakeKfpApi) -> None:
-    pipeline_id, outs = created(kfp)
-    provider = KfpPipelineProvider()
-
-    diff = provider.diff(pipeline_id, outs, props(kfp.url, SPEC_V2))
-    update = provider.update(pipeline_id, outs, props(kfp.url, SPEC_V2))
+def test_changed_spec_is_an_update_not_a_replace() -> None:
+    diff = KfpPipelineProvider().diff("p1", state(), props(package=SPEC_V2))
 
     assert diff.changes is True and not diff.replaces
-    assert update.outs is not None
-    assert update.outs["pipeline_id"] == pipeline_id
-    assert update.outs["digest"] == hashlib.sha256(SPEC_V2.encode()).hexdigest()
-    assert update.outs["version_id"] != outs["version_id"]
-    assert [v["pipeline_version_id"] for v in kfp.versions[pipeline_id]] == [
-        outs["version_id"],
-        update.outs["version_id"],
-    ]
-    assert kfp.packages[update.outs["version_id"]] == SPEC_V2
 
 
-def test_going_back_to_an_earlier_spec_reuses_its_version(kfp: FakeKfpApi) -> None:
-    pipeline_id, v1 = created(kfp)
-    provider = KfpPipelineProvider()
-    v2 = provider.update(pipeline_id, v1, props(kfp.url, SPEC_V2)).outs
-    assert v2 is not None
-
-    back = provider.update(pipeline_id, v2, props(kfp.url, SPEC_V1)).outs
-
-    assert back is not None and back["version_id"] == v1["version_id"]
-    assert len(kfp.versions[pipeline_id]) == 2
-
-
-def test_renaming_replaces_and_settings_changes_update(kfp: FakeKfpApi) -> None:
-    pipeline_id, outs = created(kfp)
+def test_renaming_replaces_and_settings_changes_update() -> None:
     provider = KfpPipelineProvider()
 
-    renamed = provider.diff(pipeline_id, outs, {**props(kfp.url), "name": "other"})
-    moved_ui = provider.diff(pipeline_id, outs, {**props(kfp.url), "ui_base_url": "http://new"})
+    renamed = provider.diff("p1", state(), {**props(), "name": "other"})
+    moved_ui = provider.diff("p1", state(), {**props(), "ui_base_url": "http://new"})
 
     assert renamed.replaces == ["name"]
     assert moved_ui.changes is True and not moved_ui.replaces
 
 
-def test_delete_removes_the_pipeline_and_all_versions(kfp: FakeKfpApi) -> None:
-    kfp.page_size_cap = 1  # three versions: delete must follow pagination
-    pipeline_id, outs = created(kfp)
+def test_bearer_token_is_sent_on_every_request(transport: Transport) -> None:
+    KfpPipelineProvider().create(props(token="s3cr3t-token"))
+
+    assert [(m, u.split("/apis/v2beta1")[1]) for m, u, _ in transport.seen] == [
+        ("POST", "/pipelines"),
+        ("GET", "/pipelines/p1/versions"),
+        ("POST", "/pipelines/upload_version"),
+    ]
+    assert {auth for _, _, auth in transport.seen} == {"Bearer s3cr3t-token"}
+
+
+def test_a_rotated_token_is_used_from_the_next_update_on(transport: Transport) -> None:
     provider = KfpPipelineProvider()
-    outs = provider.update(pipeline_id, outs, props(kfp.url, SPEC_V2)).outs or {}
-    provider.update(pipeline_id, outs, props(kfp.url, SPEC_V2 + "# 3\n"))
-    assert len(kfp.versions[pipeline_id]) == 3
+    new = props(token="new-token")
 
-    provider.delete(pipeline_id, outs)
-    provider.delete(pipeline_id, outs)  # already gone: still fine
+    assert provider.diff("p1", state(token="old-token"), new).changes is True
+    provider.update("p1", state(token="old-token"), new)
+    provider.delete("p1", new)
 
-    assert kfp.pipelines == {} and kfp.versions == {}
-
-
-def test_refresh_forgets_a_pipeline_deleted_in_kfp(kfp: FakeKfpApi) -> None:
-    pipeline_id, outs = created(kfp)
-    provider = KfpPipelineProvider()
-    assert provider.read(pipeline_id, outs).id == pipeline_id
-
-    for version in list(kfp.versions[pipeline_id]):
-        kfp.delete_version(pipeline_id, version["pipeline_version_id"])
-    kfp.delete_pipeline(pipeline_id)
-
-    assert provider.read(pipeline_id, outs).id == ""
+    assert transport.seen and {auth for _, _, auth in transport.seen} == {"Bearer new-token"}
 
 
-def test_refresh_after_a_version_was_deleted_in_kfp_leads_to_a_re_upload(
-    kfp: FakeKfpApi,
-) -> None:
-    pipeline_id, outs = created(kfp)
-    provider = KfpPipelineProvider()
-    kfp.delete_version(pipeline_id, outs["version_id"])
+def test_without_a_token_no_authorization_header_is_sent(transport: Transport) -> None:
+    KfpPipelineProvider().delete("p1", props())
 
-    refreshed = provider.read(pipeline_id, outs)
-    assert refreshed.id == pipeline_id and refreshed.outs is not None
-    assert provider.diff(pipeline_id, refreshed.outs, props(kfp.url)).changes is True
-    update = provider.update(pipeline_id, refreshed.outs, props(kfp.url)).outs
-
-    [version] = kfp.versions[pipeline_id]
-    assert update is not None and update["version_id"] == version["pipeline_version_id"]
-    assert kfp.packages[version["pipeline_version_id"]] == SPEC_V1
-
-
-def test_update_of_a_pipeline_missing_in_kfp_says_how_to_recover(kfp: FakeKfpApi) -> None:
-    pipeline_id, outs = created(kfp)
-    KfpPipelineProvider().delete(pipeline_id, outs)
-
-    with pytest.raises(KfpApiError, match="pulumi refresh"):
-        KfpPipelineProvider().update(pipeline_id, outs, props(kfp.url, SPEC_V2))
+    assert [auth for _, _, auth in transport.seen] == [None]
 
 
 def test_unreachable_api_is_a_clear_error() -> None:
@@ -192,50 +168,38 @@ def test_unreachable_api_is_a_clear_error() -> None:
     assert url in message and "unreachable" in message and "KFP API URL" in message
 
 
-def test_rejected_spec_is_a_clear_error_and_leaves_nothing_behind(kfp: FakeKfpApi) -> None:
-    with pytest.raises(KfpApiError) as raised:
-        KfpPipelineProvider().create(props(kfp.url, "just: text\n"))
-
-    assert "HTTP 400" in str(raised.value)
-    assert "not a KFP pipeline spec" in str(raised.value)
-    assert kfp.pipelines == {}
-
-
-def test_existing_pipeline_name_is_reported_not_adopted(kfp: FakeKfpApi) -> None:
-    created(kfp)
-
-    with pytest.raises(KfpApiError, match=r"HTTP 409.*already exists"):
-        KfpPipelineProvider().create(props(kfp.url))
-
-
-def test_bearer_token_is_sent_on_every_request(kfp: FakeKfpApi) -> None:
-    KfpPipelineProvider().create(props(kfp.url, token="s3cr3t-token"))
-
-    assert kfp.seen
-    assert {seen.authorization for seen in kfp.seen} == {"Bearer s3cr3t-token"}
-
-
-def test_a_rotated_token_is_used_from_the_next_update_on(kfp: FakeKfpApi) -> None:
-    result = KfpPipelineProvider().create(props(kfp.url, token="old-token"))
-    pipeline_id, outs = str(result.id), result.outs or {}
-    provider = KfpPipelineProvider()
-    new = props(kfp.url, token="new-token")
-
-    assert provider.diff(pipeline_id, outs, new).changes is True
-    outs = provider.update(pipeline_id, outs, new).outs or {}
-    kfp.seen.clear()
-    provider.delete(pipeline_id, outs)
-
-    assert {seen.authorization for seen in kfp.seen} == {"Bearer new-token"}
-    assert kfp.pipelines == {}
-
-
 def test_check_rejects_inputs_that_cannot_work() -> None:
     bad = {**props("kfp.local:8888", "not a spec"), "name": " "}
 
     failures = KfpPipelineProvider().check({}, bad).failures
 
     assert {f.property for f in failures} == {"api_url", "name", "package"}
+
+
+@pytest.mark.parametrize(
+    ("package", "problem"),
+    [
+        (SPEC_V1.replace("2.1.0", "2.0.0"), "schemaVersion '2.0.0'; KFP accepts only '2.1.0'"),
+        (SPEC_V1.replace("  name: demo\n", "  description: x\n"), "no pipelineInfo.name"),
+        ("pipelineInfo: {name: demo}\nschemaVersion: 2.1.0\n", "no root component"),
+        ("pipelineInfo: [unclosed\n", "package is not YAML"),
+    ],
+)
+def test_check_names_what_the_server_would_reject(package: str, problem: str) -> None:
+    failures = KfpPipelineProvider().check({}, props(package=package)).failures
+
+    assert [f.property for f in failures] == ["package"]
+    assert problem in failures[0].reason
+
+
+def test_a_spec_the_server_refused_is_explained_by_its_proto_problems() -> None:
+    from pipelines.spec_check import proto_problems
+
+    bad = SPEC_V1.replace("root:\n", "root:\n  notAField: 1\n")
+
+    assert proto_problems(SPEC_V1) == []
+    [problem] = proto_problems(bad)
+    assert "notAField" in problem
 
 
 def test_pickled_provider_is_small() -> None:

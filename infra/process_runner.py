@@ -1,0 +1,150 @@
+"""Run processes described as data (``ProcessSpec``), detached, beside the local cluster.
+
+A spec holds everything a supervisor needs (argv, env, ports, readiness, stop signals), so
+the same specs can be handed to another one (kwokctl's extra components). This runner starts
+each process in its own session with its log in ``<state_dir>/logs/<name>.log`` and a pid
+file (pid and kernel start time, against pid reuse) in ``<state_dir>/run``, waits until it
+serves, and stops it with its stop signals, then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ProcessError(RuntimeError):
+    """A process did not start or serve; the message names it, its log and its last lines."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """A process serves once ``port`` on 127.0.0.1 accepts a connection and, with a
+    ``http_path``, a GET of it answers HTTP 200."""
+
+    port: int
+    http_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One process to run: everything a supervisor needs, nothing in code."""
+
+    name: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    ports: Mapping[str, int]
+    readiness: Readiness
+    #: Sent one after another (2 s apart) to stop it; the KFP server needs two SIGTERMs.
+    stop_signals: tuple[int, ...] = (signal.SIGTERM,)
+
+
+def free_ports(names: tuple[str, ...]) -> dict[str, int]:
+    """Distinct TCP ports on 127.0.0.1 that are free right now, by name."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in names]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return {name: int(sock.getsockname()[1]) for name, sock in zip(names, socks, strict=True)}
+
+
+def _pid_file(state_dir: Path, name: str) -> Path:
+    return state_dir / "run" / f"{name}.pid"
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if stat[0] in ("Z", "X") else int(stat[19])
+
+
+def alive(state_dir: Path, name: str) -> int | None:
+    """The pid of the recorded process if that very process still runs."""
+    with contextlib.suppress(OSError, ValueError):
+        pid, started = map(int, _pid_file(state_dir, name).read_text().split())
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it if it was our child
+        return pid if _start_time(pid) == started else None
+    return None
+
+
+def spawn(spec: ProcessSpec, state_dir: Path) -> None:
+    """Start the process detached (its own session), in state_dir, with its pid file."""
+    (state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    # The caller's environment too: the test suite marks its processes through it.
+    env = {**os.environ, "HOME": str(state_dir), **spec.env}
+    with (state_dir / "logs" / f"{spec.name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            spec.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=state_dir,
+            env=env,
+            start_new_session=True,
+        )
+    _pid_file(state_dir, spec.name).write_text(f"{proc.pid} {_start_time(proc.pid) or 0}\n")
+
+
+def _serves(ready: Readiness) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", ready.port), timeout=1):
+            pass
+        if ready.http_path is None:
+            return True
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"http://127.0.0.1:{ready.port}{ready.http_path}", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def log_tail(state_dir: Path, name: str, lines: int = 20) -> str:
+    """The last lines of a process's log, for error messages."""
+    path = state_dir / "logs" / f"{name}.log"
+    with contextlib.suppress(OSError):
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return f"(no log at {path})"
+
+
+def wait_ready(spec: ProcessSpec, state_dir: Path, deadline: float) -> None:
+    """Return once the process serves; fail with its log if it exits or time runs out."""
+    while not _serves(spec.readiness):
+        log = state_dir / "logs" / f"{spec.name}.log"
+        if alive(state_dir, spec.name) is None:
+            raise ProcessError(
+                f"{spec.name} exited before it served on 127.0.0.1:{spec.readiness.port} "
+                f"(log {log}):\n{log_tail(state_dir, spec.name)}"
+            )
+        if time.monotonic() > deadline:
+            raise ProcessError(
+                f"{spec.name} did not serve on 127.0.0.1:{spec.readiness.port} in time "
+                f"(log {log}):\n{log_tail(state_dir, spec.name)}"
+            )
+        time.sleep(0.2)
+
+
+def terminate(state_dir: Path, spec: ProcessSpec, grace: float = 15.0) -> bool:
+    """Send the spec's stop signals to its process group, then SIGKILL; True once gone."""
+    last = len(spec.stop_signals) - 1
+    for index, sig in enumerate((*spec.stop_signals, signal.SIGKILL)):
+        pid = alive(state_dir, spec.name)
+        if pid is None:
+            return True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)
+        end = time.monotonic() + (grace if index == last else 2.0)
+        while alive(state_dir, spec.name) is not None and time.monotonic() < end:
+            time.sleep(0.05)
+    return alive(state_dir, spec.name) is None
