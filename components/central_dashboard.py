@@ -142,8 +142,8 @@ class CentralDashboard(KubeflowComponent):
     def manifest_parts(self, source: ManifestSource) -> tuple[ManifestPart, ...]:
         """The overlay for the istio and kserveMenu settings."""
         args = self.args
-        source = self.source_of_version()
-        return (dashboard_part(source, istio=args.istio, kserve_menu=args.kserve_menu),)
+        dashboard = self.source_of_version()
+        return (dashboard_part(dashboard, istio=args.istio, kserve_menu=args.kserve_menu),)
 
     def source_of_version(self) -> DashboardSource:
         """The resolved version's source; a mirror-only version is named like the newest

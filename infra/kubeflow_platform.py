@@ -13,6 +13,7 @@ from components.catalog import CATALOG, install_order, share_namespaces
 from components.transforms import Transform
 from components.validation import ComponentArgsError
 from infra.config import ExamplePipelines
+from infra.version_guard import InstalledVersions
 
 
 class KubeflowPlatform(pulumi.ComponentResource):
@@ -37,11 +38,23 @@ class KubeflowPlatform(pulumi.ComponentResource):
             raise ComponentArgsError("\n".join(problems))
         super().__init__("kubeflow:platform:KubeflowPlatform", name, None, opts)
         self.components = {}
-        for component_id in install_order(list(component_args)):
+        ordered = install_order(list(component_args))
+        installed = InstalledVersions(
+            f"{name}-versions",
+            {
+                CATALOG[cid].cls.mirror_folder(component_args[cid]): CATALOG[cid].cls.version_for(
+                    component_args[cid]
+                )
+                for cid in ordered
+            },
+            pulumi.ResourceOptions(parent=self),
+        )
+        for component_id in ordered:
             entry = CATALOG[component_id]
             args = component_args[component_id]
             args = dataclasses.replace(args, transforms=[*args.transforms, *extra_transforms])
-            needs = [
+            needs: list[pulumi.Resource] = [installed]
+            needs += [
                 self.components[d] for d in (*entry.requires, *entry.after) if d in self.components
             ]
             self.components[component_id] = entry.cls(
