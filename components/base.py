@@ -70,6 +70,11 @@ class ComponentArgs:
     version to the one that release installs; `version` still wins."""
     namespace: str | None = None
     """Namespace to install into; None keeps the upstream namespace."""
+    create_namespace: bool | None = None
+    """Whether the component installs its namespace (the Namespace its manifests carry, or
+    one it makes when they carry none): false leaves it to another component or the user.
+    None: the platform settles it (`components.catalog.share_namespaces`): created unless a
+    component installed before it runs there."""
     source: ManifestSource | None = None
     """Where manifests come from; None means the pinned upstream."""
     image_registry: str | None = None
@@ -220,8 +225,10 @@ class KubeflowComponent(pulumi.ComponentResource):
         return [obj]
 
     def keeps(self, obj: KubeObject) -> bool:
-        """Whether a mirror object is installed: the component includes it and no
-        `exclude` predicate of the args matches it."""
+        """Whether a mirror object is installed: not a Namespace when `create_namespace` is
+        false, the component includes it, and no `exclude` predicate of the args matches it."""
+        if obj["kind"] == "Namespace" and self.args.create_namespace is False:
+            return False
         return self.include(obj) and not any(skip(obj) for skip in self.args.exclude)
 
     def include(self, obj: KubeObject) -> bool:

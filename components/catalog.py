@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from components.base import ComponentArgs, KubeflowComponent
 from components.central_dashboard import CentralDashboard, CentralDashboardArgs
@@ -112,11 +111,9 @@ def share_namespaces(
         args = component_args[component_id]
         namespace = args.namespace or entry.cls.upstream_namespace(args) or "default"
         earlier = first_in.setdefault(namespace, component_id)
-        create = getattr(args, "create_namespace", False)
-        if create is None:
-            settled_create: dict[str, Any] = {"create_namespace": earlier == component_id}
-            args = dataclasses.replace(args, **settled_create)
-        elif create and earlier != component_id:
+        if args.create_namespace is None:
+            args = dataclasses.replace(args, create_namespace=earlier == component_id)
+        elif args.create_namespace and earlier != component_id:
             problems.append(
                 f"kubeflow:{entry.config_key}.createNamespace is true, but {earlier} (installed "
                 f"before it) runs in namespace {namespace!r} already; fix: unset createNamespace"

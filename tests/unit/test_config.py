@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
+from components.catalog import CATALOG
 from infra.config import ConfigError, decode, load_settings
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
@@ -220,3 +221,29 @@ def test_problems_of_every_kind_are_reported_together():
         "kubeflow:pipelines:",
         "kubeflow:pipelines:",
     ]
+
+
+@pytest.mark.parametrize("component_id", list(CATALOG))
+def test_create_namespace_is_a_setting_of_every_component(component_id):
+    entry = CATALOG[component_id]
+    raw = {
+        "cluster": "render",
+        "components": [*entry.requires, component_id],
+        entry.config_key: {"createNamespace": False},
+    }
+    settings = load_settings(raw, stack="ci", project_dir=REPO)
+    assert settings.component_args[component_id].create_namespace is False
+    raw[entry.config_key] = {"createNamespace": "no"}
+    found = [p for p in problems(raw) if "createNamespace" in p]
+    assert found[0].startswith(
+        f"kubeflow:{entry.config_key}.createNamespace = 'no' must be true or false"
+    )
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_component_that_does_not_create_its_namespace_leaves_its_namespace_object_out(create):
+    args = PipelinesArgs(source=MirrorSource(MIRROR), create_namespace=create)
+    recorder = run(lambda: KubeflowPipelines("kfp", args))
+    namespaces = [r for r in recorder.registered if r.type == "kubernetes:core/v1:Namespace"]
+    assert len(namespaces) == int(create)
+    assert len(recorder.of_type("kubernetes:apps/v1:Deployment")) > 10

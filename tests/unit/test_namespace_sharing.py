@@ -21,7 +21,7 @@ from tests.unit.mocks import REPO, run
 def creates(args: dict) -> dict:
     settled, problems = share_namespaces(args)
     assert problems == []
-    return {cid: getattr(a, "create_namespace", None) for cid, a in settled.items()}
+    return {cid: a.create_namespace for cid, a in settled.items()}
 
 
 def test_the_dashboard_and_registry_come_after_pipelines_whatever_the_listed_order():
@@ -34,7 +34,7 @@ def test_the_dashboard_and_registry_come_after_pipelines_whatever_the_listed_ord
 
 def test_the_dashboard_leaves_kubeflow_to_pipelines():
     assert creates({"central-dashboard": CentralDashboardArgs(), "pipelines": PipelinesArgs()}) == {
-        "pipelines": None,
+        "pipelines": True,
         "central-dashboard": False,
     }
 
@@ -43,7 +43,7 @@ def test_the_dashboard_creates_its_namespace_when_nobody_else_runs_there():
     assert creates({"central-dashboard": CentralDashboardArgs()}) == {"central-dashboard": True}
     assert creates(
         {"pipelines": PipelinesArgs(namespace="kfp"), "central-dashboard": CentralDashboardArgs()}
-    ) == {"pipelines": None, "central-dashboard": True}
+    ) == {"pipelines": True, "central-dashboard": True}
 
 
 def test_explicit_settings_are_kept_and_a_namespace_of_its_own_is_created():
