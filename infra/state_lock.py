@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 BOOKKEEPING = ".pulumi"
+ATTRS = ".attrs"
 PROC = Path("/proc")
 # A holder's start time may trail its lock's timestamp by clock-tick rounding only.
 START_SLACK = timedelta(seconds=2)
@@ -64,7 +65,8 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class FileStore:
-    """A `file://` backend: a folder."""
+    """A `file://` backend: a folder. Go CDK's fileblob keeps each object's metadata in a
+    `<name>.attrs` file beside it and hides those from listings; so does this store."""
 
     url: str
     root: Path
@@ -77,10 +79,15 @@ class FileStore:
         path = self.root / folder
         if not path.is_dir():
             return []
-        return sorted(f"{folder}/{p.name}" for p in path.iterdir() if p.is_file())
+        return sorted(
+            f"{folder}/{p.name}"
+            for p in path.iterdir()
+            if p.is_file() and not p.name.endswith(ATTRS)
+        )
 
     def delete(self, key: str) -> None:
         (self.root / key).unlink()
+        (self.root / f"{key}{ATTRS}").unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

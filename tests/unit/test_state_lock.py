@@ -40,6 +40,8 @@ def write_lock(
     timestamp = (when or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
     content = {"pid": pid, "username": "ada", "hostname": hostname, "timestamp": timestamp}
     path.write_text(json.dumps(content))
+    # The metadata file Go CDK's fileblob writes beside every object.
+    Path(f"{path}.attrs").write_text('{"user.content_type":"text/plain; charset=utf-8"}')
     return path
 
 
@@ -84,7 +86,7 @@ def test_a_lock_whose_pulumi_is_gone_is_shown_then_deleted(tmp_path: Path) -> No
     lock = write_lock(tmp_path, pid, when=datetime.now(UTC) - timedelta(minutes=7, seconds=3))
     code, out = run(tmp_path)
     assert code == 0
-    assert not lock.exists()
+    assert not lock.exists() and not Path(f"{lock}.attrs").exists()
     assert f"taken by ada@{HERE} (pid {pid})" in out
     assert "7m03s ago" in out or "7m04s ago" in out
     assert f"deleted {LOCKS}/{lock.name}" in out
