@@ -37,12 +37,14 @@ from components.objects import (
     install_tier,
     resource_name,
 )
+from components.pod_security import pod_security_level
 from components.releases import release_error, release_version
 from components.transforms import (
     CLUSTER_SCOPED_KINDS,
     Transform,
     add_labels,
     compose,
+    label_pod_security,
     rewrite_images,
     set_namespace,
     set_replicas,
@@ -211,6 +213,7 @@ class KubeflowComponent(pulumi.ComponentResource):
             out.append(_default_namespace(args.namespace))
         if args.image_registry:
             out.append(rewrite_images(args.image_registry))
+        out.append(label_pod_security(pod_security_level(self.mirror_folder(args))))
         out += [add_labels(args.labels), set_replicas(args.replicas)]
         out += [set_resources(args.resources), *self.extra_transforms(), *args.transforms]
         return out

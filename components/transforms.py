@@ -283,3 +283,25 @@ def release_namespace(namespace: str) -> Transform:
         return {**obj, "metadata": metadata}
 
     return apply
+
+
+POD_SECURITY = "pod-security.kubernetes.io"
+
+
+def label_pod_security(level: str) -> Transform:
+    """Enforce the Pod Security Standards `level` on the Namespaces a component creates, with
+    `warn` and `audit` at restricted; a level upstream already enforces is kept."""
+
+    def apply(obj: KubeObject) -> KubeObject:
+        if obj.get("kind") != "Namespace" or obj.get("apiVersion") != "v1":
+            return obj
+        metadata = obj.get("metadata") or {}
+        labels = {
+            f"{POD_SECURITY}/enforce": level,
+            f"{POD_SECURITY}/warn": "restricted",
+            f"{POD_SECURITY}/audit": "restricted",
+            **(metadata.get("labels") or {}),
+        }
+        return {**obj, "metadata": {**metadata, "labels": labels}}
+
+    return apply

@@ -1,0 +1,81 @@
+"""Every namespace a component creates enforces its Pod Security level, warns and audits at
+restricted; the levels are data with a reason each."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import (
+    CertManager,
+    CertManagerArgs,
+    KServe,
+    KServeArgs,
+    KubeflowPipelines,
+    PipelinesArgs,
+)
+from components.catalog import CATALOG
+from components.pod_security import LEVELS, pod_security_levels
+from components.transforms import label_pod_security
+from tests.unit.component_helpers import install, registered
+from tests.unit.mirror_helpers import named, small_mirror
+from tests.unit.mocks import MIRROR
+
+
+def labels(recorder, namespace: str) -> dict[str, str]:
+    return registered(recorder, "Namespace", namespace).inputs["metadata"]["labels"]
+
+
+def test_pipelines_namespace_is_baseline_with_restricted_warnings(tmp_path):
+    mirror = small_mirror(
+        tmp_path,
+        "kfp",
+        "2.15.0",
+        ("cluster-scoped.yaml", "platform-agnostic.yaml"),
+        named("Namespace"),
+    )
+    recorder = install(KubeflowPipelines, PipelinesArgs(source=mirror))
+    assert (
+        labels(recorder, "kubeflow").items()
+        >= {
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+        }.items()
+    )
+
+
+def test_a_namespace_the_component_adds_is_labelled_too(tmp_path):
+    # KServe v0.18.0's release file no longer carries its Namespace: the component adds it
+    files = tuple(p.name for p in (MIRROR / "kserve" / "v0.18.0").glob("*.yaml"))
+    mirror = small_mirror(tmp_path, "kserve", "v0.18.0", files, named("ConfigMap"))
+    recorder = install(KServe, KServeArgs(version="v0.18.0", source=mirror))
+    assert labels(recorder, "kserve")["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def test_a_level_upstream_enforces_is_kept(tmp_path):
+    mirror = small_mirror(
+        tmp_path, "cert-manager", "v1.19.4", ("cert-manager.yaml",), named("Namespace")
+    )
+    recorder = install(CertManager, CertManagerArgs(source=mirror, kubeflow_issuer=False))
+    found = labels(recorder, "cert-manager")
+    assert found["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert found["pod-security.kubernetes.io/audit"] == "restricted"
+
+
+def test_only_namespaces_are_labelled():
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}
+    assert label_pod_security("baseline")(deployment) is deployment
+
+
+def test_every_installable_project_has_a_level_and_a_reason():
+    projects = {entry.cls.COMPONENT for entry in CATALOG.values()} | {"trainer"}
+    levels = pod_security_levels()
+    assert projects <= set(levels)
+    for project, entry in levels.items():
+        assert entry.level in LEVELS and len(entry.reason) > 20, project
+
+
+@pytest.mark.parametrize("project", ["kfp", "katib", "kserve", "training-operator"])
+def test_components_below_restricted_say_why(project):
+    entry = pod_security_levels()[project]
+    assert entry.level != "restricted" and entry.reason
