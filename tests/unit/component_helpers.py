@@ -12,9 +12,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.base import ComponentArgs, KubeflowComponent
-from components.manifests import KubeObject
+from components.catalog import CATALOG
+from components.manifests import KubeObject, MirrorSource
 from components.transforms import compose
-from tests.unit.mocks import Recorder, Registered, run
+from tests.unit.mirror_helpers import cached_loads, without_crd_schemas
+from tests.unit.mocks import MIRROR, Recorder, Registered, run
 
 Identity = tuple[str, str, str]
 
@@ -27,6 +29,17 @@ def install(cls: type[KubeflowComponent], args: ComponentArgs, name: str = "c") 
         cls(name, args, pulumi.ResourceOptions(provider=provider))
 
     return run(program)
+
+
+def mirror_install(cls: type[KubeflowComponent], **settings: Any) -> Recorder:
+    """`cls` with `settings` installed from the full manifest mirror under its catalog id, as
+    the platform names it. Mirror files are parsed once per process, and CRD schemas are left
+    out (`without_crd_schemas`: megabytes the mocks would copy that no unit test reads)."""
+    (entry,) = [e for e in CATALOG.values() if e.cls is cls]
+    source = MirrorSource(MIRROR)
+    with cached_loads():
+        args = entry.args_cls(source=source, transforms=[without_crd_schemas], **settings)
+        return install(cls, args, entry.component_id)
 
 
 def build(cls: type[KubeflowComponent], args: ComponentArgs) -> KubeflowComponent:

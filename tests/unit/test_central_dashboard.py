@@ -17,16 +17,14 @@ from tests.unit.component_helpers import (
     kube_objects,
     registered,
 )
-from tests.unit.mocks import MIRROR, Recorder, run
+from tests.unit.mocks import MIRROR, run
 
 DASHBOARD = MIRROR / "centraldashboard" / "v1.10.0"
 ISTIO_KINDS = {"VirtualService", "AuthorizationPolicy"}
 UPSTREAM = "https://github.com/kubeflow/manifests/applications/centraldashboard/upstream"
 
 
-@pytest.fixture(scope="module")
-def mirrored() -> Recorder:
-    return install(CentralDashboard, CentralDashboardArgs(source=MirrorSource(MIRROR)))
+COMPONENT = CentralDashboard
 
 
 def menu(objects: list[dict]) -> list[str]:
@@ -55,7 +53,10 @@ def test_istio_keeps_the_istio_objects():
 
 
 def test_kserve_menu_without_istio_uses_the_kserve_render_without_its_istio_objects():
-    assert dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=False, kserve_menu=True).mirror_file == "kserve.yaml"
+    assert (
+        dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=False, kserve_menu=True).mirror_file
+        == "kserve.yaml"
+    )
     dashboard = build(CentralDashboard, CentralDashboardArgs())
     objects = as_installed(dashboard, load_objects(DASHBOARD / "kserve.yaml"))
     assert not {o["kind"] for o in objects} & ISTIO_KINDS

@@ -5,19 +5,17 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components import CertManager, CertManagerArgs, ComponentArgsError, MirrorSource
+from components import CertManager, CertManagerArgs, ComponentArgsError
 from infra.config import ConfigError
 from tests.unit.component_helpers import identities, install, kube_objects, registered
 from tests.unit.mirror_helpers import (
     any_of,
-    cached_loads,
     mirror_objects,
     named,
     order_problems,
     small_mirror,
-    without_crd_schemas,
 )
-from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+from tests.unit.mocks import run, run_stack
 
 VERSION = "v1.19.4"
 RELEASE_URL = (
@@ -29,11 +27,7 @@ def release_objects() -> list[dict]:
     return mirror_objects("cert-manager", VERSION, "cert-manager.yaml")
 
 
-@pytest.fixture(scope="module")
-def mirrored() -> Recorder:
-    with cached_loads():
-        args = CertManagerArgs(source=MirrorSource(MIRROR), transforms=[without_crd_schemas])
-        return install(CertManager, args, "cert-manager")
+COMPONENT = CertManager
 
 
 def test_mirror_install_registers_the_release_and_the_kubeflow_issuer(mirrored):

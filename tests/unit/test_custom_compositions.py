@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import runpy
 
+import pytest
+
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
 
@@ -15,8 +17,8 @@ def components_of(recorder: Recorder) -> dict[str, str]:
     }
 
 
-def test_serving_stack_installs_only_serving_and_cert_manager_first(monkeypatch, tmp_path):
-    monkeypatch.setenv("KUBEFLOW_KUBE_BIN_DIR", str(tmp_path))
+@pytest.mark.usefixtures("kube_bin")
+def test_serving_stack_installs_only_serving_and_cert_manager_first():
     recorder = run_stack("serving")
     installed = components_of(recorder)
     assert set(installed) == {"CertManager", "KServe", "ModelRegistry"}

@@ -5,12 +5,18 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components import ComponentArgsError, Katib, KatibArgs, MirrorSource
+from components import ComponentArgsError, Katib, KatibArgs
 from components.katib import INJECTION_LABEL
 from infra.config import ConfigError
-from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.component_helpers import (
+    identities,
+    install,
+    kube_objects,
+    mirror_install,
+    registered,
+)
 from tests.unit.mirror_helpers import images_in, mirror_objects, order_problems
-from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+from tests.unit.mocks import run, run_stack
 
 STANDALONE = (
     "https://github.com/kubeflow/katib/manifests/v1beta1/installs/katib-standalone?ref=v0.19.0"
@@ -21,13 +27,7 @@ def standalone_objects() -> list[dict]:
     return mirror_objects("katib", "v0.19.0", "katib-standalone.yaml")
 
 
-def mirror_install(**settings: object) -> Recorder:
-    return install(Katib, KatibArgs(source=MirrorSource(MIRROR), **settings), "katib")  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def mirrored() -> Recorder:
-    return mirror_install()
+COMPONENT = Katib
 
 
 def test_mirror_install_registers_exactly_the_standalone_objects(mirrored):
@@ -57,13 +57,13 @@ def test_namespace_keeps_upstreams_injection_label(mirrored):
 
 
 def test_injection_can_be_turned_off():
-    recorder = mirror_install(metrics_collector_injection=False)
+    recorder = mirror_install(Katib, metrics_collector_injection=False)
     assert registered(recorder, "Namespace", "kubeflow").inputs["metadata"]["labels"] == {}
     assert not recorder.of_type("kubernetes:core/v1:NamespacePatch")
 
 
 def test_namespace_setting_moves_katib_and_its_webhook_exception():
-    recorder = mirror_install(namespace="tuning")
+    recorder = mirror_install(Katib, namespace="tuning")
     objects = [r.inputs for r in kube_objects(recorder)]
     namespace = registered(recorder, "Namespace", "tuning").inputs
     assert namespace["metadata"]["labels"][INJECTION_LABEL] == "enabled"
@@ -77,7 +77,7 @@ def test_namespace_setting_moves_katib_and_its_webhook_exception():
 
 
 def test_in_a_namespace_another_component_created_katib_only_labels_it():
-    recorder = mirror_install(create_namespace=False)
+    recorder = mirror_install(Katib, create_namespace=False)
     namespaces = [r for r in kube_objects(recorder) if r.type == "kubernetes:core/v1:Namespace"]
     assert not namespaces
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
@@ -100,7 +100,7 @@ def test_with_pipelines_katib_installs_after_it_and_leaves_it_the_namespace():
 
 def test_image_registry_moves_every_image_katib_pulls():
     """Workloads, and the suggestions, metrics collectors and trial templates in ConfigMaps."""
-    recorder = mirror_install(image_registry="registry.example.com/mirror")
+    recorder = mirror_install(Katib, image_registry="registry.example.com/mirror")
     images = {i for r in kube_objects(recorder) for i in images_in(r.inputs)}
     upstream = {i for o in standalone_objects() for i in images_in(o)}
     assert len(upstream) == 17

@@ -9,21 +9,19 @@ from collections import Counter
 import pulumi
 import pytest
 
-from components import ComponentArgsError, KServe, KServeArgs, MirrorSource
+from components import ComponentArgsError, KServe, KServeArgs
 from components.kserve import pin_latest_images
 from infra.config import ConfigError
 from tests.unit.component_helpers import identities, install, kube_objects, registered
 from tests.unit.mirror_helpers import (
     any_of,
-    cached_loads,
     images_in,
     mirror_objects,
     named,
     order_problems,
     small_mirror,
-    without_crd_schemas,
 )
-from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run, run_stack
 
 VERSION = "v0.16.0"
 FILES = ("kserve.yaml", "kserve-cluster-resources.yaml")
@@ -52,11 +50,7 @@ def deploy_config(recorder: Recorder) -> dict:
     return json.loads(config_map["data"]["deploy"])
 
 
-@pytest.fixture(scope="module")
-def mirrored() -> Recorder:
-    with cached_loads():
-        args = KServeArgs(source=MirrorSource(MIRROR), transforms=[without_crd_schemas])
-        return install(KServe, args, "kserve")
+COMPONENT = KServe
 
 
 def test_mirror_install_registers_each_release_object_once(mirrored):

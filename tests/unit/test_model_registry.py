@@ -16,7 +16,7 @@ from tests.unit.component_helpers import (
     kube_objects,
     registered,
 )
-from tests.unit.mocks import MIRROR, Recorder, run
+from tests.unit.mocks import MIRROR, run
 
 REGISTRY = MIRROR / "model-registry" / "v0.3.7"
 DIRECTORY_TYPE = "kubernetes:kustomize/v2:Directory"
@@ -26,9 +26,7 @@ def in_namespace(objects: list[dict], namespace: str) -> list[dict]:
     return [{**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in objects]
 
 
-@pytest.fixture(scope="module")
-def mirrored() -> Recorder:
-    return install(ModelRegistry, ModelRegistryArgs(source=MirrorSource(MIRROR)))
+COMPONENT = ModelRegistry
 
 
 def test_mirror_install_puts_every_mysql_object_into_kubeflow(mirrored):

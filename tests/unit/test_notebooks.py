@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import ComponentArgsError, MirrorSource, Notebooks, NotebooksArgs
+from components import ComponentArgsError, Notebooks, NotebooksArgs
 from components.manifests import load_objects
 from components.notebooks import CULLING_ANNOTATION
 from tests.unit.component_helpers import (
@@ -15,15 +15,13 @@ from tests.unit.component_helpers import (
     kube_objects,
     registered,
 )
-from tests.unit.mocks import MIRROR, Recorder, run
+from tests.unit.mocks import MIRROR, run
 
 NOTEBOOKS = MIRROR / "notebook-controller" / "v1.10.0"
 CONFIG_MAP = "notebook-controller-config-h659mh255b"
 
 
-@pytest.fixture(scope="module")
-def mirrored() -> Recorder:
-    return install(Notebooks, NotebooksArgs(source=MirrorSource(MIRROR)))
+COMPONENT = Notebooks
 
 
 @pytest.fixture(scope="module")

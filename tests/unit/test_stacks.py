@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +19,7 @@ STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.y
 PROD = yaml.safe_load((REPO / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
 
 
-@pytest.fixture(autouse=True)
-def kube_bin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The local stack needs the control-plane binaries' folder to exist."""
-    monkeypatch.setenv("KUBEFLOW_KUBE_BIN_DIR", str(tmp_path))
+pytestmark = pytest.mark.usefixtures("kube_bin")  # the local stacks
 
 
 def test_there_is_a_stack_per_environment():

@@ -79,9 +79,8 @@ def test_crds_are_too_big_for_client_side_apply(folder, version, file):
 
 
 @pytest.mark.parametrize("mode", CLUSTER_MODES)
-def test_the_stack_providers_keep_server_side_apply(mode, tmp_path, monkeypatch):
+def test_the_stack_providers_keep_server_side_apply(mode, tmp_path, kube_bin):
     """pulumi-kubernetes v4 applies server-side unless `enableServerSideApply` is false."""
-    monkeypatch.setenv("KUBEFLOW_KUBE_BIN_DIR", str(tmp_path))
 
     def program() -> None:
         build_cluster(ClusterSettings(mode=mode, render_dir=tmp_path, local_dir=tmp_path))
