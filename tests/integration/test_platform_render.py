@@ -1,12 +1,16 @@
-"""Every component through the real engine: the full platform rendered from the mirror.
+"""Every component through the real engine: the full platform of release 26.03.1 rendered
+from the mirror.
 
 The rendered objects are the mirror's upstream objects, with the differences each
 component documents (and nothing else):
 - the Central Dashboard leaves out its Istio objects (Istio is not installed);
-- KServe's two release files share 8 LLMInferenceServiceConfigs: each is applied once;
 - `kubeflow` is created once (by KFP); Katib labels it with a NamespacePatch, which render
   mode writes to the same file as the Namespace;
-- cert-manager adds the Kubeflow self-signing ClusterIssuer; Spark creates its namespace.
+- cert-manager adds the Kubeflow self-signing ClusterIssuer; Spark and KServe (whose v0.18.0
+  release file no longer carries it) create their namespaces;
+- objects a render leaves without a namespace go to the component's (Model Registry:
+  `kubeflow`; the Spark chart's Service and Deployments: `spark-operator`), and cluster-scoped
+  objects carry none (the Spark chart's ClusterRoles, KServe's ClusterStorageContainer).
 """
 
 from __future__ import annotations
@@ -18,42 +22,53 @@ from typing import Any
 import pytest
 
 from components.manifests import load_objects
+from components.transforms import CLUSTER_SCOPED_KINDS
 from tests.engine import MIRROR, PulumiProject
 
 pytestmark = pytest.mark.integration
 
 Identity = tuple[str, str, str]
+KSERVE = "kserve/v0.18.0/kserve"
 MIRROR_FILES = {
-    "cert-manager": ["cert-manager/v1.19.4/cert-manager.yaml"],
-    "pipelines": ["kfp/2.15.0/cluster-scoped.yaml", "kfp/2.15.0/platform-agnostic.yaml"],
+    "cert-manager": ["cert-manager/v1.20.2/cert-manager.yaml"],
+    "pipelines": ["kfp/2.16.1/cluster-scoped.yaml", "kfp/2.16.1/platform-agnostic.yaml"],
     "katib": ["katib/v0.19.0/katib-standalone.yaml"],
     "training-operator": ["training-operator/v1.9.2/standalone.yaml"],
-    "kserve": ["kserve/v0.16.0/kserve.yaml", "kserve/v0.16.0/kserve-cluster-resources.yaml"],
-    "spark-operator": ["spark-operator/v2.5.0/crds.yaml"],
+    "kserve": [
+        *(f"{KSERVE}.{part}.yaml" for part in ("crds-llmisvc-configs", "crds-llmisvc")),
+        *(f"{KSERVE}.{part}.yaml" for part in ("crds-other", "rest")),
+        f"{KSERVE}-cluster-resources.yaml",
+    ],
+    "spark-operator": ["spark-operator/v2.5.0/crds.yaml", "spark-operator/v2.5.0/controller.yaml"],
     "model-registry": ["model-registry/v0.3.7/db.yaml"],
-    "notebooks": ["notebook-controller/v1.10.0/standalone.yaml"],
-    "central-dashboard": ["centraldashboard/v1.10.0/istio.yaml"],
+    "notebooks": ["notebook-controller/v1.11.0/standalone.yaml"],
+    "central-dashboard": ["centraldashboard/v2.0.0/istio.yaml"],
 }
+"""The mirror files of release 26.03.1 (Training Operator in its default mode)."""
+NAMESPACE_OF_UNSET = {"model-registry": "kubeflow", "spark-operator": "spark-operator"}
 LEFT_OUT = {
-    ("AuthorizationPolicy", "kubeflow", "central-dashboard"),
-    ("VirtualService", "kubeflow", "centraldashboard"),
+    ("AuthorizationPolicy", "kubeflow", "dashboard"),
+    ("VirtualService", "kubeflow", "dashboard"),
 }
 ADDED = {
     ("ClusterIssuer", "", "kubeflow-self-signing-issuer"),
     ("Namespace", "", "spark-operator"),
+    ("Namespace", "", "kserve"),
 }
 
 
 def identity(obj: dict[str, Any], default_namespace: str = "") -> Identity:
     metadata = obj["metadata"]
+    if obj["kind"] in CLUSTER_SCOPED_KINDS:
+        return (obj["kind"], "", metadata["name"])
     return (obj["kind"], metadata.get("namespace", default_namespace), metadata["name"])
 
 
 def expected() -> set[Identity]:
-    """Upstream's objects, with model-registry's namespace-less objects in `kubeflow`."""
+    """Upstream's objects, those left without a namespace in their component's."""
     objects = set()
     for component, files in MIRROR_FILES.items():
-        namespace = "kubeflow" if component == "model-registry" else ""
+        namespace = NAMESPACE_OF_UNSET.get(component, "")
         for file in files:
             objects |= {identity(o, namespace) for o in load_objects(MIRROR / file)}
     return (objects - LEFT_OUT) | ADDED
@@ -70,6 +85,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
             "manifestMirror": str(MIRROR),
             "renderDir": str(out),
             "components": list(MIRROR_FILES),
+            "release": "26.03.1",
             "imageRegistry": "registry.example.com/mirror",
         },
     )
