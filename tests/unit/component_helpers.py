@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,6 +40,14 @@ def mirror_install(cls: type[KubeflowComponent], **settings: Any) -> Recorder:
     with cached_loads():
         args = entry.args_cls(source=source, transforms=[without_crd_schemas], **settings)
         return install(cls, args, entry.component_id)
+
+
+def resolved(outputs: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+    """The values of the outputs (by name) that `outputs` builds under mocks, e.g. the
+    endpoints of a component it creates."""
+    values: dict[str, Any] = {}
+    run(lambda: pulumi.Output.all(**outputs()).apply(values.update))
+    return values
 
 
 def build(cls: type[KubeflowComponent], args: ComponentArgs) -> KubeflowComponent:

@@ -16,8 +16,9 @@ from tests.unit.component_helpers import (
     install,
     kube_objects,
     registered,
+    resolved,
 )
-from tests.unit.mocks import MIRROR, run
+from tests.unit.mocks import MIRROR
 
 DASHBOARD = MIRROR / "centraldashboard" / "v1.10.0"
 ISTIO_KINDS = {"VirtualService", "AuthorizationPolicy"}
@@ -103,13 +104,8 @@ def test_namespace_setting_moves_objects_and_the_istio_route():
 
 
 def test_outputs_name_the_ui_service():
-    outputs = {}
-
-    def program() -> None:
-        dashboard = CentralDashboard("cd", CentralDashboardArgs(namespace="ui"))
-        dashboard.ui_service.apply(lambda service: outputs.update(ui=service))
-
-    run(program)
+    dashboard = CentralDashboardArgs(namespace="ui")
+    outputs = resolved(lambda: {"ui": CentralDashboard("cd", dashboard).ui_service})
     assert outputs == {"ui": "centraldashboard.ui.svc:80"}
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import pulumi
+from typing import Any
+
 import pytest
 
 from components import CertManager, CertManagerArgs, ComponentArgsError
 from infra.config import ConfigError
-from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.component_helpers import identities, install, kube_objects, registered, resolved
 from tests.unit.mirror_helpers import (
     any_of,
     mirror_objects,
@@ -15,7 +16,7 @@ from tests.unit.mirror_helpers import (
     order_problems,
     small_mirror,
 )
-from tests.unit.mocks import run, run_stack
+from tests.unit.mocks import run_stack
 
 VERSION = "v1.19.4"
 RELEASE_URL = (
@@ -102,17 +103,12 @@ def test_namespace_setting_moves_the_objects_and_the_ca_references(tmp_path):
 
 
 def test_outputs_name_the_issuer():
-    outputs: dict = {}
-
-    def program() -> None:
+    def outputs() -> dict[str, Any]:
         on = CertManager("on", CertManagerArgs())
         off = CertManager("off", CertManagerArgs(kubeflow_issuer=False, namespace="certs"))
-        pulumi.Output.all(on.cluster_issuer, off.cluster_issuer, off.namespace).apply(
-            lambda values: outputs.update(zip(("on", "off", "ns"), values, strict=True))
-        )
+        return {"on": on.cluster_issuer, "off": off.cluster_issuer, "ns": off.namespace}
 
-    run(program)
-    assert outputs == {"on": "kubeflow-self-signing-issuer", "off": None, "ns": "certs"}
+    assert resolved(outputs) == {"on": "kubeflow-self-signing-issuer", "off": None, "ns": "certs"}
 
 
 def test_issuer_setting_must_be_a_boolean():

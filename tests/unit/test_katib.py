@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pulumi
+from typing import Any
+
 import pytest
 
 from components import ComponentArgsError, Katib, KatibArgs
@@ -14,9 +15,10 @@ from tests.unit.component_helpers import (
     kube_objects,
     mirror_install,
     registered,
+    resolved,
 )
 from tests.unit.mirror_helpers import images_in, mirror_objects, order_problems
-from tests.unit.mocks import run, run_stack
+from tests.unit.mocks import run_stack
 
 STANDALONE = (
     "https://github.com/kubeflow/katib/manifests/v1beta1/installs/katib-standalone?ref=v0.19.0"
@@ -111,16 +113,11 @@ def test_image_registry_moves_every_image_katib_pulls():
 
 
 def test_outputs_name_the_ui_and_the_db_manager():
-    outputs: dict = {}
-
-    def program() -> None:
+    def outputs() -> dict[str, Any]:
         katib = Katib("katib", KatibArgs(namespace="tuning"))
-        pulumi.Output.all(katib.ui_service, katib.db_manager_endpoint).apply(
-            lambda values: outputs.update(zip(("ui", "db"), values, strict=True))
-        )
+        return {"ui": katib.ui_service, "db": katib.db_manager_endpoint}
 
-    run(program)
-    assert outputs == {
+    assert resolved(outputs) == {
         "ui": "katib-ui.tuning.svc:80",
         "db": "katib-db-manager.tuning.svc:6789",
     }

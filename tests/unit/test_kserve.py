@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from typing import Any
 
-import pulumi
 import pytest
 
 from components import ComponentArgsError, KServe, KServeArgs
 from components.kserve import pin_latest_images
 from infra.config import ConfigError
-from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.component_helpers import identities, install, kube_objects, registered, resolved
 from tests.unit.mirror_helpers import (
     any_of,
     images_in,
@@ -21,7 +21,7 @@ from tests.unit.mirror_helpers import (
     order_problems,
     small_mirror,
 )
-from tests.unit.mocks import Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run_stack
 
 VERSION = "v0.16.0"
 FILES = ("kserve.yaml", "kserve-cluster-resources.yaml")
@@ -211,16 +211,11 @@ def test_namespace_setting_moves_kserve_and_its_certificates(tmp_path):
 
 
 def test_outputs_name_the_deployment_mode():
-    outputs: dict = {}
-
-    def program() -> None:
+    def outputs() -> dict[str, Any]:
         kserve = KServe("kserve", KServeArgs(deployment_mode="Knative"))
-        pulumi.Output.all(kserve.deployment_mode, kserve.namespace).apply(
-            lambda values: outputs.update(zip(("mode", "ns"), values, strict=True))
-        )
+        return {"mode": kserve.deployment_mode, "ns": kserve.namespace}
 
-    run(program)
-    assert outputs == {"mode": "Knative", "ns": "kserve"}
+    assert resolved(outputs) == {"mode": "Knative", "ns": "kserve"}
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,9 @@ from tests.unit.component_helpers import (
     install,
     kube_objects,
     registered,
+    resolved,
 )
-from tests.unit.mocks import MIRROR, run
+from tests.unit.mocks import MIRROR
 
 REGISTRY = MIRROR / "model-registry" / "v0.3.7"
 DIRECTORY_TYPE = "kubernetes:kustomize/v2:Directory"
@@ -38,13 +39,7 @@ def test_mirror_install_puts_every_mysql_object_into_kubeflow(mirrored):
 def test_the_rest_endpoint_output_is_the_service_in_the_manifests(mirrored):
     service = registered(mirrored, "Service", REST_SERVICE).inputs
     assert [p["port"] for p in service["spec"]["ports"]] == [REST_PORT]
-    outputs = {}
-
-    def program() -> None:
-        registry = ModelRegistry("mr", ModelRegistryArgs())
-        registry.rest_endpoint.apply(lambda endpoint: outputs.update(rest=endpoint))
-
-    run(program)
+    outputs = resolved(lambda: {"rest": ModelRegistry("mr", ModelRegistryArgs()).rest_endpoint})
     assert outputs == {"rest": "model-registry-service.kubeflow.svc:8080"}
 
 

@@ -14,8 +14,9 @@ from tests.unit.component_helpers import (
     install,
     kube_objects,
     registered,
+    resolved,
 )
-from tests.unit.mocks import MIRROR, run
+from tests.unit.mocks import MIRROR
 
 NOTEBOOKS = MIRROR / "notebook-controller" / "v1.10.0"
 CONFIG_MAP = "notebook-controller-config-h659mh255b"
@@ -104,13 +105,8 @@ def test_culling_is_set_in_the_config_and_rolls_the_controller(customised):
 
 
 def test_outputs_name_the_controller_namespace():
-    outputs = {}
-
-    def program() -> None:
-        notebooks = Notebooks("nb", NotebooksArgs(namespace="notebooks"))
-        notebooks.namespace.apply(lambda namespace: outputs.update(namespace=namespace))
-
-    run(program)
+    args = NotebooksArgs(namespace="notebooks")
+    outputs = resolved(lambda: {"namespace": Notebooks("nb", args).namespace})
     assert outputs == {"namespace": "notebooks"}
 
 

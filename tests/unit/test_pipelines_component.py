@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pulumi
+from typing import Any
+
 import pytest
 
 from components import (
@@ -13,9 +14,9 @@ from components import (
     PipelinesArgs,
 )
 from components.manifests import load_objects
-from tests.unit.component_helpers import identities, kube_objects
+from tests.unit.component_helpers import identities, kube_objects, resolved
 from tests.unit.component_helpers import install as install_component
-from tests.unit.mocks import MIRROR, Recorder, Registered, run
+from tests.unit.mocks import MIRROR, Recorder, Registered
 
 KFP = MIRROR / "kfp" / "2.15.0"
 COMPONENT_TYPE = "kubeflow:components:KubeflowPipelines"
@@ -111,18 +112,16 @@ def test_upstream_install_renders_the_pinned_kustomizations_in_order():
 
 
 def test_outputs_name_version_namespace_and_endpoints():
-    outputs = {}
-
-    def program() -> None:
+    def outputs() -> dict[str, Any]:
         kfp = KubeflowPipelines("kfp", PipelinesArgs(namespace="ml", source=MirrorSource(MIRROR)))
-        pulumi.Output.all(kfp.version, kfp.namespace, kfp.api_endpoint, kfp.ui_service).apply(
-            lambda values: outputs.update(
-                zip(("version", "namespace", "api", "ui"), values, strict=True)
-            )
-        )
+        return {
+            "version": kfp.version,
+            "namespace": kfp.namespace,
+            "api": kfp.api_endpoint,
+            "ui": kfp.ui_service,
+        }
 
-    run(program)
-    assert outputs == {
+    assert resolved(outputs) == {
         "version": "2.15.0",
         "namespace": "ml",
         "api": "ml-pipeline.ml.svc:8888",

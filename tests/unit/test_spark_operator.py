@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import pulumi
+from typing import Any
+
 import pytest
 
 from components import ComponentArgsError, MirrorSource, SparkOperator, SparkOperatorArgs
 from components.manifests import ManifestError, load_objects
 from components.transforms import CLUSTER_SCOPED_KINDS
-from tests.unit.component_helpers import install, kube_objects, pulumi_warnings
-from tests.unit.mocks import MIRROR, Recorder, Registered, run
+from tests.unit.component_helpers import install, kube_objects, pulumi_warnings, resolved
+from tests.unit.mocks import MIRROR, Recorder, Registered
 
 SPARK = MIRROR / "spark-operator" / "v2.5.0"
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
@@ -150,16 +151,11 @@ def test_defaults_run_jobs_of_default_and_an_older_chart_is_pinned_too():
 
 
 def test_outputs_name_the_namespace_and_the_job_namespaces():
-    outputs = {}
-
-    def program() -> None:
+    def outputs() -> dict[str, Any]:
         spark = SparkOperator("spark", SparkOperatorArgs(job_namespaces=["jobs"]))
-        pulumi.Output.all(spark.version, spark.namespace, spark.job_namespaces).apply(
-            lambda values: outputs.update(zip(("version", "ns", "jobs"), values, strict=True))
-        )
+        return {"version": spark.version, "ns": spark.namespace, "jobs": spark.job_namespaces}
 
-    run(program)
-    assert outputs == {"version": "v2.5.0", "ns": "spark-operator", "jobs": ["jobs"]}
+    assert resolved(outputs) == {"version": "v2.5.0", "ns": "spark-operator", "jobs": ["jobs"]}
 
 
 @pytest.mark.parametrize(

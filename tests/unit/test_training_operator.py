@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-import pulumi
 import pytest
 
 from components import ComponentArgsError, MirrorSource, TrainingOperator, TrainingOperatorArgs
 from infra.cluster import build_cluster
 from infra.config import CLUSTER_MODES, ClusterSettings, ConfigError, decode, load_settings
-from tests.unit.component_helpers import identities, install, kube_objects, registered
+from tests.unit.component_helpers import identities, install, kube_objects, registered, resolved
 from tests.unit.mirror_helpers import (
     any_of,
     cached_loads,
@@ -160,16 +160,11 @@ def test_in_a_namespace_another_component_created_the_namespace_is_left_out(tmp_
 
 
 def test_outputs_name_mode_version_and_namespace():
-    outputs: dict = {}
-
-    def program() -> None:
+    def outputs() -> dict[str, Any]:
         trainer = TrainingOperator("trainer", TrainingOperatorArgs(mode="trainer"))
-        pulumi.Output.all(trainer.mode, trainer.version, trainer.namespace).apply(
-            lambda values: outputs.update(zip(("mode", "version", "ns"), values, strict=True))
-        )
+        return {"mode": trainer.mode, "version": trainer.version, "ns": trainer.namespace}
 
-    run(program)
-    assert outputs == {"mode": "trainer", "version": "v2.1.0", "ns": "kubeflow-system"}
+    assert resolved(outputs) == {"mode": "trainer", "version": "v2.1.0", "ns": "kubeflow-system"}
 
 
 @pytest.mark.parametrize(
