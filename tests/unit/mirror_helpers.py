@@ -77,13 +77,14 @@ def part_of(resource: Registered, component: str) -> str:
 
 def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list[str]:
     """Every pair the install order gets wrong: within a part each object waits for every
-    object of a lower tier; each part waits for every object of the part before it."""
+    object of a lower tier; each part waits for every object of the part before it. A part
+    that registered nothing is a problem too (else a wrong part name would check nothing)."""
     objects = [r for r in recorder.registered if ":" in r.name and "kind" in r.inputs]
     by_part: dict[str, list[Registered]] = {part: [] for part in parts}
     for resource in objects:
         if part_of(resource, component) in by_part:
             by_part[part_of(resource, component)].append(resource)
-    problems = []
+    problems = [f"part {part!r} registered no object" for part in parts if not by_part[part]]
     for index, part in enumerate(parts):
         before = by_part[parts[index - 1]] if index else []
         for resource in by_part[part]:
