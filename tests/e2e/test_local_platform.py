@@ -1,7 +1,15 @@
-"""The full platform on a real kube-apiserver: every component up, ready, and gone again.
+"""The full platform on a real kube-apiserver, through one lifecycle on one cluster:
 
-Per component: its CRDs are Established and its Deployments Available on the local
-cluster (kwok nodes run the simulated pods), then `destroy` removes everything.
+1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2), data kept;
+   every CRD Established and Deployment Available; at rest (no changes on preview or refresh).
+2. A controller's work is left alone: data written into a webhook-certificate Secret outside
+   Pulumi survives the next `up`. A user's InferenceService is created out of band.
+3. Upgrade to 26.03.1: the preview names the replaces and deletes; after `up` the API server
+   holds exactly the stack's objects (the old dashboard's are gone, JobSet was replaced for
+   its immutable selector), the user's resource is still there, KServe's dropped CRD is kept,
+   and a second preview shows no changes. Going back to 26.03 is refused with the reason.
+4. Removing KServe and KFP keeps their CRDs, the user's resource and KFP's MySQL claim; with
+   keepData off, removing the Spark Operator removes its CRDs.
 Wall times go to build/e2e-platform-timings.json.
 """
 
@@ -17,93 +25,263 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import config, dynamic
+from kubernetes.dynamic.exceptions import NotFoundError
 
-from components.manifests import load_objects
+from components.catalog import CATALOG
 from infra import local_cluster
 from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, require_engine
-from tests.integration.test_platform_render import MIRROR_FILES
 
 pytestmark = pytest.mark.e2e
 
 TIMINGS: dict[str, float] = {}
+ISVC = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "users-model", "namespace": "default"},
+    "spec": {
+        "predictor": {"model": {"modelFormat": {"name": "sklearn"}, "storageUri": "s3://m/x"}}
+    },
+}
+DROPPED_CRD = "inferencemodels.inference.networking.x-k8s.io"
+"""A CRD of KServe v0.16.0 that v0.18.0 no longer declares: kept, since the stack keeps data."""
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+class Timed:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.start = time.monotonic()
+
+    def __exit__(self, *_: object) -> None:
+        TIMINGS[self.name] = round(time.monotonic() - self.start, 1)
+
+
+def platform_stack(root: Path, config: dict[str, Any]) -> Stack:
+    """A `local` stack over the mirror in a throwaway project under `root`."""
     if not in_loopback_netns():
         pytest.fail("run e2e tests inside scripts/netns.sh (loopback only)", pytrace=False)
     require_engine()
     if not Path(os.environ.get("KUBEFLOW_KUBE_BIN_DIR", "/nonexistent")).is_dir():
         pytest.fail("KUBEFLOW_KUBE_BIN_DIR is unset; run through `make test-e2e`", pytrace=False)
-    project = PulumiProject.create(tmp_path_factory.mktemp("platform"))
-    stack = project.stack(
-        "platform",
+    project = PulumiProject.create(root)
+    local = {
+        "cluster": "local",
+        "localClusterDir": str(project.root / "cluster"),
+        "manifestMirror": str(MIRROR),
+    }
+    return project.stack("platform", {**local, **config})
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = platform_stack(
+        tmp_path_factory.mktemp("platform"),
         {
-            "cluster": "local",
-            "localClusterDir": str(project.root / "cluster"),
-            "manifestMirror": str(MIRROR),
-            "components": list(MIRROR_FILES),
+            "components": list(CATALOG),
+            "release": "26.03",
+            "keepData": "true",
+            "trainingOperator": {"mode": "trainer"},
         },
     )
-    start = time.monotonic()
     try:
-        stack.up()
-        TIMINGS["up (9 components)"] = round(time.monotonic() - start, 1)
+        with Timed("up 26.03 (9 components)"):
+            stack.up()
         yield stack
     finally:
-        stop_everything(stack)
+        stop_everything(stack, "platform")
 
 
-def stop_everything(stack: Stack) -> None:
-    """Destroy what is left (after a failed `up` too) and stop the cluster; keep timings."""
+def stop_everything(stack: Stack, timings: str) -> None:
+    """Destroy what is left (after a failure too), stop the cluster, keep the timings in
+    build/e2e-<timings>-timings.json."""
     project = stack.project
     if local_cluster.is_running(project.root / "cluster"):
-        stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+        with Timed("destroy"):
+            stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
         local_cluster.stop(project.root / "cluster")
-    out = REPO / "build" / "e2e-platform-timings.json"
+    out = REPO / "build" / f"e2e-{timings}-timings.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(TIMINGS, indent=2) + "\n")
 
 
-def upstream(component: str, kind: str) -> list[dict[str, Any]]:
-    objects = [o for f in MIRROR_FILES[component] for o in load_objects(MIRROR / f)]
-    return [o for o in objects if o["kind"] == kind]
+def kube(stack: Stack) -> dynamic.DynamicClient:
+    kubeconfig = yaml.safe_load(stack.outputs()["cluster"]["kubeconfig"])
+    return dynamic.DynamicClient(config.new_client_from_config_dict(kubeconfig))
+
+
+def stack_objects(stack: Stack) -> list[dict[str, Any]]:
+    """The Kubernetes objects in the stack's state, as their outputs (live fields)."""
+    state = json.loads(stack.pulumi("stack", "export").stdout)
+    return [
+        {**r["outputs"], "_retain": r.get("retainOnDelete", False)}
+        for r in state["deployment"].get("resources") or []
+        if r["type"].startswith("kubernetes:") and "kind" in (r.get("outputs") or {})
+    ]
+
+
+def key(obj: Any) -> tuple[str, str, str]:
+    metadata = obj["metadata"]
+    return (obj["kind"], metadata.get("namespace") or "", metadata["name"])
 
 
 def condition(obj: Any, kind: str) -> bool:
-    conditions = (obj.status or {}).get("conditions") or []
+    conditions = (obj.get("status") or {}).get("conditions") or []
     return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
 
-@pytest.mark.parametrize("component", list(MIRROR_FILES))
-def test_component_crds_are_established_and_deployments_available(
-    platform: Stack, component: str
-) -> None:
-    kubeconfig = yaml.safe_load(platform.outputs()["cluster"]["kubeconfig"])
-    kube = dynamic.DynamicClient(config.new_client_from_config_dict(kubeconfig))
-    crds = kube.resources.get(
+def assert_ready(stack: Stack, at_least: int = 80) -> None:
+    """Every CRD of the stack Established, every Deployment Available, read from the API."""
+    client = kube(stack)
+    objects = stack_objects(stack)
+    kinds = {"CustomResourceDefinition": "Established", "Deployment": "Available"}
+    checked = 0
+    for obj in objects:
+        if obj["kind"] not in kinds:
+            continue
+        api = client.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+        live = api.get(name=obj["metadata"]["name"], namespace=obj["metadata"].get("namespace"))
+        assert condition(live.to_dict(), kinds[obj["kind"]]), key(obj)
+        checked += 1
+    assert checked >= at_least
+
+
+def live_objects(stack: Stack, kinds: list[tuple[str, str]], namespaces: set[str]) -> set[Any]:
+    """The API server's objects of `kinds` in `namespaces` (cluster-scoped: all of them),
+    without those Kubernetes itself makes."""
+    client = kube(stack)
+    found = set()
+    for api_version, kind in kinds:
+        api = client.resources.get(api_version=api_version, kind=kind)
+        for item in api.get().to_dict()["items"]:
+            namespace = item["metadata"].get("namespace") or ""
+            if api.namespaced and namespace not in namespaces:
+                continue
+            if item["metadata"]["name"] in ("default", "kube-root-ca.crt"):
+                continue  # every namespace's own ServiceAccount and CA bundle
+            found.add(key({**item, "kind": kind}))
+    return found
+
+
+COMPARED_KINDS = [
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
+    ("v1", "ServiceAccount"),
+    ("v1", "ConfigMap"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+]
+
+
+def test_26_03_is_up_and_at_rest(platform: Stack) -> None:
+    assert_ready(platform)
+    assert platform.outputs()["components"]["kserve"]["version"] == "v0.16.0"
+    with Timed("preview --expect-no-changes (26.03)"):
+        platform.pulumi("preview", "--expect-no-changes")
+    with Timed("refresh --expect-no-changes (26.03)"):
+        platform.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+
+
+def test_a_secret_a_controller_fills_is_left_to_it(platform: Stack) -> None:
+    secrets = kube(platform).resources.get(api_version="v1", kind="Secret")
+    certificate = {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}  # what katib-controller writes
+    secrets.patch(name="katib-webhook-cert", namespace="kubeflow", body={"data": certificate})
+    platform.up()
+    live = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()
+    assert live["data"] == certificate
+    platform.pulumi("preview", "--expect-no-changes")
+
+
+def test_a_users_resource_exists_before_the_upgrade(platform: Stack) -> None:
+    isvcs = kube(platform).resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
+    isvcs.create(body=ISVC, namespace="default")
+    assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
+
+
+def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None:
+    platform.set_config("release", "26.03.1")
+    with Timed("preview 26.03 -> 26.03.1"):
+        preview = platform.preview_steps()
+    ops: dict[str, set[str]] = {}
+    for step in preview["steps"]:
+        ops.setdefault(step["op"], set()).add(step["urn"].rpartition("::")[2])
+    replaced = ops.get("replace", set()) | ops.get("create-replacement", set())
+    assert "training-operator:kubeflow-system/jobset-controller-manager" in replaced
+    assert "central-dashboard:kubeflow/centraldashboard" in ops["delete"]
+    assert "central-dashboard:kubeflow/dashboard" in ops["create"]
+    assert f"kserve:{DROPPED_CRD}" in ops["delete"]
+
+
+def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
+    before = live_objects(platform, COMPARED_KINDS, namespaces(platform))
+    with Timed("up 26.03 -> 26.03.1"):
+        platform.up()
+    assert_ready(platform)
+    assert platform.outputs()["components"]["kserve"]["version"] == "v0.18.0"
+    declared = {key(o) for o in stack_objects(platform)}
+    live = live_objects(platform, COMPARED_KINDS, namespaces(platform))
+    # KServe's dropped CRD is the one object left behind on purpose (the stack keeps data)
+    assert live - declared == {("CustomResourceDefinition", "", DROPPED_CRD)}
+    assert not [k for k in declared if k[0] in dict(COMPARED_KINDS).values() and k not in live]
+    assert ("Deployment", "kubeflow", "centraldashboard") in before
+    assert ("Deployment", "kubeflow", "centraldashboard") not in live
+    deployments = kube(platform).resources.get(api_version="apps/v1", kind="Deployment")
+    jobset = deployments.get(name="jobset-controller-manager", namespace="kubeflow-system")
+    assert "app.kubernetes.io/name" in jobset.spec.selector.matchLabels  # v0.11.0's selector
+    isvcs = kube(platform).resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
+    assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
+    with Timed("preview --expect-no-changes (26.03.1)"):
+        platform.pulumi("preview", "--expect-no-changes")
+
+
+def test_going_back_to_26_03_is_refused_with_the_reason(platform: Stack) -> None:
+    platform.set_config("release", "26.03")
+    refused = platform.pulumi("preview", check=False)
+    platform.set_config("release", "26.03.1")
+    assert refused.returncode != 0
+    assert "kserve cannot go back from v0.18.0 to v0.16.0" in refused.output
+    assert "v1alpha2" in refused.output
+
+
+def test_removing_components_keeps_their_data(platform: Stack) -> None:
+    kept = [c for c in CATALOG if c not in ("kserve", "pipelines")]
+    platform.set_config("components", kept)
+    with Timed("up without kserve and pipelines (kept)"):
+        platform.up()
+    client = kube(platform)
+    crds = client.resources.get(
         api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
     )
-    deployments = kube.resources.get(api_version="apps/v1", kind="Deployment")
-    for crd in upstream(component, "CustomResourceDefinition"):
-        assert condition(crds.get(name=crd["metadata"]["name"]), "Established"), crd["metadata"]
-    for deployment in upstream(component, "Deployment"):
-        namespace = deployment["metadata"].get("namespace", "kubeflow")
-        live = deployments.get(name=deployment["metadata"]["name"], namespace=namespace)
-        assert condition(live, "Available"), deployment["metadata"]["name"]
-    assert upstream(component, "CustomResourceDefinition") or upstream(component, "Deployment")
+    assert crds.get(name="inferenceservices.serving.kserve.io")
+    isvcs = client.resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
+    assert isvcs.get(name="users-model", namespace="default")
+    claims = client.resources.get(api_version="v1", kind="PersistentVolumeClaim")
+    assert claims.get(name="mysql-pv-claim", namespace="kubeflow")
+    deployments = client.resources.get(api_version="apps/v1", kind="Deployment")
+    with pytest.raises(NotFoundError):
+        deployments.get(name="ml-pipeline", namespace="kubeflow")  # the rest of KFP is gone
+    assert_ready(platform)  # Katib, the dashboard, ... still run in the kept `kubeflow`
 
 
-def test_destroy_removes_the_platform_and_stops_the_cluster(platform: Stack) -> None:
-    cluster_dir = platform.project.root / "cluster"
-    records = local_cluster.read_records(cluster_dir)
-    start = time.monotonic()
-    platform.pulumi("destroy", "--yes", "--skip-preview")
-    TIMINGS["destroy (9 components + cluster)"] = round(time.monotonic() - start, 1)
-    assert not local_cluster.is_running(cluster_dir)
-    assert not any(local_cluster.process_alive(r) for r in records.values())
-    state = json.loads(platform.pulumi("stack", "export").stdout)
-    assert [r["type"] for r in state["deployment"].get("resources") or []] in (
-        [],
-        ["pulumi:pulumi:Stack"],
+def test_with_keep_data_off_removing_a_component_removes_its_crds(platform: Stack) -> None:
+    platform.set_config("sparkOperator", {"keepData": False})
+    platform.up()
+    platform.set_config(
+        "components", [c for c in CATALOG if c not in ("kserve", "pipelines", "spark-operator")]
     )
+    with Timed("up without spark-operator (not kept)"):
+        platform.up()
+    crds = kube(platform).resources.get(
+        api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
+    )
+    with pytest.raises(NotFoundError):
+        crds.get(name="sparkapplications.sparkoperator.k8s.io")
+
+
+def namespaces(stack: Stack) -> set[str]:
+    return {o["metadata"]["name"] for o in stack_objects(stack) if o["kind"] == "Namespace"} | {
+        "kubeflow"
+    }

@@ -1,0 +1,51 @@
+"""KFP alone, 2.15.0 -> 2.16.1, on a real kube-apiserver: after `up` every Deployment is
+Available and every CRD Established, the API server holds exactly the objects 2.16.1
+declares (what 2.15.0 alone declared is gone), and a second preview shows no changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.test_local_platform import (
+    COMPARED_KINDS,
+    assert_ready,
+    key,
+    live_objects,
+    namespaces,
+    platform_stack,
+    stack_objects,
+    stop_everything,
+)
+from tests.engine import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def kfp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = platform_stack(tmp_path_factory.mktemp("kfp-upgrade"), {"components": ["pipelines"]})
+    stack.set_config("pipelines", {"version": "2.15.0"})
+    try:
+        stack.up()
+        yield stack
+    finally:
+        stop_everything(stack, "kfp")
+
+
+def test_kfp_2_15_0_is_up(kfp: Stack) -> None:
+    assert_ready(kfp, at_least=10)
+    assert kfp.outputs()["components"]["pipelines"]["version"] == "2.15.0"
+
+
+def test_kfp_2_16_1_replaces_it_whole(kfp: Stack) -> None:
+    kfp.set_config("pipelines", {"version": "2.16.1"})
+    kfp.up()
+    assert_ready(kfp, at_least=10)
+    assert kfp.outputs()["components"]["pipelines"]["version"] == "2.16.1"
+    declared = {key(o) for o in stack_objects(kfp)}
+    live = live_objects(kfp, COMPARED_KINDS, namespaces(kfp))
+    assert live - declared == set()
+    assert {k for k in declared if k[0] in {kind for _, kind in COMPARED_KINDS}} - live == set()
+    kfp.pulumi("preview", "--expect-no-changes")
