@@ -45,6 +45,11 @@ def ui_link(ui_base_url: str, pipeline_id: str, version_id: str) -> str:
     return f"{ui_base_url.rstrip('/')}/#/pipelines/details/{pipeline_id}/version/{version_id}"
 
 
+def api_link(api_url: str, pipeline_id: str, version_id: str) -> str:
+    """The KFP API's record of one pipeline version (a GET returns it)."""
+    return f"{api_url.rstrip('/')}/apis/v2beta1/pipelines/{pipeline_id}/versions/{version_id}"
+
+
 class KfpPipelineProvider(ResourceProvider):
     """CRUD of one KFP pipeline through the kfp SDK's API client (imports stay inside methods so
     the pickled provider stays small)."""
@@ -108,7 +113,8 @@ class KfpPipelineProvider(ResourceProvider):
         if api.get_pipeline(id_) is None:
             return ReadResult("", {})
         if api.get_version(id_, str(props.get("version_id") or "")) is None:
-            return ReadResult(id_, {**props, "version_id": "", "digest": "", "ui_url": ""})
+            forgotten = {"version_id": "", "digest": "", "ui_url": "", "api_link": ""}
+            return ReadResult(id_, {**props, **forgotten})
         return ReadResult(id_, props)
 
 
@@ -165,6 +171,7 @@ def _outputs(
         version_name=version_name(props["name"], digest),
         digest=digest,
         ui_url=ui_link(props["ui_base_url"], pipeline_id, version_id),
+        api_link=api_link(props["api_url"], pipeline_id, version_id),
     )
     return outputs
 
@@ -207,6 +214,7 @@ class KfpPipeline(Resource, module="kfp", name="Pipeline"):
     version_name: pulumi.Output[str]
     digest: pulumi.Output[str]
     ui_url: pulumi.Output[str]
+    api_link: pulumi.Output[str]
 
     def __init__(
         self,
@@ -225,6 +233,7 @@ class KfpPipeline(Resource, module="kfp", name="Pipeline"):
             "version_name": None,
             "digest": None,
             "ui_url": None,
+            "api_link": None,
         }
         if args.token is not None:
             props["token"] = pulumi.Output.secret(args.token)
@@ -248,7 +257,7 @@ def deploy_example_pipelines(
     the KFP API at ``api_url``.
 
     Returns the resources by example key (``hello``, ``iris``) so the stack can export
-    ``pipeline_id``, ``version_id``, ``digest`` and ``ui_url`` of each.
+    ``pipeline_id``, ``version_id``, ``digest``, ``ui_url`` and ``api_link`` of each.
     """
     from pipelines.catalog import EXAMPLES, compiled_text, get_example
 

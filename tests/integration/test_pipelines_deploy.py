@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ demo = KfpPipeline(
     ),
 )
 pulumi.export("demo", {"pipeline_id": demo.pipeline_id, "version_id": demo.version_id,
-                       "digest": demo.digest, "ui_url": demo.ui_url})
+                       "digest": demo.digest, "ui_url": demo.ui_url, "api_link": demo.api_link})
 if config.get_bool("examples"):
     for key, resource in deploy_example_pipelines(
         config.require("apiUrl"), "http://kfp-ui.example", token=token, examples=["hello"]
@@ -140,6 +141,9 @@ def test_create_no_op_new_version_refresh_and_destroy(tmp_path: Path, real_kfp: 
     assert first["demo"]["ui_url"] == (
         f"{UI}/#/pipelines/details/{demo_id}/version/{first['demo']['version_id']}"
     )
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with no_proxy.open(first["demo"]["api_link"], timeout=10) as answer:
+        assert json.load(answer)["pipeline_version_id"] == first["demo"]["version_id"]
 
     # Unchanged spec: nothing to do, and the server keeps exactly what it had.
     stack.pulumi("preview", "--expect-no-changes")
