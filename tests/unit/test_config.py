@@ -7,6 +7,7 @@ import pytest
 from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
 from components.catalog import CATALOG
 from infra.config import ConfigError, decode, load_settings
+from tests.unit.component_helpers import pulumi_warnings
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
 BAD_SETTINGS = [
@@ -247,3 +248,20 @@ def test_a_component_that_does_not_create_its_namespace_leaves_its_namespace_obj
     namespaces = [r for r in recorder.registered if r.type == "kubernetes:core/v1:Namespace"]
     assert len(namespaces) == int(create)
     assert len(recorder.of_type("kubernetes:apps/v1:Deployment")) > 10
+
+
+@pytest.mark.parametrize("component_id", list(CATALOG))
+def test_every_component_checks_workload_names_against_its_mirror_objects(component_id):
+    entry = CATALOG[component_id]
+    raw = mirror_settings({}, components=[*entry.requires, component_id])
+    raw[entry.config_key] = {"replicas": {"no-such-workload": 1}}
+    (found,) = [p for p in problems(raw) if "no-such-workload" in p]
+    assert found.startswith(f"kubeflow:{entry.config_key}: ")
+    valid = found.partition("use one of ")[2].split(", ")
+    assert valid and "none" not in valid[0], found
+
+
+def test_upstream_sources_say_their_workload_names_are_not_checked():
+    with pulumi_warnings() as warnings:
+        run(lambda: KubeflowPipelines("kfp", PipelinesArgs(replicas={"ml-pipline": 2})))
+    assert [w for w in warnings if "not checked against an upstream render" in w]
