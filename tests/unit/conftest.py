@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,16 @@ def mirrored(request: pytest.FixtureRequest) -> Recorder:
     """The test module's `COMPONENT` installed once from the full manifest mirror with its
     default settings (`mirror_install`)."""
     return mirror_install(request.module.COMPONENT)
+
+
+@pytest.fixture(scope="module")
+def fake_aws_credentials() -> Iterator[None]:
+    """Fake AWS keys for moto, and no profile, endpoint or instance-metadata lookup: nothing
+    may leave the loopback."""
+    with pytest.MonkeyPatch.context() as env:
+        for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+            env.delenv(var, raising=False)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        yield

@@ -52,16 +52,10 @@ MINIO = S3ArtifactSettings(
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[Any]:
+def s3(fake_aws_credentials: None) -> Iterator[Any]:
     """One moto S3 for the module (fake credentials); each test uses its own bucket names."""
-    with pytest.MonkeyPatch.context() as env:
-        for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-            env.delenv(var, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        with mock_aws():
-            yield boto3.client("s3", region_name="eu-west-1")
+    with mock_aws():
+        yield boto3.client("s3", region_name="eu-west-1")
 
 
 def test_bucket_is_versioned_encrypted_and_private(s3: Any) -> None:

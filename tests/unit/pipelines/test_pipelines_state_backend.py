@@ -15,17 +15,7 @@ from pipelines.__main__ import main
 from pipelines.s3_bucket import S3SettingError
 from pipelines.state_backend import bootstrap_state_backend, state_backend_url
 
-
-@pytest.fixture(scope="module", autouse=True)
-def fake_credentials() -> Iterator[None]:
-    """Fake keys, and no instance-metadata lookup: nothing may leave the loopback."""
-    with pytest.MonkeyPatch.context() as env:
-        for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-            env.delenv(var, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        yield
+pytestmark = pytest.mark.usefixtures("fake_aws_credentials")
 
 
 @pytest.fixture(scope="module")
