@@ -311,15 +311,21 @@ class KubeflowComponent(pulumi.ComponentResource):
         self, part: ManifestPart, obj: KubeObject, waits_on: list[pulumi.Resource]
     ) -> pulumi.ResourceOptions:
         """Parent, order, lifetime (`keep_data`), the fields left to controllers, and the
-        name the object had when resource names carried the part (stacks made before)."""
-        old_name = resource_name(f"{self._name}-{part.name}", obj)
+        names the object had when resource names carried the part (stacks made before): the
+        part it comes from first, then every other part name of the component's versions."""
+        parts = [part.name, *(p for p in self._part_names() if p != part.name)]
         return pulumi.ResourceOptions(
             parent=self,
             depends_on=waits_on,
             retain_on_delete=self.args.keep_data is not False and holds_data(obj),
             ignore_changes=controller_owned_fields(obj) or None,
-            aliases=[pulumi.Alias(name=old_name)],
+            aliases=[pulumi.Alias(name=resource_name(f"{self._name}-{p}", obj)) for p in parts],
         )
+
+    def _part_names(self) -> list[str]:
+        """Every part name of the version table, and the component's own and final parts."""
+        names = [p.name for parts in self.VERSIONS.values() for p in parts]
+        return list(dict.fromkeys(["own", *names, "final"]))
 
     def _render_upstream(
         self,

@@ -69,10 +69,9 @@ def any_of(*selectors: Callable[[KubeObject], bool]) -> Callable[[KubeObject], b
 
 
 def part_of(resource: Registered, component: str) -> str:
-    """The part a mirror object was registered in: its alias, the name resource names had
-    when they carried the part (`<component>-<part>:<ns>/<name>`)."""
-    (old_name,) = resource.aliases
-    return old_name.partition(":")[0].removeprefix(f"{component}-")
+    """The part a mirror object was registered in: its first alias, the name resource names
+    had when they carried the part (`<component>-<part>:<ns>/<name>`)."""
+    return resource.aliases[0].partition(":")[0].removeprefix(f"{component}-")
 
 
 def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list[str]:

@@ -86,7 +86,12 @@ def test_resource_names_are_the_component_and_the_object_with_the_old_name_as_al
     deployment = registered(kept, "Deployment", "ml-pipeline")
     assert deployment.name == "kfp:kubeflow/ml-pipeline"
     # stacks made when names carried the part keep their objects (no delete + create)
-    assert deployment.aliases == ["kfp-platform-agnostic:kubeflow/ml-pipeline"]
+    assert deployment.aliases[0] == "kfp-platform-agnostic:kubeflow/ml-pipeline"
+    # and by any other part name of the component, should an upgrade have moved it
+    assert set(deployment.aliases) == {
+        f"kfp-{part}:kubeflow/ml-pipeline"
+        for part in ("platform-agnostic", "cluster-scoped", "own", "final")
+    }
     assert registered(kept, "ClusterRole", "plain").name == "kfp:plain"
 
 
