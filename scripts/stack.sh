@@ -20,4 +20,8 @@ fi
 if ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"${stack}\""; then
   pulumi stack init "$stack" --non-interactive >/dev/null
 fi
+if [[ "$1" == destroy ]]; then
+  # Say what the stack keeps on purpose (keepData) before it goes.
+  pulumi stack export --stack "$stack" | .venv/bin/python -m infra.kept_objects >&2 || true
+fi
 exec pulumi --non-interactive "$@" --stack "$stack"
