@@ -26,6 +26,10 @@ secret_keys = {k for k in config if is_config_secret(k)} | set(get_config_secret
 settings = load_settings(
     decode(raw), stack=pulumi.get_stack(), project_dir=PROJECT_DIR, secret_keys=secret_keys
 )
+if settings.example_pipelines is not None and settings.cluster.mode == "local":
+    from infra.kfp_server_resource import local_api_port
+
+    local_api_port(settings.example_pipelines.api_url)  # a bad apiUrl stops before anything
 cluster = build_cluster(settings.cluster)
 platform = KubeflowPlatform(
     "kubeflow",
@@ -36,4 +40,18 @@ platform = KubeflowPlatform(
 pulumi.export("cluster", cluster.outputs)
 pulumi.export("components", platform.summary)
 if settings.example_pipelines is not None:
-    pulumi.export("pipelines", deploy_examples(settings.example_pipelines, platform))
+    local_api: list[pulumi.Resource] = []
+    if settings.cluster.mode == "local" and settings.cluster.local_dir is not None:
+        # Simulated KFP pods serve nothing: the stack runs the real KFP API server at apiUrl.
+        from infra.kfp_server_resource import serve_example_api
+
+        kfp = platform.components.get("pipelines")
+        local_api.append(
+            serve_example_api(
+                settings.example_pipelines.api_url,
+                settings.cluster.local_dir,
+                cluster.outputs["kubeconfig"],
+                kfp.resolved_namespace if kfp else "kubeflow",
+            )
+        )
+    pulumi.export("pipelines", deploy_examples(settings.example_pipelines, platform, local_api))

@@ -143,10 +143,14 @@ def process_specs(cfg: ServerConfig, db_password: str) -> list[ProcessSpec]:
             "-s3.port.lance=0",
             f"-s3.localSocket={state / 'run' / 's3.sock'}",
             "-volume.max=4",
+            # No load balancer to drain: stop at once (default: 10 s of waiting first).
+            "-volume.preStopSeconds=0",
         ),
         {},
         {"s3": ports["s3"]},
         Readiness(ports["s3"], "/healthz"),
+        # Its filer and volume server stop on SIGTERM; its master never does.
+        stop_grace=5.0,
     )
     kfp = ProcessSpec(
         "kfp-apiserver",

@@ -66,15 +66,18 @@ class KubeflowPlatform(pulumi.ComponentResource):
         self.register_outputs({"summary": self.summary})
 
 
-def deploy_examples(examples: ExamplePipelines, platform: KubeflowPlatform) -> dict[str, Any]:
-    """Upload the example pipelines to KFP once the platform is up; their IDs as outputs."""
+def deploy_examples(
+    examples: ExamplePipelines, platform: KubeflowPlatform, after: Sequence[pulumi.Resource] = ()
+) -> dict[str, Any]:
+    """Upload the example pipelines to KFP once the platform (and ``after``: the local stack's
+    own KFP API server) is up; their IDs and links as outputs."""
     from pipelines.deploy import deploy_example_pipelines
 
     token = pulumi.Output.secret(examples.token) if examples.token else None
     deployed = deploy_example_pipelines(
         examples.api_url,
         examples.ui_url,
-        opts=pulumi.ResourceOptions(depends_on=[platform]),
+        opts=pulumi.ResourceOptions(depends_on=[platform, *after]),
         token=token,
         examples=list(examples.pipelines),
     )
@@ -85,6 +88,7 @@ def deploy_examples(examples: ExamplePipelines, platform: KubeflowPlatform) -> d
             "version_id": pipeline.version_id,
             "digest": pipeline.digest,
             "ui_url": pipeline.ui_url,
+            "api_link": pipeline.api_link,
         }
         for key, pipeline in deployed.items()
     }

@@ -46,6 +46,8 @@ class ProcessSpec:
     readiness: Readiness
     #: Sent one after another (2 s apart) to stop it; the KFP server needs two SIGTERMs.
     stop_signals: tuple[int, ...] = (signal.SIGTERM,)
+    #: How long it may take after the last stop signal before it gets SIGKILL.
+    stop_grace: float = 15.0
 
 
 def free_ports(names: tuple[str, ...]) -> dict[str, int]:
@@ -135,7 +137,7 @@ def wait_ready(spec: ProcessSpec, state_dir: Path, deadline: float) -> None:
         time.sleep(0.2)
 
 
-def terminate(state_dir: Path, spec: ProcessSpec, grace: float = 15.0) -> bool:
+def terminate(state_dir: Path, spec: ProcessSpec) -> bool:
     """Send the spec's stop signals to its process group, then SIGKILL; True once gone."""
     last = len(spec.stop_signals) - 1
     for index, sig in enumerate((*spec.stop_signals, signal.SIGKILL)):
@@ -144,7 +146,7 @@ def terminate(state_dir: Path, spec: ProcessSpec, grace: float = 15.0) -> bool:
             return True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, sig)
-        end = time.monotonic() + (grace if index == last else 2.0)
+        end = time.monotonic() + (spec.stop_grace if index == last else 2.0)
         while alive(state_dir, spec.name) is not None and time.monotonic() < end:
             time.sleep(0.05)
     return alive(state_dir, spec.name) is None

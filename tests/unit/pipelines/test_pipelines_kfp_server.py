@@ -150,3 +150,39 @@ def test_every_stop_signal_is_sent_before_sigkill(tmp_path: Path) -> None:
 
     assert terminate(tmp_path, spec) is True
     assert "second SIGTERM" in log.read_text()
+
+
+# --- the local stack runs it --------------------------------------------------------------
+
+
+def test_the_local_stack_serves_its_example_pipelines_api_itself(
+    tmp_path: Path, kube_bin: Path
+) -> None:
+    from tests.unit.mocks import run_stack
+
+    recorder = run_stack("local", {"kubeflow:localClusterDir": str(tmp_path / "cluster")})
+
+    [server] = recorder.of_type("pulumi-python:dynamic/kubeflow:LocalKfpServer")
+    assert server.inputs["http_port"] == 8888  # stacks/Pulumi.local.yaml's apiUrl
+    assert server.inputs["state_dir"] == str(tmp_path / "cluster-kfp-server")
+    assert server.inputs["namespace"] == "kubeflow"
+    pipelines = recorder.of_type("pulumi-python:dynamic/kfp:Pipeline")
+    assert sorted(p.name for p in pipelines) == ["kfp-pipeline-hello", "kfp-pipeline-iris"]
+    assert all(server.urn in p.dependencies for p in pipelines)
+
+
+def test_a_local_api_url_off_loopback_stops_before_anything_is_registered(
+    tmp_path: Path, kube_bin: Path
+) -> None:
+    from infra.config import ConfigError
+    from tests.unit.mocks import Recorder, run_stack
+
+    recorder = Recorder()
+    overrides = {
+        "kubeflow:localClusterDir": str(tmp_path / "cluster"),
+        "kubeflow:examplePipelines": {"apiUrl": "http://kfp.example:8888"},
+    }
+    with pytest.raises(ConfigError, match=r"examplePipelines.apiUrl.*http://127.0.0.1:PORT"):
+        run_stack("local", overrides, recorder)
+
+    assert recorder.registered == []
