@@ -234,6 +234,10 @@ class KubeflowComponent(pulumi.ComponentResource):
             return False
         return self.include(obj) and not any(skip(obj) for skip in self.args.exclude)
 
+    def leaves_out_objects(self) -> bool:
+        """Whether these args leave upstream objects out (which an upstream render cannot)."""
+        return bool(self.args.exclude)
+
     def include(self, obj: KubeObject) -> bool:
         """Whether a mirror object is installed; override to leave some out (e.g. Istio
         objects when Istio is not installed). Upstream renders choose a kustomization instead."""
@@ -333,7 +337,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         transform: Transform,
         after: Sequence[pulumi.Resource] = (),
     ) -> None:
-        if self.args.exclude:
+        if self.leaves_out_objects():
             pulumi.log.warn(
                 f"{self.COMPONENT}: objects cannot be left out of an upstream render; every "
                 "upstream object is installed (use a manifest mirror to leave some out)",

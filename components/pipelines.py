@@ -13,7 +13,14 @@ from typing import Any
 import pulumi
 
 from components.base import ComponentArgs, KubeflowComponent
-from components.manifests import ManifestPart, github_kustomize
+from components.manifests import KubeObject, ManifestPart, github_kustomize
+from components.transforms import Transform
+from pipelines.artifact_store import (
+    S3ArtifactSettings,
+    is_bundled_object_store,
+    kfp_s3_transforms,
+    validate_settings,
+)
 
 KFP_REPO = "kubeflow/pipelines"
 
@@ -43,6 +50,10 @@ KFP_VERSIONS = {version: kfp_parts(version) for version in ("2.15.0", "2.16.1", 
 class PipelinesArgs(ComponentArgs):
     """Settings of a KFP install; the defaults install upstream 2.15.0 in `kubeflow`."""
 
+    artifact_store: S3ArtifactSettings | None = None
+    """Keep artifacts and pipeline specs in this S3 bucket instead of the bundled SeaweedFS,
+    which is then left out (from a mirror; an upstream render keeps it running, unused)."""
+
 
 class KubeflowPipelines(KubeflowComponent):
     """Kubeflow Pipelines: API server, UI, Argo Workflows, MySQL and SeaweedFS."""
@@ -52,6 +63,8 @@ class KubeflowPipelines(KubeflowComponent):
     DEFAULT_VERSION = "2.15.0"
     UPSTREAM_NAMESPACE = "kubeflow"
     VERSIONS = KFP_VERSIONS
+
+    args: PipelinesArgs
 
     api_endpoint: pulumi.Output[str]
     """In-cluster address of the KFP API (`ml-pipeline.<ns>.svc:8888`)."""
@@ -65,6 +78,31 @@ class KubeflowPipelines(KubeflowComponent):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(name, args or PipelinesArgs(), opts)
+
+    @classmethod
+    def check(cls, args: ComponentArgs) -> list[str]:
+        """A valid artifact store."""
+        store = args.artifact_store if isinstance(args, PipelinesArgs) else None
+        if store is None:
+            return []
+        try:
+            validate_settings(store)
+        except ValueError as error:
+            return [f"kfp: artifact store: {error}"]
+        return []
+
+    def extra_transforms(self) -> list[Transform]:
+        """KFP's object store moved to S3, when asked."""
+        store = self.args.artifact_store
+        return kfp_s3_transforms(store) if store is not None else []
+
+    def include(self, obj: KubeObject) -> bool:
+        """Without the bundled SeaweedFS when artifacts go to S3."""
+        return self.args.artifact_store is None or not is_bundled_object_store(obj)
+
+    def leaves_out_objects(self) -> bool:
+        """Artifacts on S3 leave SeaweedFS out."""
+        return super().leaves_out_objects() or self.args.artifact_store is not None
 
     def component_outputs(self) -> dict[str, Any]:
         """Adds the API endpoint and UI service to the common outputs."""

@@ -18,13 +18,12 @@ from urllib.parse import urlparse
 from components.base import ComponentArgs
 from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
+from components.pipelines import PipelinesArgs
 from components.releases import release_error
 from components.validation import camel_case, label_errors, registry_error, type_problem
 from infra.local_cluster_config import local_cluster_setting
 from pipelines.artifact_store import (
     S3ArtifactSettings,
-    is_bundled_object_store,
-    kfp_s3_transforms,
     validate_settings,
 )
 from pipelines.catalog import EXAMPLES
@@ -326,7 +325,7 @@ def _component_args(
     fields = {
         f.name: f
         for f in dataclasses.fields(entry.args_cls)
-        if f.name not in ("transforms", "exclude")
+        if f.name not in ("transforms", "exclude", "artifact_store")
     }
     kwargs: dict[str, Any] = {"source": mirror}
     for key, value in settings.items():
@@ -429,12 +428,9 @@ def _artifact_store(
 
 
 def _with_s3(args: ComponentArgs, store: S3ArtifactSettings) -> ComponentArgs:
-    """KFP pointed at S3: its settings rewritten, the bundled SeaweedFS left out."""
-    return dataclasses.replace(
-        args,
-        transforms=[*args.transforms, *kfp_s3_transforms(store)],
-        exclude=[*args.exclude, is_bundled_object_store],
-    )
+    """KFP pointed at S3 (`PipelinesArgs.artifact_store`)."""
+    assert isinstance(args, PipelinesArgs)
+    return dataclasses.replace(args, artifact_store=store)
 
 
 def _example_pipelines(

@@ -6,8 +6,12 @@ import json
 
 import pytest
 
+from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
 from infra.config import ConfigError
-from tests.unit.mocks import run, run_stack, stack_config
+from pipelines.artifact_store import S3ArtifactSettings
+from tests.unit.component_helpers import install, registered
+from tests.unit.component_helpers import kube_objects as component_kube_objects
+from tests.unit.mocks import MIRROR, run, run_stack, stack_config
 
 
 def run_kfp(overrides: dict | None = None):
@@ -122,3 +126,26 @@ def test_repair_drift_must_be_a_boolean():
         ConfigError, match="kubeflow:repairDrift = 'sometimes' must be true or false"
     ):
         run_kfp({"kubeflow:repairDrift": "sometimes"})
+
+
+def test_artifact_store_is_a_setting_of_the_component_for_python_programs():
+    store = S3ArtifactSettings(
+        bucket="team-kfp-artifacts", region="eu-west-1", credentials_secret="kfp-s3"
+    )
+    args = PipelinesArgs(source=MirrorSource(MIRROR), artifact_store=store)
+    recorder = install(KubeflowPipelines, args, "kfp")
+    names = {
+        (r.inputs["kind"], r.inputs["metadata"]["name"]) for r in component_kube_objects(recorder)
+    }
+    assert ("Secret", "mlpipeline-minio-artifact") not in names
+    assert not [name for _, name in names if "seaweedfs" in name]
+    install_config = registered(recorder, "ConfigMap", "pipeline-install-config")
+    assert install_config.inputs["data"]["defaultPipelineRoot"].startswith(
+        "s3://team-kfp-artifacts"
+    )
+
+
+def test_a_bad_artifact_store_from_python_fails_before_anything_is_registered():
+    store = S3ArtifactSettings(bucket="Not_A_Bucket", region="eu-west-1")
+    with pytest.raises(ComponentArgsError, match="artifact store"):
+        install(KubeflowPipelines, PipelinesArgs(artifact_store=store), "kfp")
