@@ -268,28 +268,28 @@ def start(
 ) -> ServerConfig:
     """Start MariaDB, the S3 store and the KFP API server; return once the API serves.
 
-    Idempotent: a server already running in state_dir is returned as it is; leftovers of
-    a dead one are stopped and removed first. Must run inside the loopback-only netns.
+    Idempotent: a server already running in state_dir is returned as it is; if some of its
+    processes died (a reboot), they are started again on the same data and ports. A server
+    made with other settings is stopped and removed first. Must run inside the netns.
     """
     check_loopback_only()
     state_dir, bin_dir = Path(state_dir).resolve(), Path(bin_dir).resolve()
     check_binaries(bin_dir)
-    db_bin_dir = find_mariadb()
-    running = load_config(state_dir)
-    if running is not None and all(
-        alive(state_dir, s.name) for s in process_specs(running, _db_password(state_dir))
-    ):
-        return running
-    stop(state_dir)
-    ports = free_ports(PORT_NAMES)
-    if http_port is not None:
-        ports["http"] = _check_free(http_port)
-    cfg = ServerConfig(state_dir, bin_dir, Path(kubeconfig).resolve(), namespace, db_bin_dir, ports)
+    kubeconfig = Path(kubeconfig).resolve()
+    cfg = load_config(state_dir)
+    same = (bin_dir, kubeconfig, namespace, http_port or (cfg.ports["http"] if cfg else None))
+    if cfg is None or (cfg.bin_dir, cfg.kubeconfig, cfg.namespace, cfg.ports["http"]) != same:
+        stop(state_dir)
+        ports = free_ports(PORT_NAMES)
+        if http_port is not None:
+            ports["http"] = _check_free(http_port)
+        cfg = ServerConfig(state_dir, bin_dir, kubeconfig, namespace, find_mariadb(), ports)
+        _prepare(cfg)
     deadline = time.monotonic() + timeout
     try:
-        _prepare(cfg)
         for spec in process_specs(cfg, _db_password(state_dir)):
-            spawn(spec, state_dir)
+            if alive(state_dir, spec.name) is None:
+                spawn(spec, state_dir)
             wait_ready(spec, state_dir, deadline)
     except BaseException:
         _stop_processes(state_dir)

@@ -35,27 +35,38 @@ def _outs(props: dict[str, Any], api_url: str, running: bool) -> dict[str, Any]:
     return {**{k: props.get(k) for k in _INPUTS}, "api_url": api_url, "running": running}
 
 
+def _start(props: dict[str, Any]) -> dict[str, Any]:
+    from infra.kfp_server import start
+
+    state_dir = Path(props["state_dir"])
+    state_dir.parent.mkdir(parents=True, exist_ok=True)
+    kubeconfig = state_dir.parent / f".{state_dir.name}.kubeconfig"
+    kubeconfig.touch(mode=0o600)
+    kubeconfig.write_text(props["kubeconfig"])
+    cfg = start(
+        state_dir,
+        Path(props["bin_dir"]),
+        kubeconfig,
+        namespace=props["namespace"],
+        http_port=int(props["http_port"]),
+    )
+    return _outs(props, cfg.api_url, True)
+
+
 class LocalKfpServerProvider(pulumi.dynamic.ResourceProvider):
     """Starts, reads and stops a local KFP API server (see infra/kfp_server.py)."""
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         """Start MariaDB, the S3 store and the API server; return once the API serves."""
-        from infra.kfp_server import start
-
         state_dir = Path(props["state_dir"])
-        state_dir.parent.mkdir(parents=True, exist_ok=True)
-        kubeconfig = state_dir.parent / f".{state_dir.name}.kubeconfig"
-        kubeconfig.touch(mode=0o600)
-        kubeconfig.write_text(props["kubeconfig"])
-        cfg = start(
-            state_dir,
-            Path(props["bin_dir"]),
-            kubeconfig,
-            namespace=props["namespace"],
-            http_port=int(props["http_port"]),
-        )
         digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:12]
-        return pulumi.dynamic.CreateResult(f"kfp-server-{digest}", _outs(props, cfg.api_url, True))
+        return pulumi.dynamic.CreateResult(f"kfp-server-{digest}", _start(props))
+
+    def update(
+        self, _id: str, _olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.UpdateResult:
+        """Start what died (after a reboot), on the same data: the pipelines stay."""
+        return pulumi.dynamic.UpdateResult(_start(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """Whether the processes still run; a server whose state is gone is dropped."""
@@ -69,14 +80,13 @@ class LocalKfpServerProvider(pulumi.dynamic.ResourceProvider):
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        """Replace when an input changed or a process died (checked live)."""
+        """Replace when an input changed; update (restart) when a process died (checked live)."""
         from infra.kfp_server import is_running
 
         replaces = [k for k in _INPUTS if olds.get(k) != news.get(k)]
-        if not replaces and not is_running(Path(olds["state_dir"])):
-            replaces = ["state_dir"]
+        changed = bool(replaces) or not is_running(Path(olds["state_dir"]))
         return pulumi.dynamic.DiffResult(
-            changes=bool(replaces), replaces=replaces, delete_before_replace=True
+            changes=changed, replaces=replaces, delete_before_replace=True
         )
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:

@@ -186,3 +186,18 @@ def test_a_local_api_url_off_loopback_stops_before_anything_is_registered(
         run_stack("local", overrides, recorder)
 
     assert recorder.registered == []
+
+
+def test_the_server_resource_restarts_a_dead_server_and_replaces_a_changed_one(
+    tmp_path: Path,
+) -> None:
+    from infra.kfp_server_resource import LocalKfpServerProvider
+
+    provider = LocalKfpServerProvider()
+    props = {"state_dir": str(tmp_path / "kfp"), "bin_dir": "/b", "namespace": "kubeflow"}
+    moved = {**props, "namespace": "ml"}
+
+    assert provider.read("id", props).id == ""  # no state: gone, a later up creates it
+    dead = provider.diff("id", props, props)
+    assert dead.changes is True and not dead.replaces  # an update starts it on its data
+    assert provider.diff("id", props, moved).replaces == ["namespace"]
