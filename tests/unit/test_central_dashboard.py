@@ -80,7 +80,7 @@ def test_upstream_install_renders_the_kustomization_of_the_settings(
     (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
     assert directory.inputs["directory"] == f"{UPSTREAM}/{overlay}?ref=26.03"
     (namespace,) = kube_objects(recorder)
-    assert namespace.inputs["metadata"] == {"name": "kubeflow"}
+    assert namespace.inputs["metadata"]["name"] == "kubeflow"
     assert directory.dependencies == [namespace.urn]
     part = dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=istio, kserve_menu=kserve_menu)
     assert part.mirror_file == mirror_file

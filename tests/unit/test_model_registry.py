@@ -74,7 +74,7 @@ def test_upstream_install_waits_for_the_namespace_it_creates():
     recorder = install(ModelRegistry, ModelRegistryArgs(namespace="ml", create_namespace=True))
     (namespace,) = kube_objects(recorder)
     (directory,) = recorder.of_type(DIRECTORY_TYPE)
-    assert namespace.inputs["metadata"] == {"name": "ml"}
+    assert namespace.inputs["metadata"]["name"] == "ml"
     assert directory.dependencies == [namespace.urn]
 
 

@@ -98,9 +98,11 @@ def test_the_platform_installs_the_dashboard_and_registry_after_pipelines_withou
         for name, component in components.items()
     }
     assert len(renders["pipelines"]) == 2
-    assert set(components["central-dashboard"].dependencies) == renders["pipelines"]
+    # ... and on the record of installed versions, which every component waits for
+    (record,) = [r.urn for r in recorder.registered if r.name == "kubeflow-versions"]
+    assert set(components["central-dashboard"].dependencies) == renders["pipelines"] | {record}
     assert set(components["model-registry"].dependencies) == (
-        renders["pipelines"] | renders["central-dashboard"]
+        renders["pipelines"] | renders["central-dashboard"] | {record}
     )
     assert not kube_objects(recorder)  # kubeflow comes from the KFP kustomization only
 
