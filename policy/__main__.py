@@ -32,6 +32,7 @@ from rules import (
     catalog,
     evaluate,
     evaluate_stack,
+    is_kubernetes_type,
     secrets,
 )
 
@@ -98,6 +99,8 @@ def config_schema(policy: str) -> PolicyConfigSchema:
 
 def resource_policy(name: str) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if not is_kubernetes_type(args.resource_type):
+            return  # read nothing of other resources (their unknowns would stop the policy)
         secret_inputs: set[str] = getattr(_request, "secret_inputs", set())
         for violation in evaluate(
             name, args.resource_type, plain(args.props), args.get_config(), secret_inputs
@@ -117,7 +120,11 @@ def resource_policy(name: str) -> ResourceValidationPolicy:
 
 def stack_policy(name: str) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [(r.urn, r.resource_type, plain(r.props)) for r in args.resources]
+        resources = [
+            (r.urn, r.resource_type, plain(r.props))
+            for r in args.resources
+            if is_kubernetes_type(r.resource_type)
+        ]
         for urn, violation in evaluate_stack(name, resources, args.get_config()):
             report_violation(violation.text(), urn)
 

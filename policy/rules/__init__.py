@@ -13,6 +13,7 @@ from .model import (
     Violation,
     catalog,
     describe,
+    is_kubernetes_type,
     is_patch,
     kubernetes_object,
     settings_for,
@@ -27,6 +28,7 @@ __all__ = [
     "describe",
     "evaluate",
     "evaluate_stack",
+    "is_kubernetes_type",
     "kubernetes_object",
     "secrets",
 ]

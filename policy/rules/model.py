@@ -107,10 +107,17 @@ def settings_for(policy: str, config: Mapping[str, Any] | None) -> Settings:
     return Settings(values, shipped_exceptions().get(policy, ()) + extra)
 
 
+def is_kubernetes_type(resource_type: str) -> bool:
+    """Whether a resource type applies one Kubernetes object (not a provider, not a component
+    such as a yaml/v2 ConfigGroup, not another package's resource)."""
+    return resource_type.startswith("kubernetes:") and not resource_type.startswith(
+        ("kubernetes:yaml", "kubernetes:kustomize", "kubernetes:helm")
+    )
+
+
 def kubernetes_object(resource_type: str, props: Mapping[str, Any]) -> KubeObject | None:
-    """The Kubernetes object a resource applies, or None for anything else (providers,
-    components such as ConfigGroup, other packages' resources)."""
-    if not resource_type.startswith("kubernetes:") or resource_type.startswith("kubernetes:yaml"):
+    """The Kubernetes object a resource applies, or None for anything else."""
+    if not is_kubernetes_type(resource_type):
         return None
     if not isinstance(props.get("kind"), str) or not isinstance(props.get("apiVersion"), str):
         return None

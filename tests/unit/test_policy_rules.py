@@ -327,6 +327,7 @@ def test_policies_ignore_what_is_not_a_kubernetes_object() -> None:
     props = {"kind": "x", "apiVersion": "v1", "spec": {"containers": [{"image": "a"}]}}
     assert evaluate("pinned-images", "pulumi:providers:kubernetes", props) == []
     assert evaluate("pinned-images", "kubernetes:yaml/v2:ConfigGroup", props) == []
+    assert evaluate("pinned-images", "kubernetes:kustomize/v2:Directory", props) == []
     assert evaluate("pinned-images", DEPLOYMENT, {"spec": {}}) == []
 
 
