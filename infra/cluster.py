@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components.transforms import Transform
 from infra.config import ClusterSettings, ConfigError
+from infra.local_cluster_config import ExtraComponent
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Cluster:
 
 
 def kube_bin_dir() -> Path:
-    """Where scripts/kube-tools.sh put etcd, kube-apiserver and friends."""
+    """Where scripts/kube-tools.sh put kwokctl, etcd, kube-apiserver and friends."""
     value = os.environ.get("KUBEFLOW_KUBE_BIN_DIR", "")
     if not value or not Path(value).is_dir():
         raise ConfigError(
@@ -41,8 +43,21 @@ def kube_bin_dir() -> Path:
     return Path(value)
 
 
-def build_cluster(settings: ClusterSettings) -> Cluster:
-    """Create the provider (and the cluster itself for `local` and `kind`)."""
+def build_cluster(
+    settings: ClusterSettings, extra_components: Sequence[ExtraComponent] = ()
+) -> Cluster:
+    """Create the provider (and the cluster itself for `local` and `kind`).
+
+    extra_components: processes the `local` cluster starts beside its control plane
+    and stops on destroy (e.g. a KFP API server); see docs/local-cluster.md. Other
+    modes have nowhere to run them and refuse them.
+    """
+    if extra_components and settings.mode != "local":
+        raise ConfigError(
+            f"extra components ({', '.join(e.name for e in extra_components)}) run only "
+            f"beside the local cluster, not kubeflow:cluster = {settings.mode}; fix: use "
+            "kubeflow:cluster = local, or run them yourself"
+        )
     if settings.mode == "render":
         assert settings.render_dir is not None
         provider = k8s.Provider("render", render_yaml_to_directory=str(settings.render_dir))
@@ -64,14 +79,20 @@ def build_cluster(settings: ClusterSettings) -> Cluster:
         return Cluster(
             provider, {"mode": "kind", "name": settings.kind_name, "kubeconfig": kind.kubeconfig}
         )
-    return _local(settings)
+    return _local(settings, extra_components)
 
 
-def _local(settings: ClusterSettings) -> Cluster:
-    from infra.local_cluster import LocalCluster, LocalClusterArgs, ignore_webhook_failures
+def _local(settings: ClusterSettings, extra_components: Sequence[ExtraComponent]) -> Cluster:
+    from infra.local_cluster import ignore_webhook_failures
+    from infra.local_cluster_resource import LocalCluster, LocalClusterArgs
 
     assert settings.local_dir is not None
-    args = LocalClusterArgs(state_dir=str(settings.local_dir), bin_dir=str(kube_bin_dir()))
+    args = LocalClusterArgs(
+        state_dir=str(settings.local_dir),
+        bin_dir=str(kube_bin_dir()),
+        delay_factor=settings.local_delay_factor,
+        extra_components=tuple(extra_components),
+    )
     local = LocalCluster("local", args)
     provider = k8s.Provider(
         "local", kubeconfig=local.kubeconfig, opts=pulumi.ResourceOptions(depends_on=[local])

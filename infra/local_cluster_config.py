@@ -71,6 +71,10 @@ class ExtraComponent:
     links: tuple[str, ...] = ("kube-apiserver",)
     ready_port: int | None = None
 
+    def __post_init__(self) -> None:
+        # One order, so a spec compares equal to itself read back from state.
+        object.__setattr__(self, "env", tuple(sorted(self.env)))
+
     def problems(self) -> list[str]:
         """What is wrong with this spec (empty if nothing)."""
         out = []

@@ -1,6 +1,8 @@
-"""End-to-end: start the simulated cluster, run a Deployment, stop it.
+"""End-to-end: start the simulated cluster (kwokctl), run a Deployment and a Job, stop it.
 
-Run inside the loopback-only netns, after building the binaries:
+The cluster runs with its realistic delays (pods Ready 2-5 s after scheduling, deletions
+1-3 s, Jobs about 5 s) and one extra component (a Python HTTP server) beside the control
+plane. Run inside the loopback-only netns, after building the binaries:
 
     scripts/kube-tools.sh
     scripts/netns.sh .venv/bin/pytest -m e2e tests/e2e/test_local_cluster.py
@@ -11,9 +13,12 @@ Nothing is skipped: a missing binary or a missing netns is a failure that names 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +28,7 @@ import pytest
 import yaml
 
 from infra import local_cluster as lc
+from infra import local_cluster_resource as lcr
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +60,7 @@ def bin_dir() -> Path:
             lc.check_loopback_only(links)
         pytest.fail(str(err.value), pytrace=False)
     path = _bin_dir()
-    missing = [b for b in (*lc.REQUIRED_BINARIES, "kubectl") if not (path / b).exists()]
+    missing = [b for b in lc.REQUIRED_BINARIES if not (path / b).exists()]
     if missing:
         pytest.fail(
             f"missing binaries in {path}: {', '.join(missing)}. "
@@ -90,11 +96,29 @@ class Cluster:
         return out.stdout
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+HTTP_PORT = _free_port()
+#: An extra process beside the control plane, as the KFP API server will be.
+HTTP = lc.ExtraComponent(
+    name="http",
+    binary=sys.executable,
+    args=("-m", "http.server", str(HTTP_PORT), "--bind", "127.0.0.1"),
+    env=(("GREETING", "hello"),),
+    ready_port=HTTP_PORT,
+)
+
+
 @pytest.fixture(scope="module")
 def cluster(bin_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     state_dir = tmp_path_factory.mktemp("local-cluster") / "state"
     t0 = time.monotonic()
-    kubeconfig = lc.start(state_dir, bin_dir)
+    kubeconfig = lc.start(state_dir, bin_dir, extra_components=[HTTP])
     print(f"\nlocal cluster started in {time.monotonic() - t0:.1f}s")
     try:
         yield Cluster(state_dir, bin_dir, kubeconfig)
@@ -111,7 +135,7 @@ def test_version_is_the_pinned_release(cluster: Cluster) -> None:
 
 def test_nodes_are_ready(cluster: Cluster) -> None:
     nodes = yaml.safe_load(cluster.kubectl("get", "nodes", "-o", "json"))["items"]
-    assert sorted(n["metadata"]["name"] for n in nodes) == sorted(lc.DEFAULT_NODES)
+    assert len(nodes) == lc.NODES
     assert all(lc.node_ready(n) for n in nodes)
 
 
@@ -159,12 +183,35 @@ def test_deployment_becomes_available(cluster: Cluster) -> None:
     pods = core.list_namespaced_pod("default", label_selector="app=hello").items
     assert len(pods) == 2
     assert {p.status.phase for p in pods} == {"Running"}
-    assert {p.spec.node_name for p in pods} <= set(lc.DEFAULT_NODES)
+    nodes = {n.metadata.name for n in core.list_node().items}
+    assert {p.spec.node_name for p in pods} <= nodes
+    for pod in pods:
+        # Realistic: Ready 2-5 s after scheduling (timestamps have whole seconds).
+        times = {c.type: c.last_transition_time for c in pod.status.conditions}
+        delay = (times["Ready"] - times["PodScheduled"]).total_seconds()
+        assert 1 <= delay <= 6, f"{pod.metadata.name} Ready {delay}s after scheduling"
 
 
 def test_job_completes(cluster: Cluster) -> None:
     cluster.kubectl("create", "job", "once", "--image=registry.invalid/once:1")
     cluster.kubectl("wait", "--for=condition=Complete", "job/once", "--timeout=120s")
+    job = yaml.safe_load(cluster.kubectl("get", "job", "once", "-o", "yaml"))
+    started, done = (job["status"][k] for k in ("startTime", "completionTime"))
+    took = (_time(done) - _time(started)).total_seconds()
+    assert 2 <= took <= 10, f"the Job took {took}s, expected about 5s"
+
+
+def test_a_deleted_pod_takes_a_moment_to_go(cluster: Cluster) -> None:
+    cluster.kubectl("run", "short", "--image=registry.invalid/short:1")
+    cluster.kubectl("wait", "--for=condition=Ready", "pod/short", "--timeout=60s")
+    t0 = time.monotonic()
+    cluster.kubectl("delete", "pod", "short", "--wait=true", "--timeout=60s")
+    took = time.monotonic() - t0
+    assert 0.9 <= took <= 10, f"deleting took {took:.1f}s, expected 1-3s"
+
+
+def _time(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def test_service_account_tokens_are_signed(cluster: Cluster) -> None:
@@ -222,11 +269,36 @@ def test_webhooks_fail_open_after_the_transform(cluster: Cluster) -> None:
     cluster.kubectl("delete", "validatingwebhookconfiguration", "unreachable")
 
 
+def test_the_extra_component_runs_beside_the_control_plane(cluster: Cluster) -> None:
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"http://127.0.0.1:{HTTP_PORT}/", timeout=5) as resp:
+        assert resp.status == 200
+    pid = cluster.records["http"].pid
+    environ = dict(
+        item.split("=", 1)
+        for item in Path(f"/proc/{pid}/environ").read_text().split("\0")
+        if "=" in item
+    )
+    assert environ["GREETING"] == "hello"
+    kubeconfig = Path(environ["KUBECONFIG"])
+    version = cluster.kubectl(f"--kubeconfig={kubeconfig}", "version", "-o", "json")
+    assert yaml.safe_load(version)["serverVersion"]["gitVersion"] == K8S_VERSION
+    assert Path(environ["KUBEFLOW_COMPONENT_DIR"]).is_dir()
+
+
 def test_provider_sees_the_running_cluster(cluster: Cluster) -> None:
-    provider = lc.LocalClusterProvider()
-    props = {"state_dir": str(cluster.state_dir), "bin_dir": str(cluster.bin_dir)}
+    provider = lcr.LocalClusterProvider()
+    props = {
+        "state_dir": str(cluster.state_dir),
+        "bin_dir": str(cluster.bin_dir),
+        "extra_components": [HTTP.to_props()],
+    }
     # create() on a running cluster is idempotent: same kubeconfig, nothing restarted.
+    t0 = time.monotonic()
     created = provider.create(props)
+    print(f"\nstart() on the running cluster: {time.monotonic() - t0:.1f}s")
     assert created.outs is not None
     assert created.outs["kubeconfig"] == cluster.kubeconfig
     assert lc.read_records(cluster.state_dir) == cluster.records
@@ -236,12 +308,29 @@ def test_provider_sees_the_running_cluster(cluster: Cluster) -> None:
     assert not provider.diff(created.id, dict(created.outs), props).changes
 
 
+def test_start_again_restarts_what_died(cluster: Cluster) -> None:
+    scheduler = cluster.records["kube-scheduler"]
+    os.kill(scheduler.pid, 9)
+    deadline = time.monotonic() + 10
+    while lc.process_alive(scheduler) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not lc.is_running(cluster.state_dir)
+    assert (
+        lc.start(cluster.state_dir, cluster.bin_dir, extra_components=[HTTP]) == cluster.kubeconfig
+    )
+    assert lc.is_running(cluster.state_dir)
+    records = lc.read_records(cluster.state_dir)
+    assert records["kube-scheduler"] != scheduler
+    assert records["kube-apiserver"] == cluster.records["kube-apiserver"]
+    cluster.records = records
+
+
 def test_stop_ends_every_process(cluster: Cluster) -> None:
     records = cluster.records
-    assert set(records) == set(lc.COMPONENTS)
+    assert set(records) == {*lc.CONTROL_PLANE, "http"}
     assert lc.is_running(cluster.state_dir)
     t0 = time.monotonic()
-    lc.LocalClusterProvider().delete("id", {"state_dir": str(cluster.state_dir)})
+    lcr.LocalClusterProvider().delete("id", {"state_dir": str(cluster.state_dir)})
     print(f"\nlocal cluster stopped in {time.monotonic() - t0:.1f}s")
     still = [name for name, rec in records.items() if lc.process_alive(rec)]
     assert not still, f"still running after stop: {still}"

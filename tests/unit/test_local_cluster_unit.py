@@ -1,8 +1,8 @@
-"""Unit tests of the pure parts of infra.local_cluster (no cluster, no netns needed)."""
+"""Unit tests of the local cluster (no cluster, no netns): what kwokctl is told, stages,
+delays, extra components, pid files, stop, the Pulumi provider, the setting."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import ipaddress
 import os
@@ -15,19 +15,10 @@ import pytest
 import yaml
 
 from infra import local_cluster as lc
-
-
-def _cfg(tmp_path: Path) -> lc.ClusterConfig:
-    return lc.ClusterConfig(
-        state_dir=tmp_path / "state",
-        bin_dir=tmp_path / "bin",
-        api_port=16443,
-        etcd_client_port=12379,
-        etcd_peer_port=12380,
-        controller_manager_port=20257,
-        scheduler_port=20259,
-    )
-
+from infra import local_cluster_config as lcc
+from infra import local_cluster_resource as lcr
+from infra.config import ClusterSettings, ConfigError
+from infra.local_cluster_kwokctl import CLUSTER_NAME, Kwokctl, KwokctlError, ProcessRecord
 
 # --- webhooks -----------------------------------------------------------------------
 
@@ -53,33 +44,23 @@ def test_ignore_webhook_failures_sets_ignore_and_short_timeout(kind: str) -> Non
     assert [w["failurePolicy"] for w in out["webhooks"]] == ["Ignore", "Ignore"]
     assert [w["timeoutSeconds"] for w in out["webhooks"]] == [lc.WEBHOOK_TIMEOUT_SECONDS] * 2
     assert [w["name"] for w in out["webhooks"]] == ["a.kubeflow.org", "b.kubeflow.org"]
-    assert out["metadata"] == obj["metadata"]
 
 
 def test_ignore_webhook_failures_leaves_other_objects_alone() -> None:
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}
     assert lc.ignore_webhook_failures(deployment) is deployment
-    # Same kind name, other group (e.g. a CRD of someone else): untouched.
     other = {**_webhook_config("MutatingWebhookConfiguration"), "apiVersion": "example.com/v1"}
     assert lc.ignore_webhook_failures(other) is other
 
 
-def test_ignore_webhook_failures_without_webhooks() -> None:
-    obj = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration"}
-    assert lc.ignore_webhook_failures(obj) == obj
-
-
 # --- netns check ----------------------------------------------------------------------
-
-
-def test_check_loopback_only_accepts_only_lo() -> None:
-    lc.check_loopback_only(["lo"])
 
 
 @pytest.mark.parametrize("links", [["eth0", "lo"], ["lo", "veth1"], []])
 def test_check_loopback_only_refuses_other_links(links: list[str]) -> None:
     with pytest.raises(lc.NotInLoopbackNetnsError, match=r"scripts/netns\.sh"):
         lc.check_loopback_only(links)
+    lc.check_loopback_only(["lo"])
 
 
 def test_network_links_parses_proc_net_dev(tmp_path: Path) -> None:
@@ -93,140 +74,6 @@ def test_network_links_parses_proc_net_dev(tmp_path: Path) -> None:
     assert lc.network_links(dev) == ["eth0", "lo"]
 
 
-def test_network_links_of_this_process_is_a_list() -> None:
-    assert "lo" in lc.network_links()
-
-
-# --- configuration --------------------------------------------------------------------
-
-
-def test_config_json_round_trip(tmp_path: Path) -> None:
-    cfg = _cfg(tmp_path)
-    assert lc.ClusterConfig.from_json(cfg.to_json()) == cfg
-    assert cfg.server == "https://127.0.0.1:16443"
-
-
-def test_component_commands_use_our_binaries_and_loopback(tmp_path: Path) -> None:
-    cfg = _cfg(tmp_path)
-    cmds = lc.component_commands(cfg)
-    assert list(cmds) == list(lc.COMPONENTS)
-    for name, argv in cmds.items():
-        assert argv[0] == str(cfg.bin_dir / name)
-        joined = " ".join(argv)
-        assert "0.0.0.0" not in joined, f"{name} must not listen on all addresses"
-    api = cmds["kube-apiserver"]
-    assert "--bind-address=127.0.0.1" in api
-    assert "--secure-port=16443" in api
-    assert "--etcd-servers=http://127.0.0.1:12379" in api
-    advertise = next(a for a in api if a.startswith("--advertise-address="))
-    assert not ipaddress.ip_address(advertise.split("=", 1)[1]).is_loopback
-    assert "--listen-client-urls=http://127.0.0.1:12379" in cmds["etcd"]
-    assert "--secure-port=20257" in cmds["kube-controller-manager"]
-    assert "--secure-port=20259" in cmds["kube-scheduler"]
-    key, value = lc.KWOK_NODE_ANNOTATION
-    assert f"--manage-nodes-with-annotation-selector={key}={value}" in cmds["kwok"]
-
-
-def test_component_env_drops_proxies_and_isolates_kwok_home(tmp_path: Path) -> None:
-    cfg = _cfg(tmp_path)
-    base = {"PATH": "/usr/bin", "HTTPS_PROXY": "http://proxy:3128", "no_proxy": "x", "HOME": "/r"}
-    env = lc.component_env("kube-apiserver", cfg, base)
-    assert env == {"PATH": "/usr/bin", "HOME": "/r"}
-    assert lc.component_env("kwok", cfg, base)["HOME"] == str(cfg.state_dir / "kwok")
-
-
-def test_kubeconfig_embeds_credentials() -> None:
-    kc = lc.kubeconfig_dict("https://127.0.0.1:1", "CA", "CERT", "KEY")
-    text = yaml.safe_dump(kc)
-    back = yaml.safe_load(text)
-    cluster = back["clusters"][0]["cluster"]
-    user = back["users"][0]["user"]
-    assert cluster["server"] == "https://127.0.0.1:1"
-    assert base64.b64decode(cluster["certificate-authority-data"]) == b"CA"
-    assert base64.b64decode(user["client-certificate-data"]) == b"CERT"
-    assert base64.b64decode(user["client-key-data"]) == b"KEY"
-    assert back["current-context"] == lc.CLUSTER_NAME
-
-
-def test_node_manifest_is_managed_by_kwok() -> None:
-    node = lc.node_manifest("kwok-node-7")
-    key, value = lc.KWOK_NODE_ANNOTATION
-    assert node["metadata"]["annotations"][key] == value
-    assert node["metadata"]["labels"]["kubernetes.io/hostname"] == "kwok-node-7"
-    assert "taints" not in node.get("spec", {}), "KubeFlow pods must schedule without tolerations"
-
-
-def test_node_ready() -> None:
-    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
-    not_ready = {"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}
-    assert lc.node_ready(ready)
-    assert not lc.node_ready(not_ready)
-    assert not lc.node_ready({})
-
-
-def test_kwok_stages_parse() -> None:
-    docs = list(yaml.safe_load_all(lc.KWOK_STAGES_YAML))
-    assert {d["kind"] for d in docs} == {"Stage"}
-    names = {d["metadata"]["name"] for d in docs}
-    assert names == {
-        "node-initialize",
-        "node-heartbeat-with-lease",
-        "pod-ready",
-        "pod-complete",
-        "pod-delete",
-    }
-
-
-def test_generate_pki(tmp_path: Path) -> None:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    lc.generate_pki(tmp_path)
-    ca = x509.load_pem_x509_certificate((tmp_path / "ca.crt").read_bytes())
-    server = x509.load_pem_x509_certificate((tmp_path / "apiserver.crt").read_bytes())
-    server.verify_directly_issued_by(ca)
-    sans = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert ipaddress.ip_address("127.0.0.1") in sans.get_values_for_type(x509.IPAddress)
-    assert "kubernetes.default.svc" in sans.get_values_for_type(x509.DNSName)
-    admin = x509.load_pem_x509_certificate((tmp_path / "admin.crt").read_bytes())
-    admin.verify_directly_issued_by(ca)
-    orgs = [a.value for a in admin.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
-    assert orgs == ["system:masters"]
-    front_ca = x509.load_pem_x509_certificate((tmp_path / "front-proxy-ca.crt").read_bytes())
-    front = x509.load_pem_x509_certificate((tmp_path / "front-proxy-client.crt").read_bytes())
-    front.verify_directly_issued_by(front_ca)
-    assert front.subject.rfc4514_string() == f"CN={lc.FRONT_PROXY_CLIENT}"
-    stems = ("ca", "front-proxy-ca", "front-proxy-client", "apiserver", "sa", *lc.CLIENT_CERTS)
-    for stem in stems:
-        assert (tmp_path / f"{stem}.key").stat().st_mode & 0o077 == 0
-    assert isinstance(
-        x509.load_pem_x509_certificate((tmp_path / "kwok.crt").read_bytes()).public_key(),
-        ec.EllipticCurvePublicKey,
-    )
-
-
-def test_prepare_state_writes_everything(tmp_path: Path) -> None:
-    cfg = _cfg(tmp_path)
-    kubeconfig = lc.prepare_state(cfg)
-    assert yaml.safe_load(kubeconfig)["clusters"][0]["cluster"]["server"] == cfg.server
-    assert (cfg.state_dir / lc.STATE_MARKER).exists()
-    assert lc.load_config(cfg.state_dir) == cfg
-    for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
-        kc = yaml.safe_load((cfg.kubeconfig_dir / f"{name}.kubeconfig").read_text())
-        assert Path(kc["users"][0]["user"]["client-certificate"]).exists()
-    assert (cfg.state_dir / "kwok" / "stages.yaml").read_text() == lc.KWOK_STAGES_YAML
-    assert cfg.admin_kubeconfig.stat().st_mode & 0o077 == 0
-
-
-# --- binaries, processes, stop --------------------------------------------------------
-
-
-def test_check_binaries_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(lc.LocalClusterError, match=r"scripts/kube-tools\.sh"):
-        lc.check_binaries(tmp_path)
-
-
 def test_start_refuses_outside_netns(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(lc, "network_links", lambda: ["eth0", "lo"])
     with pytest.raises(lc.NotInLoopbackNetnsError, match="loopback-only"):
@@ -234,79 +81,315 @@ def test_start_refuses_outside_netns(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert not (tmp_path / "state").exists()
 
 
-def test_process_record_and_liveness() -> None:
-    stat = lc._proc_stat(os.getpid())
-    assert stat is not None
-    me = lc.ProcessRecord(os.getpid(), stat[1])
-    assert lc.ProcessRecord.parse(me.render()) == me
-    assert lc.process_alive(me)
-    assert not lc.process_alive(lc.ProcessRecord(os.getpid(), stat[1] + 1)), "pid reused"
+# --- what kwokctl is told -------------------------------------------------------------
+
+STAGE_NAMES = ("node-initialize", "pod-ready", "pod-complete", "pod-delete")
 
 
-def test_stop_kills_recorded_processes_and_removes_state(tmp_path: Path) -> None:
-    cfg = _cfg(tmp_path)
-    cfg.state_dir.mkdir()
-    (cfg.state_dir / lc.STATE_MARKER).write_text("")
-    rec = lc._spawn("kwok", ["sleep", "300"], cfg)
-    assert lc.process_alive(rec)
-    assert lc.component_status(cfg.state_dir)["kwok"]
-    assert not lc.is_running(cfg.state_dir), "the other components are not running"
-    lc.stop(cfg.state_dir)
-    assert not lc.process_alive(rec)
-    assert not cfg.state_dir.exists()
+@pytest.fixture
+def bin_dir(tmp_path: Path) -> Path:
+    """A bin dir with kwok-stages/ beside it (minimal Stage documents)."""
+    stages = tmp_path / "kube" / lcc.STAGES_DIR_NAME
+    stages.mkdir(parents=True)
+    for name in STAGE_NAMES:
+        doc = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Stage"}
+        (stages / f"{name}.yaml").write_text(
+            yaml.safe_dump({**doc, "metadata": {"name": name}, "spec": {"next": {}}})
+        )
+    (tmp_path / "kube" / "bin").mkdir()
+    return tmp_path / "kube" / "bin"
 
 
-def test_stop_of_missing_dir_is_a_no_op(tmp_path: Path) -> None:
+def _docs(bin_dir: Path, **kwargs: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    docs = lcc.kwokctl_documents(bin_dir, Path("/w"), **{"api_port": None, **kwargs})
+    conf, *stages = docs
+    return conf, {s["metadata"]["name"]: s for s in stages}
+
+
+def test_kwokctl_gets_our_binaries_on_loopback_with_admission_and_rbac(bin_dir: Path) -> None:
+    conf, _ = _docs(bin_dir, delay_factor=1.0)
+    assert conf["kind"] == "KwokctlConfiguration"
+    options = conf["options"]
+    assert options["runtime"] == "binary"
+    for option, binary in lcc.BINARY_OPTIONS.items():
+        assert options[option] == str(bin_dir / binary)
+    assert options["bindAddress"] == "127.0.0.1"
+    assert options["kubeAdmission"] is True, "webhooks are called only with admission on"
+    assert options["kubeAuthorization"] is True
+    assert "kubeApiserverPort" not in options
+    args = {
+        (p["name"], a["key"]): a["value"] for p in conf["componentsPatches"] for a in p["extraArgs"]
+    }
+    assert not ipaddress.ip_address(args["kube-apiserver", "advertise-address"]).is_loopback
+    assert "0.0.0.0" not in yaml.safe_dump(conf)
+    fixed, _ = _docs(bin_dir, delay_factor=1.0, api_port=16443)
+    assert fixed["options"]["kubeApiserverPort"] == 16443
+
+
+def test_realistic_delays_scale_with_one_factor(bin_dir: Path) -> None:
+    _, real = _docs(bin_dir, delay_factor=1.0)
+    assert real["pod-ready"]["spec"]["delay"] == {
+        "durationMilliseconds": 2000,
+        "jitterDurationMilliseconds": 5000,
+    }
+    assert real["pod-delete"]["spec"]["delay"] == {
+        "durationMilliseconds": 1000,
+        "jitterDurationMilliseconds": 3000,
+    }
+    complete = real["pod-complete"]["spec"]["delay"]
+    ready = real["pod-ready"]["spec"]["delay"]
+    # A Job's pod completes after pod-ready then pod-complete: about 5 s on average.
+    average = sum(ready.values()) / 2 + sum(complete.values()) / 2
+    assert 4000 <= average <= 6000
+    assert "delay" not in real["node-initialize"]["spec"], "nodes keep kwok's own timing"
+    assert real["pod-ready"]["spec"]["next"] == {}, "kwok's own stage, only the delay added"
+    _, slow = _docs(bin_dir, delay_factor=5.0)
+    assert slow["pod-ready"]["spec"]["delay"]["jitterDurationMilliseconds"] == 25000
+    _, none = _docs(bin_dir, delay_factor=0.0)
+    assert set(none["pod-delete"]["spec"]["delay"].values()) == {0}
+
+
+def test_missing_kwok_stages_name_the_fix(bin_dir: Path) -> None:
+    (bin_dir.parent / lcc.STAGES_DIR_NAME / "pod-delete.yaml").unlink()
+    with pytest.raises(lcc.LocalClusterConfigError, match=r"pod-delete.*kube-tools\.sh"):
+        lcc.stages(bin_dir.parent / lcc.STAGES_DIR_NAME, 1.0)
+
+
+@pytest.mark.parametrize("bad", [-1, 101, float("nan"), "5", True, None])
+def test_delay_factor_must_be_a_sane_number(bad: object) -> None:
+    with pytest.raises(lcc.LocalClusterConfigError, match=r"kubeflow:localCluster\.delayFactor"):
+        lcc.check_delay_factor(bad)
+    assert lcc.check_delay_factor(5) == 5.0
+
+
+def test_the_stack_setting_reports_bad_values_and_unknown_keys() -> None:
+    assert lcc.local_cluster_setting({}) == (1.0, [])
+    assert lcc.local_cluster_setting({"delayFactor": 5}) == (5.0, [])
+    factor, problems = lcc.local_cluster_setting({"delayFactor": -2, "speed": 1})
+    assert factor == 1.0
+    assert len(problems) == 2
+    assert "kubeflow:localCluster.speed is not a setting" in problems[0]
+    assert "kubeflow:localCluster.delayFactor = -2" in problems[1]
+
+
+def test_the_stack_setting_goes_through_load_settings(tmp_path: Path) -> None:
+    from infra.config import load_settings
+
+    raw = {"cluster": "local", "localCluster": {"delayFactor": 5}}
+    settings = load_settings(raw, stack="t", project_dir=tmp_path)
+    assert settings.cluster.local_delay_factor == 5.0
+    with pytest.raises(ConfigError, match=r"kubeflow:localCluster\.delayFactor = 'x'"):
+        load_settings(
+            {**raw, "localCluster": {"delayFactor": "x"}}, stack="t", project_dir=tmp_path
+        )
+
+
+# --- extra components -------------------------------------------------------------------
+
+KFP = lcc.ExtraComponent(
+    name="kfp-api", binary="/bin/echo", args=("--port", "8888"), env=(("A", "b"),), ready_port=8888
+)
+
+
+def test_extra_components_are_kwokctl_components_after_the_apiserver(bin_dir: Path) -> None:
+    conf, _ = _docs(
+        bin_dir, delay_factor=1.0, extras=[KFP], wrappers={"kfp-api": Path("/s/extra-bin/kfp-api")}
+    )
+    (component,) = conf["components"]
+    assert component["name"] == "kfp-api"
+    assert component["binary"] == "/s/extra-bin/kfp-api"
+    assert component["args"] == ["--port", "8888"]
+    assert component["links"] == ["kube-apiserver"]
+    assert component["workDir"] == "/w"
+    env = {e["name"]: e["value"] for e in component["envs"]}
+    assert env == {
+        "KUBECONFIG": "/w/kubeconfig.yaml",
+        "KUBEFLOW_COMPONENT_DIR": "/w/components/kfp-api",
+        "A": "b",
+    }
+
+
+def test_extra_component_wrapper_execs_the_binary_with_its_arguments(tmp_path: Path) -> None:
+    wrapper = tmp_path / "kfp-api"
+    wrapper.write_text(lcc.extra_wrapper(lcc.ExtraComponent(name="kfp-api", binary="/bin/echo")))
+    wrapper.chmod(0o755)
+    out = subprocess.run([str(wrapper), "it's", "$HOME"], capture_output=True, text=True)
+    assert out.stdout == "it's $HOME\n"
+
+
+def test_extra_component_props_round_trip() -> None:
+    assert lcc.ExtraComponent.from_props(KFP.to_props()) == KFP
+
+
+@pytest.mark.parametrize(
+    ("extras", "message"),
+    [
+        ([lcc.ExtraComponent(name="KFP", binary="/bin/x")], "must be a DNS label"),
+        ([lcc.ExtraComponent(name="etcd", binary="/bin/x")], "must be a DNS label"),
+        ([lcc.ExtraComponent(name="kfp", binary="bin/x")], "must be an absolute path"),
+        ([KFP, KFP], "share a name"),
+        ([lcc.ExtraComponent(name="a", binary="/x", links=("mysql",))], "links to 'mysql'"),
+        ([lcc.ExtraComponent(name="a", binary="/x", ready_port=0)], "is no port"),
+    ],
+)
+def test_bad_extra_components_are_refused(extras: list[lcc.ExtraComponent], message: str) -> None:
+    with pytest.raises(lcc.LocalClusterConfigError, match=message):
+        lcc.check_extra_components(extras)
+
+
+def test_extra_components_link_to_each_other() -> None:
+    db = lcc.ExtraComponent(name="mariadb", binary="/usr/sbin/mariadbd", links=())
+    api = lcc.ExtraComponent(name="kfp-api", binary="/x", links=("kube-apiserver", "mariadb"))
+    lcc.check_extra_components([db, api])
+
+
+def test_extra_components_need_the_local_cluster(tmp_path: Path) -> None:
+    from infra.cluster import build_cluster
+
+    with pytest.raises(ConfigError, match="only beside the local cluster"):
+        build_cluster(ClusterSettings(mode="render", render_dir=tmp_path), [KFP])
+
+
+# --- kwokctl calls, pid files, stop ---------------------------------------------------------
+
+
+def test_kwokctl_runs_with_our_kubectl_first_and_no_proxy(tmp_path: Path) -> None:
+    kw = Kwokctl(tmp_path / "s", tmp_path / "bin")
+    env = kw.env({"PATH": "/usr/bin", "HTTPS_PROXY": "http://p:3128", "no_proxy": "x"})
+    assert env["PATH"].split(os.pathsep)[:2] == [str(tmp_path / "bin"), "/usr/bin"]
+    assert env["KWOK_WORKDIR"] == str(tmp_path / "s" / "kwok")
+    assert not {"HTTPS_PROXY", "no_proxy"} & set(env)
+    assert kw.argv("get", "kubeconfig")[1:] == [f"--name={CLUSTER_NAME}", "get", "kubeconfig"]
+    assert kw.workdir == tmp_path / "s" / "kwok" / "clusters" / CLUSTER_NAME
+
+
+def _fake_kwokctl(bin_dir: Path, body: str) -> None:
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    (bin_dir / "kwokctl").write_text(f"#!/bin/sh\n{body}\n")
+    (bin_dir / "kwokctl").chmod(0o755)
+
+
+def test_a_failing_kwokctl_call_shows_the_command_and_its_output(tmp_path: Path) -> None:
+    _fake_kwokctl(tmp_path / "bin", 'echo "level=ERROR msg=boom $*" >&2; exit 3')
+    (tmp_path / "s").mkdir()
+    with pytest.raises(KwokctlError, match=r"(?s)create cluster` exited 3:.*msg=boom"):
+        Kwokctl(tmp_path / "s", tmp_path / "bin").run("create", "cluster")
+
+
+def _cluster_with_a_process(tmp_path: Path, bin_dir: Path) -> tuple[Path, subprocess.Popen[bytes]]:
+    """A state dir as start() leaves it, with `etcd` a sleeping process of its own session."""
+    state = tmp_path / "state"
+    kw = Kwokctl(state, bin_dir)
+    (kw.workdir / "pids").mkdir(parents=True)
+    (kw.workdir / "kwok.yaml").write_text("kind: KwokctlConfiguration\n")
+    kw.kubeconfig_path.write_text("kind: Config\n")
+    (state / lc.STATE_MARKER).write_text("")
+    (state / "cluster.yaml").write_text(lcc.Recorded(bin_dir=str(bin_dir)).to_yaml())
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    (kw.workdir / "pids" / "etcd.pid").write_text(str(proc.pid))
+    return state, proc
+
+
+def test_records_and_is_running_follow_kwokctl_pid_files(tmp_path: Path) -> None:
+    state, proc = _cluster_with_a_process(tmp_path, tmp_path / "bin")
+    try:
+        records = lc.read_records(state)
+        assert set(records) == {"etcd"}
+        assert records["etcd"].pid == proc.pid and lc.process_alive(records["etcd"])
+        assert not lc.is_running(state), "kube-apiserver and the others are not running"
+        reused = ProcessRecord(proc.pid, records["etcd"].start_time + 1)
+        assert not lc.process_alive(reused), "a reused pid is not our process"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not lc.process_alive(records["etcd"])
+
+
+def test_stop_deletes_through_kwokctl_then_makes_sure(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    calls = tmp_path / "calls"
+    # A kwokctl that records its call and stops nothing: stop() must still end etcd.
+    _fake_kwokctl(bin_dir, f'echo "$*" >>{calls}')
+    state, proc = _cluster_with_a_process(tmp_path, bin_dir)
+    try:
+        lc.stop(state)
+        # (stop() reaps its children itself, so no exit status is left for proc.wait())
+        assert not Path(f"/proc/{proc.pid}").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not state.exists()
+    assert calls.read_text().split()[:3] == [f"--name={CLUSTER_NAME}", "delete", "cluster"]
+
+
+def test_stop_of_missing_dir_is_a_no_op_and_a_foreign_dir_is_kept(tmp_path: Path) -> None:
     lc.stop(tmp_path / "nothing-here")
-
-
-def test_stop_refuses_a_foreign_directory(tmp_path: Path) -> None:
     (tmp_path / "precious.txt").write_text("keep me")
     with pytest.raises(lc.LocalClusterError, match="not deleting"):
         lc.stop(tmp_path)
     assert (tmp_path / "precious.txt").exists()
 
 
+def test_start_checks_its_inputs_before_touching_anything(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bin_dir: Path
+) -> None:
+    monkeypatch.setattr(lc, "network_links", lambda: ["lo"])
+    with pytest.raises(lcc.LocalClusterConfigError, match="delayFactor"):
+        lc.start(tmp_path / "state", bin_dir, delay_factor=-1)
+    with pytest.raises(lc.LocalClusterError, match=r"missing in .*kwokctl.*kube-tools\.sh"):
+        lc.start(tmp_path / "state", bin_dir)
+    assert not (tmp_path / "state").exists()
+
+
+def test_volumes_bind_any_class_less_claim(tmp_path: Path) -> None:
+    """KFP's MySQL and SeaweedFS claims name no storage class: the pre-made volumes must
+    have none either, offer every access mode and be big enough for upstream's requests."""
+    volume = lcc.volume_manifest(3, tmp_path)
+    assert volume["metadata"]["name"] == "local-pv-3"
+    assert "storageClassName" not in volume["spec"]
+    assert set(volume["spec"]["accessModes"]) == {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"}
+    assert volume["spec"]["capacity"]["storage"] == "100Gi"
+    assert volume["spec"]["hostPath"]["path"] == str(tmp_path / "volumes" / "pv-3")
+
+
 # --- dynamic provider -----------------------------------------------------------------
 
 
 def test_provider_diff(monkeypatch: pytest.MonkeyPatch) -> None:
-    provider = lc.LocalClusterProvider()
-    olds = {"state_dir": "/s", "bin_dir": "/b", "api_port": None}
+    provider = lcr.LocalClusterProvider()
+    olds = {"state_dir": "/s", "bin_dir": "/b", "api_port": None, "delay_factor": 1.0}
     monkeypatch.setattr(lc, "is_running", lambda _d: True)
-    same = provider.diff("id", olds, dict(olds))
-    assert not same.changes
-    moved = provider.diff("id", olds, {**olds, "state_dir": "/t"})
-    assert moved.changes and moved.replaces == ["state_dir"]
-    assert moved.delete_before_replace
+    assert not provider.diff("id", olds, dict(olds)).changes
+    slower = provider.diff("id", olds, {**olds, "delay_factor": 5.0})
+    assert slower.changes and slower.replaces == ["delay_factor"]
+    assert slower.delete_before_replace
+    extra = provider.diff("id", olds, {**olds, "extra_components": [KFP.to_props()]})
+    assert extra.replaces == ["extra_components"]
     monkeypatch.setattr(lc, "is_running", lambda _d: False)
     died = provider.diff("id", olds, dict(olds))
     assert died.changes and died.replaces == ["state_dir"]
 
 
-def test_provider_read_without_state_drops_the_resource(tmp_path: Path) -> None:
-    provider = lc.LocalClusterProvider()
-    result = provider.read("id", {"state_dir": str(tmp_path / "gone"), "bin_dir": "/b"})
-    assert result.id == ""
-
-
-def test_provider_read_reports_dead_processes(tmp_path: Path) -> None:
-    cfg = _cfg(tmp_path)
-    lc.prepare_state(cfg)
-    provider = lc.LocalClusterProvider()
-    props = {"state_dir": str(cfg.state_dir), "bin_dir": str(cfg.bin_dir), "api_port": None}
+def test_provider_read(tmp_path: Path) -> None:
+    provider = lcr.LocalClusterProvider()
+    gone = provider.read("id", {"state_dir": str(tmp_path / "gone"), "bin_dir": "/b"})
+    assert gone.id == ""
+    state, proc = _cluster_with_a_process(tmp_path, tmp_path / "bin")
+    proc.kill()
+    proc.wait()
+    props = {"state_dir": str(state), "bin_dir": "/b", "kubeconfig": "kind: Config"}
     result = provider.read("id", props)
     assert result.id == "id"
     assert result.outs is not None
     assert result.outs["running"] is False
-    assert "client-key-data" in result.outs["kubeconfig"]
+    assert result.outs["kubeconfig"] == "kind: Config"
 
 
 def test_provider_pickles_by_reference() -> None:
     """Pulumi serializes the provider with dill; it must load in a fresh interpreter."""
     from pulumi.dynamic.dynamic import serialize_provider
 
-    blob = serialize_provider(lc.LocalClusterProvider())
+    blob = serialize_provider(lcr.LocalClusterProvider())
     code = (
         "import base64, sys, dill; "
         "p = dill.loads(base64.b64decode(sys.stdin.read())); "
@@ -315,15 +398,4 @@ def test_provider_pickles_by_reference() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], input=blob, capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["infra.local_cluster", "LocalClusterProvider"]
-
-
-def test_volumes_bind_any_class_less_claim(tmp_path: Path) -> None:
-    """KFP's MySQL and SeaweedFS claims name no storage class: the pre-made volumes must
-    have none either, offer every access mode and be big enough for upstream's requests."""
-    volume = lc.volume_manifest(3, tmp_path)
-    assert volume["metadata"]["name"] == "local-pv-3"
-    assert "storageClassName" not in volume["spec"]
-    assert set(volume["spec"]["accessModes"]) == {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"}
-    assert volume["spec"]["capacity"]["storage"] == "100Gi"
-    assert volume["spec"]["hostPath"]["path"].startswith(str(tmp_path))
+    assert out.stdout.split() == ["infra.local_cluster_resource", "LocalClusterProvider"]
