@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from tests.e2e.test_local_platform import (
     COMPARED_KINDS,
     assert_ready,
     key,
+    kube,
     live_objects,
     namespaces,
     platform_stack,
@@ -49,3 +51,27 @@ def test_kfp_2_16_1_replaces_it_whole(kfp: Stack) -> None:
     assert live - declared == set()
     assert {k for k in declared if k[0] in {kind for _, kind in COMPARED_KINDS}} - live == set()
     kfp.pulumi("preview", "--expect-no-changes")
+
+
+def test_a_pod_that_breaks_its_namespaces_level_is_rejected(kfp: Stack) -> None:
+    """`kubeflow` enforces baseline (pipeline runs are users' pods): a privileged pod is
+    refused by the API server's Pod Security admission."""
+    pods = kube(kfp).resources.get(api_version="v1", kind="Pod")
+    privileged = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "privileged", "namespace": "kubeflow"},
+        "spec": {
+            "containers": [
+                {"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": True}}
+            ]
+        },
+    }
+    with pytest.raises(ApiException) as refused:
+        pods.create(body=privileged, namespace="kubeflow")
+    assert refused.value.status == 403
+    assert 'violates PodSecurity "baseline' in str(refused.value.body)
+    plain = {**privileged, "metadata": {"name": "plain", "namespace": "kubeflow"}}
+    plain["spec"] = {"containers": [{"name": "c", "image": "busybox:1.36"}]}
+    assert pods.create(body=plain, namespace="kubeflow").metadata.name == "plain"
+    pods.delete(name="plain", namespace="kubeflow")
