@@ -13,7 +13,7 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class PulumiProject:
     """A copy of Pulumi.yaml + infra/__main__.py with its own state and stacks."""
 
     root: Path
+    history: list[Result] = field(default_factory=list)
+    """Every command run in the project, with its output (for scans of what was logged)."""
 
     @classmethod
     def create(cls, root: Path) -> PulumiProject:
@@ -103,6 +105,7 @@ class PulumiProject:
             check=False,
         )
         result = Result(list(args), done.returncode, done.stdout, done.stderr)
+        self.history.append(result)
         if check and done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.output[-6000:]}")
         return result

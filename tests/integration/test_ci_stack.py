@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,14 @@ import pytest
 
 from components.manifests import load_objects
 from tests.engine import MIRROR, PulumiProject, Stack
+from tests.integration.conftest import RealKfp
 
 pytestmark = pytest.mark.integration
 
 KFP = MIRROR / "kfp" / "2.15.0"
+TOKEN = f"kfp-token-{secrets.token_hex(12)}"
+# KFP's S3 credentials: the access key pair of its object store, a Secret in the manifests.
+S3_CREDENTIALS = "mlpipeline-minio-artifact"
 REGISTRY = "registry.example.com/kubeflow-mirror"
 
 
@@ -46,9 +51,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
 
 
 @pytest.fixture(scope="module")
-def ci(project: PulumiProject) -> Stack:
-    """The ci stack, previewed then deployed once for the tests of this module."""
-    stack = project.stack("ci", render_config(project.root / "rendered-ci"))
+def ci(project: PulumiProject, real_kfp: RealKfp) -> Stack:
+    """The ci stack, previewed then deployed once for the tests of this module; it uploads
+    the iris example pipeline to the session's KFP API with a bearer token (a secret)."""
+    examples = {"apiUrl": real_kfp.api_url, "pipelines": ["iris"]}
+    stack = project.stack(
+        "ci", render_config(project.root / "rendered-ci", examplePipelines=examples)
+    )
+    token = "kubeflow:examplePipelines.token"
+    stack.pulumi("config", "set", "--secret", "--path", token, TOKEN)
     preview = stack.preview_steps()
     creates = [s for s in preview["steps"] if s["op"] == "create"]
     assert len([s for s in creates if "KubeflowPipelines$" in s["urn"]]) == 86
@@ -119,6 +130,45 @@ def test_secret_data_is_encrypted_in_the_state(ci: Stack) -> None:
     # Each Secret's data is stored as Pulumi ciphertext: the secret signature with a ciphertext.
     signature = '"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270"'
     assert state.count(signature) >= len(secrets)
+
+
+def leaked_forms(value: str) -> set[str]:
+    """How a secret reads when it leaks: quoted (JSON), base64 (a Secret's `data`), and as is
+    when it is long enough not to be part of other words (`minio` is in object names)."""
+    forms = {json.dumps(value), base64.b64encode(value.encode()).decode()}
+    return forms | {value} if len(value) >= 8 else forms
+
+
+def test_no_secret_value_in_the_state_the_outputs_or_any_log(ci: Stack) -> None:
+    [credentials] = [
+        o
+        for o in load_objects(KFP / "platform-agnostic.yaml")
+        if o["kind"] == "Secret" and o["metadata"]["name"] == S3_CREDENTIALS
+    ]
+    values = {"KFP token": TOKEN, **credentials["stringData"]}
+    assert set(values) == {"KFP token", "accesskey", "secretkey"}
+    places = {
+        "state file": ci.state(),
+        "stack outputs": ci.pulumi("stack", "output", "--json").stdout,
+        # Not even as a secret output: the outputs never carry these values.
+        "stack outputs --show-secrets": json.dumps(ci.outputs()),
+        **{
+            f"log of command {n} (pulumi {' '.join(r.args)})": r.output
+            for n, r in enumerate(ci.project.history)
+        },
+    }
+    logged = {r.args[0] for r in ci.project.history}
+    assert {"config", "preview", "up", "stack"} <= logged, logged
+    found = [
+        f"{name} {form!r} in {place}"
+        for name, value in values.items()
+        for form in leaked_forms(value)
+        for place, text in places.items()
+        if form in text
+    ]
+    assert found == []
+    # The values went through the engine: the state holds them, encrypted.
+    assert "ciphertext" in ci.state() and ci.outputs()["pipelines"]["iris"]["pipeline_id"]
 
 
 def test_image_registry_stack_rewrites_every_image(project: PulumiProject) -> None:
