@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pulumi.runtime import rpc
 
 from infra import kfp_server
 from infra.kfp_server import ServerConfig, process_specs
@@ -166,6 +167,8 @@ def test_the_local_stack_serves_its_example_pipelines_api_itself(
     assert server.inputs["http_port"] == 8888  # stacks/Pulumi.local.yaml's apiUrl
     assert server.inputs["state_dir"] == str(tmp_path / "cluster-kfp-server")
     assert server.inputs["namespace"] == "kubeflow"
+    # The cluster's kubeconfig (its admin credentials) goes to the state only as a secret.
+    assert server.inputs["kubeconfig"][rpc._special_sig_key] == rpc._special_secret_sig
     pipelines = recorder.of_type("pulumi-python:dynamic/kfp:Pipeline")
     assert sorted(p.name for p in pipelines) == ["kfp-pipeline-hello", "kfp-pipeline-iris"]
     assert all(server.urn in p.dependencies for p in pipelines)
