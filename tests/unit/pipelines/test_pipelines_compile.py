@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +106,17 @@ def test_compiling_is_deterministic_so_digests_are_stable() -> None:
 def test_unknown_example_lists_the_known_ones() -> None:
     with pytest.raises(ValueError, match="choose one of hello, iris"):
         get_example("mnist")
+
+
+def test_the_infrastructure_program_imports_the_kfp_sdk_only_to_deploy_pipelines() -> None:
+    code = (
+        "import sys, infra.config, infra.cluster, infra.kubeflow_platform, pipelines.deploy, "
+        "pipelines.catalog\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(loaded & {'kfp', 'kfp_server_api', 'sklearn'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+
+    assert done.stdout.strip() == "[]"
