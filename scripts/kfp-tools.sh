@@ -77,14 +77,19 @@ export GOTOOLCHAIN=local
 GO_VERSION="$(go env GOVERSION)"
 total_start=$SECONDS
 
-# run_with_progress <log file> <what> <command...>: run it, saying every 30 s that it still runs.
+# run_with_progress <log file> <what> <command...>: run it, saying every 25 s that it still runs.
+# A go build -v logs one line per package it compiles: that count is the progress.
 run_with_progress() {
   local logf="$1" what="$2" start=$SECONDS pid
   shift 2
   "$@" >"$logf" 2>&1 &
   pid=$!
-  while ! wait_for "$pid" 30; do
-    log "$what: still running ($((SECONDS - start))s)"
+  while ! wait_for "$pid" 25; do
+    if [[ "$what" == "go build"* ]]; then
+      log "$what: still running ($((SECONDS - start))s, $(wc -l <"$logf") packages compiled)"
+    else
+      log "$what: still running ($((SECONDS - start))s)"
+    fi
   done
   wait "$pid"
 }
@@ -135,7 +140,7 @@ else
   log "building kfp-apiserver $KFP_VERSION (cold: 7-10 min on 2 cores; warm: under a minute)"
   tmp="$(mktemp "$BIN_DIR/.kfp-apiserver.XXXXXX")"
   if ! run_with_progress "$BASE/.build.log" "go build kfp-apiserver" \
-    env CGO_ENABLED=1 bash -c "cd '$SRC_DIR' && go build -mod=readonly -trimpath -buildvcs=false \
+    env CGO_ENABLED=1 bash -c "cd '$SRC_DIR' && go build -v -mod=readonly -trimpath -buildvcs=false \
       -ldflags '$server_flags' -o '$tmp' ./backend/src/apiserver"; then
     rm -f "$tmp"
     build_failed "$BASE/.build.log" "go build ./backend/src/apiserver" "$SRC_DIR"
@@ -170,7 +175,7 @@ else
   log "building weed (SeaweedFS) from tools/seaweedfs (cold: many minutes; warm: under a minute)"
   tmp="$(mktemp "$BIN_DIR/.weed.XXXXXX")"
   if ! run_with_progress "$BASE/.build-weed.log" "go build weed" \
-    bash -c "cd '$WEED_SRC' && go build -mod=readonly -trimpath -buildvcs=false \
+    bash -c "cd '$WEED_SRC' && go build -v -mod=readonly -trimpath -buildvcs=false \
       -ldflags '$weed_flags' -o '$tmp' github.com/seaweedfs/seaweedfs/weed"; then
     rm -f "$tmp"
     build_failed "$BASE/.build-weed.log" "go build of weed" "tools/seaweedfs"
