@@ -144,9 +144,9 @@ class Stack:
         document["config"][f"kubeflow:{key}"] = value
         stack_file.write_text(yaml.safe_dump(document))
 
-    def up(self, *extra: str) -> Result:
+    def up(self, *extra: str, timeout: float = 900) -> Result:
         """`pulumi up --yes --skip-preview`."""
-        return self.pulumi("up", "--yes", "--skip-preview", *extra)
+        return self.pulumi("up", "--yes", "--skip-preview", *extra, timeout=timeout)
 
     def preview_steps(self, *extra: str) -> dict[str, Any]:
         """`pulumi preview --json`, parsed."""

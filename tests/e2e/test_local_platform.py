@@ -34,6 +34,9 @@ from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, 
 pytestmark = pytest.mark.e2e
 
 TIMINGS: dict[str, float] = {}
+PLATFORM_TIMEOUT = 2400
+"""Seconds one `up` or `destroy` of the full platform may take (about 10 minutes on an idle
+2-core machine; the suite may share it with other work)."""
 ISVC = {
     "apiVersion": "serving.kserve.io/v1beta1",
     "kind": "InferenceService",
@@ -86,7 +89,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     try:
         with Timed("up 26.03 (9 components)"):
-            stack.up()
+            stack.up(timeout=PLATFORM_TIMEOUT)
         yield stack
     finally:
         stop_everything(stack, "platform")
@@ -98,7 +101,9 @@ def stop_everything(stack: Stack, timings: str) -> None:
     project = stack.project
     if local_cluster.is_running(project.root / "cluster"):
         with Timed("destroy"):
-            stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+            stack.pulumi(
+                "destroy", "--yes", "--skip-preview", check=False, timeout=PLATFORM_TIMEOUT
+            )
         local_cluster.stop(project.root / "cluster")
     out = REPO / "build" / f"e2e-{timings}-timings.json"
     out.parent.mkdir(exist_ok=True)
@@ -189,7 +194,7 @@ def test_a_secret_a_controller_fills_is_left_to_it(platform: Stack) -> None:
     secrets = kube(platform).resources.get(api_version="v1", kind="Secret")
     certificate = {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}  # what katib-controller writes
     secrets.patch(name="katib-webhook-cert", namespace="kubeflow", body={"data": certificate})
-    platform.up()
+    platform.up(timeout=PLATFORM_TIMEOUT)
     live = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()
     assert live["data"] == certificate
     platform.pulumi("preview", "--expect-no-changes")
@@ -218,7 +223,7 @@ def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None
 def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
     before = live_objects(platform, COMPARED_KINDS, namespaces(platform))
     with Timed("up 26.03 -> 26.03.1"):
-        platform.up()
+        platform.up(timeout=PLATFORM_TIMEOUT)
     assert_ready(platform)
     assert platform.outputs()["components"]["kserve"]["version"] == "v0.18.0"
     declared = {key(o) for o in stack_objects(platform)}
@@ -250,7 +255,7 @@ def test_removing_components_keeps_their_data(platform: Stack) -> None:
     kept = [c for c in CATALOG if c not in ("kserve", "pipelines")]
     platform.set_config("components", kept)
     with Timed("up without kserve and pipelines (kept)"):
-        platform.up()
+        platform.up(timeout=PLATFORM_TIMEOUT)
     client = kube(platform)
     crds = client.resources.get(
         api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
