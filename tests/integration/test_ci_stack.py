@@ -111,7 +111,7 @@ def test_changing_one_setting_previews_exactly_that_change(ci: Stack) -> None:
     try:
         steps = [s for s in ci.preview_steps()["steps"] if s["op"] != "same"]
         assert [(s["op"], s["urn"].split("::")[-1]) for s in steps] == [
-            ("update", "pipelines-platform-agnostic:kubeflow/ml-pipeline")
+            ("update", "pipelines:kubeflow/ml-pipeline")
         ]
         assert steps[0]["newState"]["inputs"]["spec"]["replicas"] == 2
     finally:
