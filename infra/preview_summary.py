@@ -29,6 +29,10 @@ class Step:
     op: str
     urn: str
     diffs: tuple[str, ...]
+    replace_keys: tuple[str, ...] = ()
+    """The properties whose change forces the replace (immutable fields)."""
+    kept: bool = False
+    """A delete or replace that leaves the object in the cluster (retained: keepData)."""
 
     @property
     def component(self) -> str:
@@ -128,8 +132,29 @@ def read_steps(event_log: Iterable[str]) -> list[Step]:
         op = "replace" if metadata["op"] in REPLACE_OPS else metadata["op"]
         if metadata["op"] in ("create-replacement", "delete-replaced"):
             continue  # the replace step itself is counted once
-        steps.append(Step(op, metadata["urn"], tuple(metadata.get("diffs") or ())))
+        old = metadata.get("old") or {}
+        steps.append(
+            Step(
+                op,
+                metadata["urn"],
+                tuple(metadata.get("diffs") or ()),
+                tuple(metadata.get("keys") or ()) if op == "replace" else (),
+                op in ("delete", "replace") and bool(old.get("retainOnDelete")),
+            )
+        )
     return steps
+
+
+def change_line(step: Step) -> str:
+    """One changed resource: what changes, what forces a replace, what stays behind."""
+    line = f"- {step.op} `{step.name}`"
+    if step.replace_keys:
+        line += f" (replaced: {', '.join(step.replace_keys)} cannot change in place)"
+    elif step.diffs:
+        line += f": {', '.join(step.diffs)}"
+    if step.kept:
+        line += " (kept in the cluster: keepData; it leaves the stack's state)"
+    return line
 
 
 def markdown(stack: str, steps: list[Step], violations: list[PolicyViolation] | None = None) -> str:
@@ -149,12 +174,17 @@ def markdown(stack: str, steps: list[Step], violations: list[PolicyViolation] | 
     total = Counter(step.op for step in steps)
     lines.append("| **total** | " + " | ".join(str(total[op] or "") for op in OPS) + " |")
     changes = [s for s in steps if s.op != "create"]
+    kept = [s for s in changes if s.kept and s.op == "delete"]
+    if kept:
+        lines += ["", f"Left in the cluster (keepData), no longer in the stack: {len(kept)}:"]
+        lines += [f"- `{s.name}`" for s in kept]
     if changes:
         lines += ["", "<details><summary>changed resources</summary>", ""]
-        lines += [
-            f"- {s.op} `{s.name}`" + (f": {', '.join(s.diffs)}" if s.diffs else "") for s in changes
-        ]
-        lines += ["", "</details>"]
+        for component in sorted({s.component for s in changes}):
+            lines += [f"**{component}**", ""]
+            lines += [change_line(s) for s in changes if s.component == component]
+            lines.append("")
+        lines += ["</details>"]
     return "\n".join([*lines, *policies, ""])
 
 

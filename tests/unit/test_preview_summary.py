@@ -116,3 +116,25 @@ def test_cli_lists_violations_only_when_the_pack_ran(tmp_path, capsys):
     assert "pinned-images" in capsys.readouterr().out
     assert main(["ci", str(log)]) == 0
     assert "pinned-images" not in capsys.readouterr().out
+
+
+def upgrade_event(op: str, name: str, **metadata: object) -> str:
+    urn = f"{STACK_URN}{KFP}$kubernetes:apps/v1:Deployment::{name}"
+    return json.dumps({"resourcePreEvent": {"metadata": {"op": op, "urn": urn, **metadata}}})
+
+
+def test_an_upgrade_names_the_immutable_field_of_a_replace_and_what_stays_behind():
+    events = [
+        upgrade_event("replace", "jobset", diffs=["spec"], keys=["spec.selector"]),
+        upgrade_event("delete", "old-crd", old={"retainOnDelete": True}),
+        upgrade_event("delete", "old-dashboard", old={"retainOnDelete": False}),
+    ]
+    text = markdown("prod", read_steps(events))
+    assert "replace `kubernetes:apps/v1:Deployment jobset` (replaced: spec.selector" in text
+    assert "cannot change in place" in text
+    assert "delete `kubernetes:apps/v1:Deployment old-crd` (kept in the cluster: keepData" in text
+    assert "Left in the cluster (keepData), no longer in the stack: 1:" in text
+    assert "- delete `kubernetes:apps/v1:Deployment old-dashboard`" in text
+    assert "old-dashboard` (kept" not in text
+    # grouped per component
+    assert text.index("**KubeflowPipelines**") < text.index("jobset")
