@@ -29,6 +29,7 @@ from kubernetes.dynamic.exceptions import NotFoundError
 
 from components.catalog import CATALOG
 from infra import local_cluster
+from infra.preview_summary import markdown, read_steps
 from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, require_engine
 
 pytestmark = pytest.mark.e2e
@@ -208,16 +209,23 @@ def test_a_users_resource_exists_before_the_upgrade(platform: Stack) -> None:
 
 def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None:
     platform.set_config("release", "26.03.1")
+    events = platform.project.root / "upgrade.events.jsonl"
     with Timed("preview 26.03 -> 26.03.1"):
-        preview = platform.preview_steps()
+        platform.pulumi("preview", "--event-log", str(events))
+    steps = read_steps(events.read_text().splitlines())
     ops: dict[str, set[str]] = {}
-    for step in preview["steps"]:
-        ops.setdefault(step["op"], set()).add(step["urn"].rpartition("::")[2])
-    replaced = ops.get("replace", set()) | ops.get("create-replacement", set())
-    assert "training-operator:kubeflow-system/jobset-controller-manager" in replaced
+    for step in steps:
+        ops.setdefault(step.op, set()).add(step.urn.rpartition("::")[2])
+    assert "training-operator:kubeflow-system/jobset-controller-manager" in ops["replace"]
     assert "central-dashboard:kubeflow/centraldashboard" in ops["delete"]
     assert "central-dashboard:kubeflow/dashboard" in ops["create"]
     assert f"kserve:{DROPPED_CRD}" in ops["delete"]
+    # what `make preview` writes to build/preview/<stack>.md
+    summary = markdown("platform", steps)
+    (jobset,) = [line for line in summary.splitlines() if "jobset-controller-manager`" in line]
+    assert "(replaced: spec.selector" in jobset
+    (dropped,) = [line for line in summary.splitlines() if f"{DROPPED_CRD}`" in line]
+    assert dropped.startswith("- delete") and "kept in the cluster" in dropped
 
 
 def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
