@@ -224,8 +224,10 @@ def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None
     summary = markdown("platform", steps)
     (jobset,) = [line for line in summary.splitlines() if "jobset-controller-manager`" in line]
     assert "(replaced: spec.selector" in jobset
-    (dropped,) = [line for line in summary.splitlines() if f"{DROPPED_CRD}`" in line]
-    assert dropped.startswith("- delete") and "kept in the cluster" in dropped
+    lines = [line for line in summary.splitlines() if f"{DROPPED_CRD}`" in line]
+    (dropped,) = [line for line in lines if line.startswith("- delete")]
+    assert "kept in the cluster" in dropped
+    assert summary.index("Left in the cluster (keepData)") < summary.index(lines[0])
 
 
 def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
