@@ -1,16 +1,19 @@
 """The full platform on a real kube-apiserver, through one lifecycle on one cluster:
 
-1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2), data kept;
-   every CRD Established and Deployment Available; at rest (no changes on preview or refresh).
-2. A controller's work is left alone: data written into a webhook-certificate Secret outside
-   Pulumi survives the next `up`. A user's InferenceService is created out of band.
+1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2), data kept
+   (the Spark Operator's not); every CRD Established and Deployment Available; at rest (no
+   changes on preview or refresh).
+2. A controller's work (data written into a webhook-certificate Secret outside Pulumi) and a
+   user's InferenceService, created out of band.
 3. Upgrade to 26.03.1: the preview names the replaces and deletes; after `up` the API server
    holds exactly the stack's objects (the old dashboard's are gone, JobSet was replaced for
-   its immutable selector), the user's resource is still there, KServe's dropped CRD is kept,
-   and a second preview shows no changes. Going back to 26.03 is refused with the reason.
-4. Removing KServe and KFP keeps their CRDs, the user's resource and KFP's MySQL claim; with
-   keepData off, removing the Spark Operator removes its CRDs.
-Wall times go to build/e2e-platform-timings.json.
+   its immutable selector), the user's resource and the controller's Secret data are still
+   there, KServe's dropped CRD is kept, and a second preview shows no changes. Going back to
+   26.03 is refused with the reason.
+4. Removing KServe, KFP and the Spark Operator in one `up` keeps KServe's CRDs, the user's
+   resource and KFP's MySQL claim, and (keepData off) removes the Spark Operator's CRDs.
+The stack's `destroy` is the KFP lifecycle's to test (tests/e2e/test_local_stack.py); here the
+cluster is stopped with its state. Wall times go to build/e2e-platform-timings.json.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "release": "26.03",
             "keepData": "true",
             "trainingOperator": {"mode": "trainer"},
+            "sparkOperator": {"keepData": False},
         },
     )
     try:
@@ -93,19 +97,20 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stack.up(timeout=PLATFORM_TIMEOUT)
         yield stack
     finally:
-        stop_everything(stack, "platform")
+        stop_everything(stack, "platform", destroy=False)
 
 
-def stop_everything(stack: Stack, timings: str) -> None:
-    """Destroy what is left (after a failure too), stop the cluster, keep the timings in
-    build/e2e-<timings>-timings.json."""
-    project = stack.project
-    if local_cluster.is_running(project.root / "cluster"):
+def stop_everything(stack: Stack, timings: str, *, destroy: bool = True) -> None:
+    """Destroy what is left (after a failure too; `destroy`), stop the cluster, keep the
+    timings in build/e2e-<timings>-timings.json."""
+    cluster = stack.project.root / "cluster"
+    if local_cluster.is_running(cluster) and destroy:
         with Timed("destroy"):
             stack.pulumi(
                 "destroy", "--yes", "--skip-preview", check=False, timeout=PLATFORM_TIMEOUT
             )
-        local_cluster.stop(project.root / "cluster")
+    if local_cluster.is_running(cluster):
+        local_cluster.stop(cluster)
     out = REPO / "build" / f"e2e-{timings}-timings.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(TIMINGS, indent=2) + "\n")
@@ -191,20 +196,18 @@ def test_26_03_is_up_and_at_rest(platform: Stack) -> None:
         platform.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
 
 
-def test_a_secret_a_controller_fills_is_left_to_it(platform: Stack) -> None:
-    secrets = kube(platform).resources.get(api_version="v1", kind="Secret")
-    certificate = {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}  # what katib-controller writes
-    secrets.patch(name="katib-webhook-cert", namespace="kubeflow", body={"data": certificate})
-    platform.up(timeout=PLATFORM_TIMEOUT)
-    live = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()
-    assert live["data"] == certificate
-    platform.pulumi("preview", "--expect-no-changes")
+CERTIFICATE = {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}
+"""What katib-controller writes into the Secret upstream ships empty (simulated here)."""
 
 
-def test_a_users_resource_exists_before_the_upgrade(platform: Stack) -> None:
-    isvcs = kube(platform).resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
+def test_a_controller_and_a_user_add_to_the_cluster(platform: Stack) -> None:
+    client = kube(platform)
+    secrets = client.resources.get(api_version="v1", kind="Secret")
+    secrets.patch(name="katib-webhook-cert", namespace="kubeflow", body={"data": CERTIFICATE})
+    isvcs = client.resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
     isvcs.create(body=ISVC, namespace="default")
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
+    platform.pulumi("preview", "--expect-no-changes")  # neither is the stack's to undo
 
 
 def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None:
@@ -248,6 +251,9 @@ def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
     assert "app.kubernetes.io/name" in jobset.spec.selector.matchLabels  # v0.11.0's selector
     isvcs = kube(platform).resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
+    secrets = kube(platform).resources.get(api_version="v1", kind="Secret")
+    certificate = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()["data"]
+    assert certificate == CERTIFICATE  # the upgrade's `up` left the controller's data alone
     with Timed("preview --expect-no-changes (26.03.1)"):
         platform.pulumi("preview", "--expect-no-changes")
 
@@ -261,10 +267,10 @@ def test_going_back_to_26_03_is_refused_with_the_reason(platform: Stack) -> None
     assert "v1alpha2" in refused.output
 
 
-def test_removing_components_keeps_their_data(platform: Stack) -> None:
-    kept = [c for c in CATALOG if c not in ("kserve", "pipelines")]
-    platform.set_config("components", kept)
-    with Timed("up without kserve and pipelines (kept)"):
+def test_removing_components_keeps_their_data_unless_told_not_to(platform: Stack) -> None:
+    removed = ("kserve", "pipelines", "spark-operator")
+    platform.set_config("components", [c for c in CATALOG if c not in removed])
+    with Timed("up without kserve, pipelines and spark-operator"):
         platform.up(timeout=PLATFORM_TIMEOUT)
     client = kube(platform)
     crds = client.resources.get(
@@ -278,22 +284,10 @@ def test_removing_components_keeps_their_data(platform: Stack) -> None:
     deployments = client.resources.get(api_version="apps/v1", kind="Deployment")
     with pytest.raises(NotFoundError):
         deployments.get(name="ml-pipeline", namespace="kubeflow")  # the rest of KFP is gone
-    assert_ready(platform)  # Katib, the dashboard, ... still run in the kept `kubeflow`
-
-
-def test_with_keep_data_off_removing_a_component_removes_its_crds(platform: Stack) -> None:
-    platform.set_config("sparkOperator", {"keepData": False})
-    platform.up()
-    platform.set_config(
-        "components", [c for c in CATALOG if c not in ("kserve", "pipelines", "spark-operator")]
-    )
-    with Timed("up without spark-operator (not kept)"):
-        platform.up()
-    crds = kube(platform).resources.get(
-        api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
-    )
+    # the Spark Operator keeps nothing (keepData false): its CRDs went with it
     with pytest.raises(NotFoundError):
         crds.get(name="sparkapplications.sparkoperator.k8s.io")
+    assert_ready(platform, at_least=40)  # Katib, the dashboard, ... run on in `kubeflow`
 
 
 def namespaces(stack: Stack) -> set[str]:
