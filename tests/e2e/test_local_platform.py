@@ -141,7 +141,7 @@ def condition(obj: Any, kind: str) -> bool:
     return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
 
-def assert_ready(stack: Stack, at_least: int = 80) -> None:
+def assert_ready(stack: Stack, at_least: int = 60) -> None:
     """Every CRD of the stack Established, every Deployment Available, read from the API."""
     client = kube(stack)
     objects = stack_objects(stack)
