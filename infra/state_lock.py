@@ -62,6 +62,9 @@ class Store(Protocol):
     def delete(self, key: str) -> None:
         """Delete the object."""
 
+    def repair_torn_writes(self) -> list[str]:
+        """Undo what a killed write left half done; the keys it repaired."""
+
 
 @dataclass(frozen=True)
 class FileStore:
@@ -88,6 +91,19 @@ class FileStore:
     def delete(self, key: str) -> None:
         (self.root / key).unlink()
         (self.root / f"{key}{ATTRS}").unlink(missing_ok=True)
+
+    def repair_torn_writes(self) -> list[str]:
+        """fileblob writes an object's `.attrs` beside it before it renames the new content
+        into place: a pulumi killed in between leaves an empty `.attrs` next to the last
+        complete checkpoint, and every later command fails with "failed to load checkpoint:
+        EOF". An absent `.attrs` is read as no attributes, so the empty one is removed."""
+        repaired = []
+        for attrs in sorted((self.root / BOOKKEEPING).rglob(f"*{ATTRS}")):
+            data = attrs.with_name(attrs.name.removesuffix(ATTRS))
+            if attrs.stat().st_size == 0 and data.is_file():
+                attrs.unlink()
+                repaired.append(str(data.relative_to(self.root)))
+        return repaired
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,10 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+
+    def repair_torn_writes(self) -> list[str]:
+        """S3 writes an object whole or not at all: nothing to repair."""
+        return []
 
 
 def open_store(url: str) -> Store:
@@ -341,6 +361,9 @@ def unlock(store: Store, project: str, stack: str, force: bool, out: Any = sys.s
             print(f"  pid {lock.pid} is gone and no pulumi of stack {stack} runs here", file=out)
         store.delete(lock.key)
         print(f"  deleted {lock.key}", file=out)
+    if not kept:  # no pulumi of the stack is left that could be writing
+        for key in store.repair_torn_writes():
+            print(f"repaired {key}: removed the empty .attrs a killed write left", file=out)
     return 1 if kept else 0
 
 

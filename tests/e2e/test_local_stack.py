@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,9 +166,25 @@ def test_interrupted_first_up_converges_when_run_again(stack: Stack) -> None:
     with Timed("up interrupted by SIGKILL"):
         kill_up_midway(stack, cluster_dir)
     assert local_cluster.is_running(cluster_dir), "the cluster outlives the killed pulumi"
-    # Pulumi's documented recovery: release the lock, resolve pending operations, go on.
-    with Timed("recover: cancel + refresh --clear-pending-creates"):
-        stack.pulumi("cancel", "--yes")
+    # The README's recovery: `make unlock` (the lock, once its pulumi is gone, and the empty
+    # .attrs a write cut short leaves), then resolve pending operations, and go on.
+    with Timed("recover: unlock + refresh --clear-pending-creates"):
+        unlocked = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "infra.state_lock",
+                stack.name,
+                "--project-dir",
+                str(stack.project.root),
+            ],
+            cwd=REPO,
+            env={**stack.project.env, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert unlocked.returncode == 0, unlocked.stdout + unlocked.stderr
         stack.pulumi("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
     with Timed("up (after interruption)"):
         stack.up()

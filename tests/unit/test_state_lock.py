@@ -92,6 +92,31 @@ def test_a_lock_whose_pulumi_is_gone_is_shown_then_deleted(tmp_path: Path) -> No
     assert f"deleted {LOCKS}/{lock.name}" in out
 
 
+def test_the_empty_attrs_a_killed_write_left_is_removed_once_its_pulumi_is_gone(
+    tmp_path: Path, fake_pulumi: list[subprocess.Popen[bytes]]
+) -> None:
+    stacks = tmp_path / ".pulumi" / "stacks" / "kubeflow"
+    stacks.mkdir(parents=True)
+    checkpoint = stacks / "dev.json"
+    checkpoint.write_text('{"version": 3}')
+    torn = stacks / "dev.json.attrs"
+    torn.write_text("")
+    whole = stacks / "other.json.attrs"
+    (stacks / "other.json").write_text("{}")
+    whole.write_text('{"user.content_type": "application/json"}')
+    # while a pulumi of the stack runs, it may be writing: nothing is touched
+    pid = start(fake_pulumi, tmp_path)
+    write_lock(tmp_path, pid)
+    code, out = run(tmp_path)
+    assert code == 1 and torn.exists()
+    fake_pulumi[0].kill()
+    fake_pulumi[0].wait()
+    code, out = run(tmp_path)
+    assert code == 0
+    assert not torn.exists() and whole.exists() and checkpoint.read_text() == '{"version": 3}'
+    assert "repaired .pulumi/stacks/kubeflow/dev.json: removed the empty .attrs" in out
+
+
 def test_a_lock_held_by_a_live_pulumi_is_kept(
     tmp_path: Path, fake_pulumi: list[subprocess.Popen[bytes]]
 ) -> None:
