@@ -89,7 +89,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
             "imageRegistry": "registry.example.com/mirror",
         },
     )
-    stack.up()
+    stack.up(timeout=1800)  # nine components; more when the suite shares the machine
     return [o for path in sorted(Path(out).rglob("*.yaml")) for o in load_objects(path)]
 
 
