@@ -13,20 +13,15 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
-from urllib.parse import urlparse
 
 from components.base import ComponentArgs
 from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
 from components.manifests import ManifestError, MirrorSource
-from components.pipelines import PipelinesArgs
 from components.releases import release_error
 from components.validation import camel_case, label_errors, registry_error, type_problem
 from infra.local_cluster_config import local_cluster_setting
-from pipelines.artifact_store import (
-    S3ArtifactSettings,
-    validate_settings,
-)
-from pipelines.catalog import EXAMPLES
+from infra.pipeline_settings import ExamplePipelines, artifact_store, example_pipelines, with_s3
+from pipelines.artifact_store import S3ArtifactSettings
 
 CLUSTER_MODES = ("local", "kind", "existing", "render")
 ClusterMode = Literal["local", "kind", "existing", "render"]
@@ -88,17 +83,6 @@ class Settings:
     """Whether `up` takes back fields that others changed (server-side apply force)."""
 
 
-@dataclass(frozen=True)
-class ExamplePipelines:
-    """The example pipelines to deploy and the KFP API to deploy them to."""
-
-    api_url: str
-    ui_url: str
-    pipelines: tuple[str, ...]
-    token: str | None = None
-    """A bearer token; only ever read from a secret config value."""
-
-
 def decode(raw: Mapping[str, str]) -> dict[str, Any]:
     """Pulumi passes config values as strings; decode objects and arrays from JSON."""
     out: dict[str, Any] = {}
@@ -147,19 +131,19 @@ def load_settings(
     component_args = _with_keep_data(component_args, raw, cluster.mode, errors)
     component_args, namespace_problems = share_namespaces(component_args)
     errors += namespace_problems
-    artifact_store = _artifact_store(raw, enabled, errors)
-    examples = _example_pipelines(raw, enabled, secret_keys, errors)
+    store = artifact_store(raw, enabled, errors)
+    examples = example_pipelines(raw, enabled, secret_keys, errors)
     if errors:
         raise ConfigError(_report(errors))
-    if artifact_store is not None:
-        component_args["pipelines"] = _with_s3(component_args["pipelines"], artifact_store)
+    if store is not None:
+        component_args["pipelines"] = with_s3(component_args["pipelines"], store)
     return Settings(
         stack=stack,
         cluster=cluster,
         components=tuple(install_order(enabled)),
         component_args=component_args,
         example_pipelines=examples,
-        artifact_store=artifact_store,
+        artifact_store=store,
         repair_drift=raw.get("repairDrift", True),
     )
 
@@ -386,93 +370,3 @@ def _mirror_errors(
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-ARTIFACT_STORE_KEYS = {
-    "bucket": "bucket",
-    "region": "region",
-    "prefix": "prefix",
-    "endpoint": "endpoint_url",
-    "credentialsSecret": "credentials_secret",
-    "accessKeyKey": "access_key_key",
-    "secretKeyKey": "secret_key_key",
-    "pathStyle": "path_style",
-}
-
-
-def _artifact_store(
-    raw: Mapping[str, Any], enabled: list[str], errors: list[str]
-) -> S3ArtifactSettings | None:
-    settings = raw.get("artifactStore")
-    if not settings:
-        return None
-    if "pipelines" not in enabled:
-        errors.append(
-            "kubeflow:artifactStore is set but pipelines is not enabled; fix: add pipelines "
-            "to kubeflow:components or remove kubeflow:artifactStore"
-        )
-    unknown = sorted(set(settings) - set(ARTIFACT_STORE_KEYS))
-    if unknown or not {"bucket", "region"} <= set(settings):
-        errors.append(
-            f"kubeflow:artifactStore takes {', '.join(ARTIFACT_STORE_KEYS)} (bucket and region "
-            f"required); got {', '.join(sorted(settings))}; fix: rename or add the keys"
-        )
-        return None
-    store = S3ArtifactSettings(**{ARTIFACT_STORE_KEYS[k]: v for k, v in settings.items()})
-    try:
-        validate_settings(store)
-    except ValueError as error:
-        errors.append(f"kubeflow:{error}")
-        return None
-    return store
-
-
-def _with_s3(args: ComponentArgs, store: S3ArtifactSettings) -> ComponentArgs:
-    """KFP pointed at S3 (`PipelinesArgs.artifact_store`)."""
-    assert isinstance(args, PipelinesArgs)
-    return dataclasses.replace(args, artifact_store=store)
-
-
-def _example_pipelines(
-    raw: Mapping[str, Any], enabled: list[str], secret_keys: Collection[str], errors: list[str]
-) -> ExamplePipelines | None:
-    settings = raw.get("examplePipelines")
-    if not settings:
-        return None
-    allowed = {"apiUrl", "uiUrl", "pipelines", "token"}
-    if not set(settings) <= allowed or "apiUrl" not in settings:
-        errors.append(
-            f"kubeflow:examplePipelines takes {', '.join(sorted(allowed))} (apiUrl required); "
-            f"got {', '.join(sorted(settings))}; fix: rename or add the keys"
-        )
-        return None
-    if "pipelines" not in enabled:
-        errors.append(
-            "kubeflow:examplePipelines deploys to KFP but pipelines is not enabled; fix: add "
-            "pipelines to kubeflow:components"
-        )
-    if "token" in settings and "kubeflow:examplePipelines" not in secret_keys:
-        errors.append(
-            "kubeflow:examplePipelines.token is stored in plain text; fix: pulumi config set "
-            "--secret --path 'kubeflow:examplePipelines.token' <token>"
-        )
-    url_errors = [
-        f"kubeflow:examplePipelines.{key} = {settings[key]!r} is not an http(s) URL; fix: "
-        "e.g. http://localhost:8888 (port-forward of ml-pipeline) or your KFP ingress"
-        for key in ("apiUrl", "uiUrl")
-        if key in settings and urlparse(str(settings[key])).scheme not in ("http", "https")
-    ]
-    errors += url_errors
-    pipelines = settings.get("pipelines", list(EXAMPLES))
-    unknown = [p for p in pipelines if p not in EXAMPLES]
-    if unknown:
-        errors.append(
-            f"kubeflow:examplePipelines.pipelines names {unknown}; fix: use any of "
-            f"{', '.join(EXAMPLES)}"
-        )
-    return ExamplePipelines(
-        api_url=settings["apiUrl"],
-        ui_url=settings.get("uiUrl", settings["apiUrl"]),
-        pipelines=tuple(pipelines),
-        token=settings.get("token"),
-    )

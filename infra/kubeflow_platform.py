@@ -12,7 +12,7 @@ from components.base import ComponentArgs, KubeflowComponent
 from components.catalog import CATALOG, install_order, share_namespaces
 from components.transforms import Transform
 from components.validation import ComponentArgsError
-from infra.config import ExamplePipelines
+from infra.pipeline_settings import ExamplePipelines
 from infra.version_guard import InstalledVersions
 
 
