@@ -54,6 +54,8 @@ def engine_env(root: Path) -> dict[str, str]:
         "PULUMI_CONFIG_PASSPHRASE_FILE": str(root / "passphrase"),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        # `preview --event-log` (what scripts/preview.sh summarises) is behind this switch
+        "PULUMI_DEBUG_COMMANDS": "true",
     }
     return env
 
