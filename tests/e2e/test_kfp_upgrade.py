@@ -4,6 +4,7 @@ declares (what 2.15.0 alone declared is gone), and a second preview shows no cha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -70,7 +71,8 @@ def test_a_pod_that_breaks_its_namespaces_level_is_rejected(kfp: Stack) -> None:
     with pytest.raises(ApiException) as refused:
         pods.create(body=privileged, namespace="kubeflow")
     assert refused.value.status == 403
-    assert 'violates PodSecurity "baseline' in str(refused.value.body)
+    message = json.loads(refused.value.body)["message"]
+    assert 'violates PodSecurity "baseline' in message and "privileged" in message
     plain = {**privileged, "metadata": {"name": "plain", "namespace": "kubeflow"}}
     plain["spec"] = {"containers": [{"name": "c", "image": "busybox:1.36"}]}
     assert pods.create(body=plain, namespace="kubeflow").metadata.name == "plain"
