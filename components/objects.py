@@ -89,20 +89,17 @@ def controller_owned_fields(obj: Mapping[str, Any]) -> list[str]:
     - A Secret upstream ships without data is a slot a controller writes (the webhook
       certificates of Katib and the Training Operator): its `data`.
     - An aggregated ClusterRole's `rules` belong to the aggregation controller.
-    - `caBundle` of webhooks and of CRD conversion webhooks: cert-manager's cainjector or the
-      component's own certificate code writes it.
+
+    The `caBundle` that cainjector or a component writes into webhooks and CRD conversion
+    webhooks needs no entry: the provider applies server-side and never sets it, so it stays
+    the writer's field. (Ignoring it would also fail the first `up` of a version that adds a
+    conversion webhook: Pulumi cannot ignore a path that is added.)
     """
     kind = obj.get("kind")
     if kind == "Secret" and api_group(obj) == "" and not (obj.get("data") or obj.get("stringData")):
         return ["data", "stringData"]
     if kind == "ClusterRole" and obj.get("aggregationRule"):
         return ["rules"]
-    if kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
-        return ["webhooks[*].clientConfig.caBundle"]
-    if kind == "CustomResourceDefinition":
-        conversion = (obj.get("spec") or {}).get("conversion") or {}
-        if conversion.get("strategy") == "Webhook":
-            return ["spec.conversion.webhook.clientConfig.caBundle"]
     return []
 
 

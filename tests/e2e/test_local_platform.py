@@ -214,8 +214,20 @@ def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None
     platform.set_config("release", "26.03.1")
     events = platform.project.root / "upgrade.events.jsonl"
     with Timed("preview 26.03 -> 26.03.1"):
-        platform.pulumi("preview", "--event-log", str(events))
-    steps = read_steps(events.read_text().splitlines())
+        preview = platform.pulumi("preview", "--event-log", str(events), check=False)
+    log = events.read_text().splitlines()
+    # The one error such a preview may report: a custom resource of the new release that uses
+    # a field its CRD only gains in this very change (Trainer v2.2.0's runtimes), which the
+    # server's dry run checks against the CRD still installed; `up` applies the CRDs first.
+    errors = [
+        e["diagnosticEvent"]
+        for e in map(json.loads, filter(None, log))
+        if (e.get("diagnosticEvent") or {}).get("severity") == "error"
+        and e["diagnosticEvent"].get("urn", "").count("$") > 2
+    ]
+    assert all("field not declared in schema" in e["message"] for e in errors), errors
+    assert preview.returncode == 0 or errors
+    steps = read_steps(log)
     ops: dict[str, set[str]] = {}
     for step in steps:
         ops.setdefault(step.op, set()).add(step.urn.rpartition("::")[2])

@@ -121,12 +121,8 @@ def test_keep_data_false_lets_them_go(tmp_path):
         ("Secret", "mysql-secret", []),
         ("ClusterRole", "aggregated", ["rules"]),
         ("ClusterRole", "plain", []),
-        ("ValidatingWebhookConfiguration", "validator", ["webhooks[*].clientConfig.caBundle"]),
-        (
-            "CustomResourceDefinition",
-            "things.example.com",
-            ["spec.conversion.webhook.clientConfig.caBundle"],
-        ),
+        ("ValidatingWebhookConfiguration", "validator", []),  # server-side apply leaves caBundle
+        ("CustomResourceDefinition", "things.example.com", []),
         ("Deployment", "ml-pipeline", []),
     ],
 )
