@@ -1,6 +1,8 @@
-"""KFP alone, 2.15.0 -> 2.16.1, on a real kube-apiserver: after `up` every Deployment is
-Available and every CRD Established, the API server holds exactly the objects 2.16.1
-declares (what 2.15.0 alone declared is gone), and a second preview shows no changes."""
+"""KFP, 2.15.0 -> 2.16.1, on a real kube-apiserver: after `up` every Deployment is Available
+and every CRD Established, the API server holds exactly the objects 2.16.1 declares (what
+2.15.0 alone declared is gone), and a second preview shows no changes. `kubeflow` enforces
+its Pod Security level. Then data survives a component's removal: KFP's CRDs, a user's
+Workflow and its MySQL claim stay (keepData), the Spark Operator's CRDs go (keepData off)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import NotFoundError
 
 from tests.e2e.test_local_platform import (
     COMPARED_KINDS,
@@ -77,3 +80,31 @@ def test_a_pod_that_breaks_its_namespaces_level_is_rejected(kfp: Stack) -> None:
     plain["spec"] = {"containers": [{"name": "c", "image": "busybox:1.36"}]}
     assert pods.create(body=plain, namespace="kubeflow").metadata.name == "plain"
     pods.delete(name="plain", namespace="kubeflow")
+
+
+WORKFLOW = {
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "Workflow",
+    "metadata": {"name": "users-run", "namespace": "kubeflow"},
+    "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "x:1"}}]},
+}
+
+
+def test_removing_components_keeps_their_data_unless_told_not_to(kfp: Stack) -> None:
+    client = kube(kfp)
+    workflows = client.resources.get(api_version=WORKFLOW["apiVersion"], kind="Workflow")
+    workflows.create(body=WORKFLOW, namespace="kubeflow")
+    kfp.set_config("components", [])
+    kfp.up()
+    crds = client.resources.get(
+        api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
+    )
+    assert crds.get(name="workflows.argoproj.io")  # kept: the user's runs live in it
+    assert workflows.get(name="users-run", namespace="kubeflow")
+    claims = client.resources.get(api_version="v1", kind="PersistentVolumeClaim")
+    assert claims.get(name="mysql-pv-claim", namespace="kubeflow")
+    deployments = client.resources.get(api_version="apps/v1", kind="Deployment")
+    with pytest.raises(NotFoundError):
+        deployments.get(name="ml-pipeline", namespace="kubeflow")  # the rest of KFP is gone
+    with pytest.raises(NotFoundError):
+        crds.get(name="sparkapplications.sparkoperator.k8s.io")  # keepData off: gone

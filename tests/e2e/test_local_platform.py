@@ -1,17 +1,9 @@
-"""The full platform on a real kube-apiserver, through one lifecycle on one cluster:
+"""The full platform on a real kube-apiserver, on one cluster: `up` of release 26.03 (all
+nine components, the Training Operator as Trainer v2); every CRD Established and Deployment
+Available; at rest (no changes on preview or refresh); a controller's work (data written into
+a webhook-certificate Secret outside Pulumi) and a user's InferenceService created out of band
+are not the stack's to undo.
 
-1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2), data kept
-   (the Spark Operator's not); every CRD Established and Deployment Available; at rest (no
-   changes on preview or refresh).
-2. A controller's work (data written into a webhook-certificate Secret outside Pulumi) and a
-   user's InferenceService, created out of band.
-3. Upgrade to 26.03.1: the preview names the replaces and deletes; after `up` the API server
-   holds exactly the stack's objects (the old dashboard's are gone, JobSet was replaced for
-   its immutable selector), the user's resource and the controller's Secret data are still
-   there, KServe's dropped CRD is kept, and a second preview shows no changes. Going back to
-   26.03 is refused with the reason.
-4. Removing KServe, KFP and the Spark Operator in one `up` keeps KServe's CRDs, the user's
-   resource and KFP's MySQL claim, and (keepData off) removes the Spark Operator's CRDs.
 The stack's `destroy` is the KFP lifecycle's to test (tests/e2e/test_local_stack.py); here the
 cluster is stopped with its state. Wall times go to build/e2e-platform-timings.json.
 """
@@ -28,11 +20,9 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import config, dynamic
-from kubernetes.dynamic.exceptions import NotFoundError
 
 from components.catalog import CATALOG
 from infra import local_cluster
-from infra.preview_summary import markdown, read_steps
 from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, require_engine
 
 pytestmark = pytest.mark.e2e
@@ -49,8 +39,6 @@ ISVC = {
         "predictor": {"model": {"modelFormat": {"name": "sklearn"}, "storageUri": "s3://m/x"}}
     },
 }
-DROPPED_CRD = "inferencemodels.inference.networking.x-k8s.io"
-"""A CRD of KServe v0.16.0 that v0.18.0 no longer declares: kept, since the stack keeps data."""
 
 
 class Timed:
@@ -89,7 +77,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "release": "26.03",
             "keepData": "true",
             "trainingOperator": {"mode": "trainer"},
-            "sparkOperator": {"keepData": False},
         },
     )
     try:
@@ -208,98 +195,6 @@ def test_a_controller_and_a_user_add_to_the_cluster(platform: Stack) -> None:
     isvcs.create(body=ISVC, namespace="default")
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
     platform.pulumi("preview", "--expect-no-changes")  # neither is the stack's to undo
-
-
-def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None:
-    platform.set_config("release", "26.03.1")
-    events = platform.project.root / "upgrade.events.jsonl"
-    with Timed("preview 26.03 -> 26.03.1"):
-        preview = platform.pulumi("preview", "--event-log", str(events), check=False)
-    log = events.read_text().splitlines()
-    # The one error such a preview may report: a custom resource of the new release that uses
-    # a field its CRD only gains in this very change (Trainer v2.2.0's runtimes), which the
-    # server's dry run checks against the CRD still installed; `up` applies the CRDs first.
-    errors = [
-        e["diagnosticEvent"]
-        for e in map(json.loads, filter(None, log))
-        if (e.get("diagnosticEvent") or {}).get("severity") == "error"
-        and e["diagnosticEvent"].get("urn", "").count("$") > 2
-    ]
-    assert all("field not declared in schema" in e["message"] for e in errors), errors
-    assert preview.returncode == 0 or errors
-    steps = read_steps(log)
-    ops: dict[str, set[str]] = {}
-    for step in steps:
-        ops.setdefault(step.op, set()).add(step.urn.rpartition("::")[2])
-    assert "training-operator:kubeflow-system/jobset-controller-manager" in ops["replace"]
-    assert "central-dashboard:kubeflow/centraldashboard" in ops["delete"]
-    assert "central-dashboard:kubeflow/dashboard" in ops["create"]
-    assert f"kserve:{DROPPED_CRD}" in ops["delete"]
-    # what `make preview` writes to build/preview/<stack>.md
-    summary = markdown("platform", steps)
-    (jobset,) = [line for line in summary.splitlines() if "jobset-controller-manager`" in line]
-    assert "(replaced: spec.selector" in jobset
-    lines = [line for line in summary.splitlines() if f"{DROPPED_CRD}`" in line]
-    (dropped,) = [line for line in lines if line.startswith("- delete")]
-    assert "kept in the cluster" in dropped
-    assert summary.index("Left in the cluster (keepData)") < summary.index(lines[0])
-
-
-def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
-    before = live_objects(platform, COMPARED_KINDS, namespaces(platform))
-    with Timed("up 26.03 -> 26.03.1"):
-        platform.up(timeout=PLATFORM_TIMEOUT)
-    assert_ready(platform)
-    assert platform.outputs()["components"]["kserve"]["version"] == "v0.18.0"
-    declared = {key(o) for o in stack_objects(platform)}
-    live = live_objects(platform, COMPARED_KINDS, namespaces(platform))
-    # KServe's dropped CRD is the one object left behind on purpose (the stack keeps data)
-    assert live - declared == {("CustomResourceDefinition", "", DROPPED_CRD)}
-    assert not [k for k in declared if k[0] in dict(COMPARED_KINDS).values() and k not in live]
-    assert ("Deployment", "kubeflow", "centraldashboard") in before
-    assert ("Deployment", "kubeflow", "centraldashboard") not in live
-    deployments = kube(platform).resources.get(api_version="apps/v1", kind="Deployment")
-    jobset = deployments.get(name="jobset-controller-manager", namespace="kubeflow-system")
-    assert "app.kubernetes.io/name" in jobset.spec.selector.matchLabels  # v0.11.0's selector
-    isvcs = kube(platform).resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
-    assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
-    secrets = kube(platform).resources.get(api_version="v1", kind="Secret")
-    certificate = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()["data"]
-    assert certificate == CERTIFICATE  # the upgrade's `up` left the controller's data alone
-    with Timed("preview --expect-no-changes (26.03.1)"):
-        platform.pulumi("preview", "--expect-no-changes")
-
-
-def test_going_back_to_26_03_is_refused_with_the_reason(platform: Stack) -> None:
-    platform.set_config("release", "26.03")
-    refused = platform.pulumi("preview", check=False)
-    platform.set_config("release", "26.03.1")
-    assert refused.returncode != 0
-    assert "kserve cannot go back from v0.18.0 to v0.16.0" in refused.output
-    assert "v1alpha2" in refused.output
-
-
-def test_removing_components_keeps_their_data_unless_told_not_to(platform: Stack) -> None:
-    removed = ("kserve", "pipelines", "spark-operator")
-    platform.set_config("components", [c for c in CATALOG if c not in removed])
-    with Timed("up without kserve, pipelines and spark-operator"):
-        platform.up(timeout=PLATFORM_TIMEOUT)
-    client = kube(platform)
-    crds = client.resources.get(
-        api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
-    )
-    assert crds.get(name="inferenceservices.serving.kserve.io")
-    isvcs = client.resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
-    assert isvcs.get(name="users-model", namespace="default")
-    claims = client.resources.get(api_version="v1", kind="PersistentVolumeClaim")
-    assert claims.get(name="mysql-pv-claim", namespace="kubeflow")
-    deployments = client.resources.get(api_version="apps/v1", kind="Deployment")
-    with pytest.raises(NotFoundError):
-        deployments.get(name="ml-pipeline", namespace="kubeflow")  # the rest of KFP is gone
-    # the Spark Operator keeps nothing (keepData false): its CRDs went with it
-    with pytest.raises(NotFoundError):
-        crds.get(name="sparkapplications.sparkoperator.k8s.io")
-    assert_ready(platform, at_least=40)  # Katib, the dashboard, ... run on in `kubeflow`
 
 
 def namespaces(stack: Stack) -> set[str]:
