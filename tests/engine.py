@@ -12,7 +12,9 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,3 +167,18 @@ class Stack:
         files = list((self.project.root / "state").rglob(f"{self.name}.json"))
         assert len(files) == 1, files
         return files[0].read_text()
+
+
+def step_timer(timings: dict[str, float]) -> Callable[[str], AbstractContextManager[None]]:
+    """`with timed("step"):` records the step's wall time (seconds) in `timings`, also when
+    the step fails."""
+
+    @contextmanager
+    def timed(name: str) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            timings[name] = round(time.monotonic() - start, 1)
+
+    return timed

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,15 @@ from kubernetes import config, dynamic
 
 from components.catalog import CATALOG
 from infra import local_cluster
-from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, require_engine
+from tests.engine import (
+    MIRROR,
+    REPO,
+    PulumiProject,
+    Stack,
+    in_loopback_netns,
+    require_engine,
+    step_timer,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -41,15 +48,8 @@ ISVC = {
 }
 
 
-class Timed:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __enter__(self) -> None:
-        self.start = time.monotonic()
-
-    def __exit__(self, *_: object) -> None:
-        TIMINGS[self.name] = round(time.monotonic() - self.start, 1)
+Timed = step_timer(TIMINGS)
+"""`with Timed("step"):` records the step's wall time in TIMINGS."""
 
 
 def platform_stack(root: Path, config: dict[str, Any]) -> Stack:

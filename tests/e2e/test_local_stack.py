@@ -26,7 +26,15 @@ from kubernetes.dynamic.exceptions import NotFoundError
 
 from components.manifests import load_objects
 from infra import local_cluster
-from tests.engine import MIRROR, REPO, PulumiProject, Stack, in_loopback_netns, require_engine
+from tests.engine import (
+    MIRROR,
+    REPO,
+    PulumiProject,
+    Stack,
+    in_loopback_netns,
+    require_engine,
+    step_timer,
+)
 from tests.processes import kill_session, session_members
 
 pytestmark = pytest.mark.e2e
@@ -40,17 +48,8 @@ def upstream_objects() -> list[dict[str, Any]]:
     return load_objects(KFP / "cluster-scoped.yaml") + load_objects(KFP / "platform-agnostic.yaml")
 
 
-class Timed:
-    """Record the wall time of a step under `name`."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __enter__(self) -> None:
-        self.start = time.monotonic()
-
-    def __exit__(self, *_: object) -> None:
-        TIMINGS[self.name] = round(time.monotonic() - self.start, 1)
+Timed = step_timer(TIMINGS)
+"""`with Timed("step"):` records the step's wall time in TIMINGS."""
 
 
 #: The lifecycle runs with the cluster's realistic delays, then five times slower: the
