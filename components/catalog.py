@@ -1,10 +1,16 @@
-"""Which components exist, what each needs, and how stack config names them."""
+"""Which components exist, what each needs, and how stack config names them: a component's
+settings are under `kubeflow:<component id>` (formerly camelCase: data/renamed_settings.yaml)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from components.base import ComponentArgs, KubeflowComponent
 from components.central_dashboard import CentralDashboard, CentralDashboardArgs
@@ -23,9 +29,8 @@ class CatalogEntry:
     """One installable component."""
 
     component_id: str
-    """The name used in `kubeflow:components` (e.g. `pipelines`)."""
-    config_key: str
-    """The stack config key of its settings (e.g. `pipelines` -> `kubeflow:pipelines`)."""
+    """The name used in `kubeflow:components` and the stack config key of its settings
+    (e.g. `cert-manager` -> `kubeflow:cert-manager`)."""
     cls: type[KubeflowComponent]
     args_cls: type[ComponentArgs]
     requires: tuple[str, ...] = ()
@@ -41,37 +46,68 @@ _KUBEFLOW_CREATORS = ("pipelines", "katib", "training-operator")
 CATALOG: dict[str, CatalogEntry] = {
     entry.component_id: entry
     for entry in (
-        CatalogEntry("pipelines", "pipelines", KubeflowPipelines, PipelinesArgs),
+        CatalogEntry("pipelines", KubeflowPipelines, PipelinesArgs),
         # serving and tuning
-        CatalogEntry("cert-manager", "certManager", CertManager, CertManagerArgs),
-        CatalogEntry("katib", "katib", Katib, KatibArgs, after=("pipelines",)),
+        CatalogEntry("cert-manager", CertManager, CertManagerArgs),
+        CatalogEntry("katib", Katib, KatibArgs, after=("pipelines",)),
         CatalogEntry(
             "training-operator",
-            "trainingOperator",
             TrainingOperator,
             TrainingOperatorArgs,
             after=("pipelines", "katib"),
         ),
-        CatalogEntry("kserve", "kserve", KServe, KServeArgs, requires=("cert-manager",)),
+        CatalogEntry("kserve", KServe, KServeArgs, requires=("cert-manager",)),
         # data and notebooks
-        CatalogEntry("spark-operator", "sparkOperator", SparkOperator, SparkOperatorArgs),
+        CatalogEntry("spark-operator", SparkOperator, SparkOperatorArgs),
         CatalogEntry(
             "model-registry",
-            "modelRegistry",
             ModelRegistry,
             ModelRegistryArgs,
             after=(*_KUBEFLOW_CREATORS, "central-dashboard"),
         ),
-        CatalogEntry("notebooks", "notebooks", Notebooks, NotebooksArgs),
+        CatalogEntry("notebooks", Notebooks, NotebooksArgs),
         CatalogEntry(
-            "central-dashboard",
-            "centralDashboard",
-            CentralDashboard,
-            CentralDashboardArgs,
-            after=_KUBEFLOW_CREATORS,
+            "central-dashboard", CentralDashboard, CentralDashboardArgs, after=_KUBEFLOW_CREATORS
         ),
     )
 }
+
+
+RENAMED_SETTINGS_FILE = Path(__file__).with_name("data") / "renamed_settings.yaml"
+
+
+@cache
+def renamed_settings() -> dict[str, str]:
+    """Old stack config key of a component's settings -> its component id, the new key."""
+    with RENAMED_SETTINGS_FILE.open(encoding="utf-8") as stream:
+        return {str(old): str(new) for old, new in yaml.safe_load(stream).items()}
+
+
+def under_new_keys(
+    raw: Mapping[str, Any], stack: str
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """`raw` with each renamed key under its new name; a warning for each, naming both keys,
+    and an error for each renamed key set under both names."""
+    current = {key: value for key, value in raw.items() if key not in renamed_settings()}
+    warnings: list[str] = []
+    errors: list[str] = []
+    for old, new in renamed_settings().items():
+        if old not in raw:
+            continue
+        if new in raw:
+            errors.append(
+                f"kubeflow:{old} and kubeflow:{new} are both set, and kubeflow:{old} is the old "
+                f"name of kubeflow:{new}; fix: move the settings of kubeflow:{old} into "
+                f"kubeflow:{new} and remove kubeflow:{old}"
+            )
+            continue
+        current[new] = raw[old]
+        warnings.append(
+            f"kubeflow:{old} is renamed kubeflow:{new} (the component id); its settings are "
+            f"used for now, but kubeflow:{old} will be removed in a later release; fix: rename "
+            f"it to kubeflow:{new} in stacks/Pulumi.{stack}.yaml"
+        )
+    return current, warnings, errors
 
 
 def install_order(enabled: list[str]) -> list[str]:
@@ -115,7 +151,7 @@ def share_namespaces(
             args = dataclasses.replace(args, create_namespace=earlier == component_id)
         elif args.create_namespace and earlier != component_id:
             problems.append(
-                f"kubeflow:{entry.config_key}.createNamespace is true, but {earlier} (installed "
+                f"kubeflow:{component_id}.createNamespace is true, but {earlier} (installed "
                 f"before it) runs in namespace {namespace!r} already; fix: unset createNamespace"
             )
         settled[component_id] = args

@@ -26,6 +26,8 @@ secret_keys = {k for k in config if is_config_secret(k)} | set(get_config_secret
 settings = load_settings(
     decode(raw), stack=pulumi.get_stack(), project_dir=PROJECT_DIR, secret_keys=secret_keys
 )
+for warning in settings.warnings:
+    pulumi.log.warn(warning)
 if settings.example_pipelines is not None and settings.cluster.mode == "local":
     from infra.kfp_server_resource import local_api_port
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from components.base import ComponentArgs
-from components.catalog import CATALOG, CatalogEntry, install_order, share_namespaces
+from components.catalog import (
+    CATALOG,
+    CatalogEntry,
+    install_order,
+    renamed_settings,
+    share_namespaces,
+    under_new_keys,
+)
 from components.manifests import ManifestError, MirrorSource
 from components.releases import release_error
 from components.validation import camel_case, label_errors, registry_error, type_problem
@@ -26,7 +33,7 @@ from pipelines.artifact_store import S3ArtifactSettings
 CLUSTER_MODES = ("local", "kind", "existing", "render")
 ClusterMode = Literal["local", "kind", "existing", "render"]
 
-# Declared settings and their types; Pulumi.yaml declares the same keys.
+# Declared settings and their types; Pulumi.yaml declares the same keys (and the renamed ones).
 STRING_KEYS = {
     "cluster",
     "kubeconfig",
@@ -39,9 +46,7 @@ STRING_KEYS = {
     "release",
     "keepData",
 }
-OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore", "localCluster"} | {
-    entry.config_key for entry in CATALOG.values()
-}
+OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore", "localCluster"} | set(CATALOG)
 ARRAY_KEYS = {"components"}
 BOOLEAN_KEYS = {"repairDrift"}
 KNOWN_KEYS = STRING_KEYS | OBJECT_KEYS | ARRAY_KEYS | BOOLEAN_KEYS
@@ -81,13 +86,16 @@ class Settings:
     """The S3 artifact store of KFP, if not the bundled SeaweedFS."""
     repair_drift: bool = True
     """Whether `up` takes back fields that others changed (server-side apply force)."""
+    warnings: tuple[str, ...] = ()
+    """For the program to log: each renamed key the stack still uses, with its new name."""
 
 
 def decode(raw: Mapping[str, str]) -> dict[str, Any]:
     """Pulumi passes config values as strings; decode objects and arrays from JSON."""
     out: dict[str, Any] = {}
+    decoded = OBJECT_KEYS | ARRAY_KEYS | BOOLEAN_KEYS | renamed_settings().keys()
     for key, value in raw.items():
-        if key in OBJECT_KEYS | ARRAY_KEYS | BOOLEAN_KEYS and isinstance(value, str):
+        if key in decoded and isinstance(value, str):
             try:
                 out[key] = json.loads(value)
             except json.JSONDecodeError:
@@ -109,7 +117,7 @@ def load_settings(
     `secret_keys` are the keys Pulumi holds encrypted; a credential elsewhere is an error."""
     # Pulumi.yaml gives every optional setting an empty default: empty means unset.
     raw = {key: value for key, value in raw.items() if value not in ("", {}, None)}
-    errors: list[str] = []
+    raw, warnings, errors = under_new_keys(raw, stack)
     errors += [
         f"kubeflow:{key} is not a setting of this project; fix: remove it or use one of "
         f"{', '.join(sorted(KNOWN_KEYS))}"
@@ -118,7 +126,7 @@ def load_settings(
     ]
     errors += _type_errors(raw)
     if errors:
-        raise ConfigError(_report(errors))
+        raise ConfigError(_report(errors, warnings))
     if "release" in raw and (release_problem := release_error(raw["release"])):
         errors.append(f"kubeflow:release: {release_problem}")
     cluster = _cluster(raw, stack, project_dir, errors)
@@ -134,7 +142,7 @@ def load_settings(
     store = artifact_store(raw, enabled, errors)
     examples = example_pipelines(raw, enabled, secret_keys, errors)
     if errors:
-        raise ConfigError(_report(errors))
+        raise ConfigError(_report(errors, warnings))
     if store is not None:
         component_args["pipelines"] = with_s3(component_args["pipelines"], store)
     return Settings(
@@ -145,11 +153,14 @@ def load_settings(
         example_pipelines=examples,
         artifact_store=store,
         repair_drift=raw.get("repairDrift", True),
+        warnings=tuple(warnings),
     )
 
 
-def _report(errors: list[str]) -> str:
-    return "invalid stack configuration:\n" + "\n".join(f"  - {e}" for e in errors)
+def _report(errors: list[str], warnings: list[str]) -> str:
+    """The problems, then the renamed keys they may name by their new names."""
+    report = "invalid stack configuration:\n" + "\n".join(f"  - {e}" for e in errors)
+    return report + "".join(f"\nwarning: {w}" for w in warnings)
 
 
 def _type_errors(raw: Mapping[str, Any]) -> list[str]:
@@ -300,7 +311,7 @@ def _component_args(
     component_id: str, raw: Mapping[str, Any], mirror: MirrorSource | None, errors: list[str]
 ) -> ComponentArgs:
     entry = CATALOG[component_id]
-    settings = dict(raw.get(entry.config_key) or {})
+    settings = dict(raw.get(component_id) or {})
     settings.setdefault("imageRegistry", raw.get("imageRegistry"))
     if release_error(raw.get("release")) is None:
         settings.setdefault("release", raw.get("release"))
@@ -317,20 +328,20 @@ def _component_args(
         if name not in fields or name == "source":
             allowed = ", ".join(sorted(camel_case(f) for f in fields if f != "source"))
             errors.append(
-                f"kubeflow:{entry.config_key}.{key} is not a setting of {component_id}; fix: use "
+                f"kubeflow:{component_id}.{key} is not a setting of {component_id}; fix: use "
                 f"one of {allowed}"
             )
         elif (problem := type_problem(name, value)) is not None:
-            errors.append(f"kubeflow:{entry.config_key}.{problem}")  # left unset, checked on
+            errors.append(f"kubeflow:{component_id}.{problem}")  # left unset, checked on
         elif value is not None:
             kwargs[name] = value
     try:
         args = entry.args_cls(**kwargs)
     except (TypeError, ValueError) as error:
-        errors.append(f"kubeflow:{entry.config_key}: {error}")
+        errors.append(f"kubeflow:{component_id}: {error}")
         return entry.args_cls()
     problems = entry.cls.problems(args)
-    errors += [f"kubeflow:{entry.config_key}: {p}" for p in problems]
+    errors += [f"kubeflow:{component_id}: {p}" for p in problems]
     if mirror is not None and mirror.root.is_dir():
         errors += _mirror_errors(entry.cls.mirror_folder(args), args, entry, mirror)
     return args
@@ -345,7 +356,7 @@ def _mirror_errors(
             return [
                 f"kubeflow:release {args.release} installs {folder} {version}, but "
                 f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}; fix: render "
-                f"that version into the mirror, or set kubeflow:{entry.config_key}.version to "
+                f"that version into the mirror, or set kubeflow:{entry.component_id}.version to "
                 "a version the mirror holds, or choose another kubeflow:release"
             ]
         known = ", ".join(entry.cls.VERSIONS)
@@ -357,7 +368,7 @@ def _mirror_errors(
         return [
             f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}{unknown}; fix: "
             "render that version into the mirror, or set "
-            f"kubeflow:{entry.config_key}.version to one it holds"
+            f"kubeflow:{entry.component_id}.version to one it holds"
         ]
     errors = []
     for part in entry.cls.VERSIONS.get(version, ()):

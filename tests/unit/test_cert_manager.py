@@ -117,11 +117,11 @@ def test_issuer_setting_must_be_a_boolean():
 
 
 def test_a_bad_stack_setting_is_reported_before_any_resource():
-    with pytest.raises(ConfigError, match=r"kubeflow:certManager: cert-manager: kubeflowIssuer"):
+    with pytest.raises(ConfigError, match=r"kubeflow:cert-manager: cert-manager: kubeflowIssuer"):
         run_stack(
             "ci",
             {
                 "kubeflow:components": ["cert-manager"],
-                "kubeflow:certManager": {"kubeflowIssuer": "yes"},
+                "kubeflow:cert-manager": {"kubeflowIssuer": "yes"},
             },
         )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import yaml
 
 from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
-from components.catalog import CATALOG
-from infra.config import ConfigError, decode, load_settings
+from components.catalog import CATALOG, renamed_settings
+from infra.config import KNOWN_KEYS, ConfigError, decode, load_settings
 from tests.unit.component_helpers import pulumi_warnings
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
@@ -230,14 +233,14 @@ def test_create_namespace_is_a_setting_of_every_component(component_id):
     raw = {
         "cluster": "render",
         "components": [*entry.requires, component_id],
-        entry.config_key: {"createNamespace": False},
+        component_id: {"createNamespace": False},
     }
     settings = load_settings(raw, stack="ci", project_dir=REPO)
     assert settings.component_args[component_id].create_namespace is False
-    raw[entry.config_key] = {"createNamespace": "no"}
+    raw[component_id] = {"createNamespace": "no"}
     found = [p for p in problems(raw) if "createNamespace" in p]
     assert found[0].startswith(
-        f"kubeflow:{entry.config_key}.createNamespace = 'no' must be true or false"
+        f"kubeflow:{component_id}.createNamespace = 'no' must be true or false"
     )
 
 
@@ -254,9 +257,9 @@ def test_a_component_that_does_not_create_its_namespace_leaves_its_namespace_obj
 def test_every_component_checks_workload_names_against_its_mirror_objects(component_id):
     entry = CATALOG[component_id]
     raw = mirror_settings({}, components=[*entry.requires, component_id])
-    raw[entry.config_key] = {"replicas": {"no-such-workload": 1}}
+    raw[component_id] = {"replicas": {"no-such-workload": 1}}
     (found,) = [p for p in problems(raw) if "no-such-workload" in p]
-    assert found.startswith(f"kubeflow:{entry.config_key}: ")
+    assert found.startswith(f"kubeflow:{component_id}: ")
     valid = found.partition("use one of ")[2].split(", ")
     assert valid and "none" not in valid[0], found
 
@@ -265,3 +268,87 @@ def test_upstream_sources_say_their_workload_names_are_not_checked():
     with pulumi_warnings() as warnings:
         run(lambda: KubeflowPipelines("kfp", PipelinesArgs(replicas={"ml-pipline": 2})))
     assert [w for w in warnings if "not checked against an upstream render" in w]
+
+
+RENAMED = sorted(renamed_settings().items())
+
+
+def renamed_warning(old: str, new: str, stack: str = "ci") -> str:
+    return (
+        f"kubeflow:{old} is renamed kubeflow:{new} (the component id); its settings are used "
+        f"for now, but kubeflow:{old} will be removed in a later release; fix: rename it to "
+        f"kubeflow:{new} in stacks/Pulumi.{stack}.yaml"
+    )
+
+
+def test_pulumi_yaml_declares_every_setting_and_every_renamed_one():
+    declared = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
+    assert set(declared) == KNOWN_KEYS | renamed_settings().keys()
+    assert set(CATALOG) <= KNOWN_KEYS
+    assert RENAMED == [
+        ("centralDashboard", "central-dashboard"),
+        ("certManager", "cert-manager"),
+        ("modelRegistry", "model-registry"),
+        ("sparkOperator", "spark-operator"),
+        ("trainingOperator", "training-operator"),
+    ]
+    for old, new in RENAMED:
+        assert declared[old]["description"].startswith(f"Deprecated - the old name of {new};")
+
+
+@pytest.mark.parametrize(("old", "new"), RENAMED)
+def test_a_component_s_settings_are_read_under_its_id(old, new):
+    raw = {"components": [new], new: {"namespace": "renamed-test"}}
+    settings = load_settings(raw, stack="ci", project_dir=REPO)
+    assert settings.component_args[new].namespace == "renamed-test"
+    assert settings.warnings == ()
+
+
+@pytest.mark.parametrize(("old", "new"), RENAMED)
+def test_a_renamed_key_is_still_read_and_warns_naming_both_keys(old, new):
+    raw = decode({"components": json.dumps([new]), old: json.dumps({"namespace": "renamed-test"})})
+    settings = load_settings(raw, stack="ci", project_dir=REPO)
+    assert settings.component_args[new].namespace == "renamed-test"
+    assert settings.warnings == (renamed_warning(old, new),)
+
+
+@pytest.mark.parametrize(("old", "new"), RENAMED)
+def test_a_renamed_key_set_beside_its_new_key_is_an_error_naming_both(old, new):
+    raw = {"components": [new], old: {"namespace": "a"}, new: {"namespace": "b"}}
+    assert problems(raw) == [
+        f"kubeflow:{old} and kubeflow:{new} are both set, and kubeflow:{old} is the old name "
+        f"of kubeflow:{new}; fix: move the settings of kubeflow:{old} into kubeflow:{new} and "
+        f"remove kubeflow:{old}"
+    ]
+
+
+def test_a_problem_under_a_renamed_key_names_the_new_key_and_the_rename():
+    raw = {"components": ["cert-manager"], "certManager": {"kubeflowIssuer": "yes"}}
+    with pytest.raises(ConfigError) as error:
+        load_settings(raw, stack="ci", project_dir=REPO)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith("  - kubeflow:cert-manager: cert-manager: kubeflowIssuer = 'yes'")
+    assert lines[2] == f"warning: {renamed_warning('certManager', 'cert-manager')}"
+
+
+def test_an_unknown_key_is_still_an_error_listing_the_new_keys_only():
+    (found,) = problems({"components": ["cert-manager"], "certmanager": {"namespace": "a"}})
+    assert found.startswith("kubeflow:certmanager is not a setting of this project; fix: ")
+    listed = found.partition("use one of ")[2].split(", ")
+    assert listed == sorted(KNOWN_KEYS)
+    assert "cert-manager" in listed and "certManager" not in listed
+
+
+def test_the_program_warns_of_a_renamed_key_in_the_stack_and_uses_its_value():
+    overrides = {
+        "kubeflow:components": ["model-registry"],
+        "kubeflow:modelRegistry": {"namespace": "registry", "createNamespace": True},
+    }
+    with pulumi_warnings() as warnings:
+        recorder = run_stack("ci", overrides)
+    assert [w for w in warnings if "renamed" in w] == [
+        renamed_warning("modelRegistry", "model-registry")
+    ]
+    namespaces = recorder.of_type("kubernetes:core/v1:Namespace")
+    assert [r.inputs["metadata"]["name"] for r in namespaces] == ["registry"]

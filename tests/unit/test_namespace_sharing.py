@@ -117,16 +117,18 @@ def test_the_platform_refuses_two_owners():
             },
         )
 
-    with pytest.raises(ComponentArgsError, match=r"centralDashboard\.createNamespace is true"):
+    with pytest.raises(
+        ComponentArgsError, match=r"kubeflow:central-dashboard\.createNamespace is true"
+    ):
         run(program)
 
 
 def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror():
-    with pytest.raises(ConfigError, match=r"kubeflow:centralDashboard\.createNamespace is true"):
+    with pytest.raises(ConfigError, match=r"kubeflow:central-dashboard\.createNamespace is true"):
         load_settings(
             {
                 "components": ["central-dashboard", "pipelines"],
-                "centralDashboard": {"createNamespace": True},
+                "central-dashboard": {"createNamespace": True},
             },
             stack="unit",
             project_dir=REPO,
@@ -135,7 +137,7 @@ def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror():
         {
             "components": ["spark-operator", "central-dashboard", "pipelines"],
             "manifestMirror": "../shared/manifests",
-            "sparkOperator": {"jobNamespaces": ["default", "spark-jobs"]},
+            "spark-operator": {"jobNamespaces": ["default", "spark-jobs"]},
         },
         stack="unit",
         project_dir=REPO,

@@ -68,7 +68,9 @@ def test_each_release_sets_every_component_to_its_version(release):
     expected = {k: v for k, v in EXPECTED[release].items() if k != "trainer"}
     assert versions(loaded) == expected
     trainer = load_settings(
-        settings(release, trainingOperator={"mode": "trainer"}), stack="ci", project_dir=REPO
+        settings(release, **{"training-operator": {"mode": "trainer"}}),
+        stack="ci",
+        project_dir=REPO,
     )
     assert versions(trainer)["training-operator"] == EXPECTED[release]["trainer"]
 

@@ -186,12 +186,12 @@ def test_bad_args_fail_before_anything_is_registered(settings, message):
 
 
 def test_a_bad_mode_in_the_stack_is_reported_before_any_resource():
-    with pytest.raises(ConfigError, match="kubeflow:trainingOperator: training-operator: mode"):
+    with pytest.raises(ConfigError, match="kubeflow:training-operator: training-operator: mode"):
         run_stack(
             "ci",
             {
                 "kubeflow:components": ["training-operator"],
-                "kubeflow:trainingOperator": {"mode": "v2"},
+                "kubeflow:training-operator": {"mode": "v2"},
             },
         )
 
@@ -202,7 +202,7 @@ def test_the_stack_checks_trainer_mode_against_the_trainer_mirror_folder():
             {
                 "manifestMirror": "../shared/manifests",
                 "components": '["training-operator"]',
-                "trainingOperator": json.dumps({"mode": "trainer", **trainer}),
+                "training-operator": json.dumps({"mode": "trainer", **trainer}),
             }
         )
 
