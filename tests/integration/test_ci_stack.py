@@ -196,3 +196,23 @@ def test_destroy_and_stack_rm_leave_nothing(project: PulumiProject) -> None:
     stack.pulumi("stack", "rm", "--yes")
     listed = json.loads(project.run("stack", "ls", "--json").stdout)
     assert "gone" not in [s["name"] for s in listed]
+
+
+def test_a_renamed_key_warns_and_moving_to_the_new_key_changes_nothing(
+    project: PulumiProject,
+) -> None:
+    out = project.root / "rendered-renamed"
+    config = {**render_config(out), "components": ["cert-manager"]}
+    stack = project.stack("renamed", {**config, "certManager": {"kubeflowIssuer": False}})
+    warning = (
+        "warning: kubeflow:certManager is renamed kubeflow:cert-manager (the component id); its "
+        "settings are used for now, but kubeflow:certManager will be removed in a later release"
+    )
+    assert warning in stack.up().output
+    kinds = Counter(o["kind"] for o in rendered(out))
+    assert kinds["Deployment"] == 3 and kinds["ClusterIssuer"] == 0  # kubeflowIssuer: false
+    stack.pulumi("config", "rm", "kubeflow:certManager")
+    stack.pulumi("config", "set", "--path", "kubeflow:cert-manager.kubeflowIssuer", "false")
+    unchanged = stack.pulumi("preview", "--expect-no-changes")
+    assert "is renamed" not in unchanged.output  # and no ClusterIssuer: the new key is read
+    stack.pulumi("destroy", "--yes", "--skip-preview")
