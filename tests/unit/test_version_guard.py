@@ -57,7 +57,7 @@ def test_every_component_waits_for_the_record():
     assert all(record.urn in c.dependencies for c in components)
 
 
-def test_the_record_names_what_a_deployment_changes_and_forgets_it_once_applied():
+def test_the_record_names_what_a_deployment_changes_and_forgets_it_once_applied() -> None:
     provider = InstalledVersionsProvider()
     checked = provider.check(
         {"versions": {"trainer": "v2.1.0", "kserve": "v0.18.0"}},
@@ -84,7 +84,7 @@ class Changing(Recorder):
         return resource_id, outputs
 
 
-def annotations(recorder: Recorder) -> dict[str, Any]:
+def version_annotations(recorder: Recorder) -> dict[str, Any]:
     """The version annotation of every Kubernetes object (None: not annotated), by name."""
     return {
         r.name: ((r.inputs.get("metadata") or {}).get("annotations") or {}).get(VERSION_ANNOTATION)
@@ -111,8 +111,10 @@ ISSUER = "cert-manager:kubeflow-self-signing-issuer"
 
 
 @pytest.mark.parametrize("preview", [True, False])
-def test_custom_resources_of_a_changing_version_are_not_dry_run_in_preview(preview: bool):
-    found = annotations(run(trainer_platform, recorder=Changing(["trainer"]), preview=preview))
+def test_custom_resources_of_a_changing_version_are_not_dry_run_in_preview(preview: bool) -> None:
+    found = version_annotations(
+        run(trainer_platform, recorder=Changing(["trainer"]), preview=preview)
+    )
     # in the preview the value is unknown: the provider shows the object without a dry run
     assert isinstance(found[RUNTIME], Unknown) if preview else found[RUNTIME] == "v2.2.0"
     assert found[ISSUER] == "v1.20.2"  # cert-manager's version does not change
@@ -120,7 +122,7 @@ def test_custom_resources_of_a_changing_version_are_not_dry_run_in_preview(previ
     assert found["training-operator:trainjobs.trainer.kubeflow.org"] is None  # a CRD
 
 
-def test_nothing_is_unknown_in_a_preview_that_changes_no_version():
-    found = annotations(run(trainer_platform, recorder=Changing([]), preview=True))
+def test_nothing_is_unknown_in_a_preview_that_changes_no_version() -> None:
+    found = version_annotations(run(trainer_platform, recorder=Changing([]), preview=True))
     assert found[RUNTIME] == "v2.2.0"
     assert not [name for name, value in found.items() if isinstance(value, Unknown)]
