@@ -35,6 +35,7 @@ from components.objects import (
     controller_owned_fields,
     holds_data,
     install_tier,
+    namespace_object,
     resource_name,
 )
 from components.pod_security import pod_security_level
@@ -244,9 +245,17 @@ class KubeflowComponent(pulumi.ComponentResource):
         return True
 
     def own_objects(self) -> list[KubeObject]:
-        """Objects the component adds to upstream's (e.g. a Namespace upstream leaves to the
-        user); transformed like upstream's and applied before every part."""
+        """Objects the component adds to upstream's, transformed like upstream's and applied
+        before every part: the namespace, when upstream's objects carry none
+        (`makes_namespace`) and `create_namespace` is not false."""
+        if self.makes_namespace() and self.args.create_namespace is not False:
+            return [namespace_object(self.resolved_namespace)]
         return []
+
+    def makes_namespace(self) -> bool:
+        """Whether upstream leaves the namespace to the installer, so the component makes it
+        (override: True); else upstream's own Namespace object is installed or left out."""
+        return False
 
     def final_objects(self) -> list[KubeObject]:
         """Objects the component adds after every part (e.g. a ClusterIssuer, which the

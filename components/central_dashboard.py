@@ -27,7 +27,7 @@ from components.manifests import (
     MirrorSource,
     github_kustomize,
 )
-from components.objects import api_group, namespace_object
+from components.objects import api_group
 from components.transforms import Transform
 from components.validation import flag_errors
 
@@ -90,10 +90,6 @@ class CentralDashboardArgs(ComponentArgs):
     kserve_menu: bool = False
     """Show the KServe Endpoints menu entry (the kserve overlay). With the pinned upstream it
     needs `istio`, since upstream builds that overlay on the istio one."""
-    create_namespace: bool | None = None
-    """Create the namespace (the manifests do not). None: create it unless a component
-    installed before it in the same stack runs there (e.g. Kubeflow Pipelines, which creates
-    `kubeflow`)."""
 
 
 class CentralDashboard(KubeflowComponent):
@@ -128,7 +124,6 @@ class CentralDashboard(KubeflowComponent):
             {
                 "istio": args.istio,
                 "kserveMenu": args.kserve_menu,
-                "createNamespace": args.create_namespace,
             },
         )
         if args.kserve_menu and not args.istio and not isinstance(args.source, MirrorSource):
@@ -155,10 +150,9 @@ class CentralDashboard(KubeflowComponent):
         """Istio objects only with `istio`."""
         return self.args.istio or not api_group(obj).endswith("istio.io")
 
-    def own_objects(self) -> list[KubeObject]:
-        """The namespace, unless it is left to another component or the user."""
-        create = self.args.create_namespace is not False
-        return [namespace_object(self.resolved_namespace)] if create else []
+    def makes_namespace(self) -> bool:
+        """The manifests carry no Namespace."""
+        return True
 
     def extra_transforms(self) -> list[Transform]:
         """The VirtualService route follows a namespace change."""

@@ -55,12 +55,10 @@ class KatibArgs(ComponentArgs):
     metrics_collector_injection: bool = True
     """Keep the namespace labelled for metrics collector injection, so Experiments can run
     in it. Katib's pod webhook then admits every pod created there; turn off when the
-    namespace is shared (e.g. with Kubeflow Pipelines) and Experiments run elsewhere."""
-    create_namespace: bool | None = None
-    """Create the namespace (upstream's manifests do). None: create it unless a component
-    installed before it runs there (e.g. Kubeflow Pipelines, which creates `kubeflow`); the
-    namespace is then only labelled, by a patch that is undone when Katib is removed. Only a
-    mirror install can leave the Namespace out: the pinned kustomization always renders it."""
+    namespace is shared (e.g. with Kubeflow Pipelines) and Experiments run elsewhere. When
+    another component creates the namespace (`create_namespace` false, or None with Kubeflow
+    Pipelines installed first), the namespace is only labelled, by a patch that is undone
+    when Katib is removed."""
 
 
 def label_namespace(namespace: str, enabled: bool) -> Transform:
@@ -128,16 +126,7 @@ class Katib(KubeflowComponent):
                 f"katib: metricsCollectorInjection = {args.metrics_collector_injection!r} is not "
                 "a boolean; fix: write true or false without quotes"
             )
-        if args.create_namespace is not None and not isinstance(args.create_namespace, bool):
-            errors.append(
-                f"katib: createNamespace = {args.create_namespace!r} is not a boolean; fix: "
-                "write true or false without quotes, or leave it unset"
-            )
         return errors
-
-    def include(self, obj: KubeObject) -> bool:
-        """The Namespace only when Katib creates it."""
-        return obj["kind"] != "Namespace" or self.args.create_namespace is not False
 
     def own_objects(self) -> list[KubeObject]:
         """When another component created the namespace: a patch with the injection label."""

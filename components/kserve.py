@@ -26,7 +26,6 @@ from components.base import ComponentArgs, KubeflowComponent
 from components.cert_manager import follow_namespace
 from components.embedded_images import rehome_embedded_images
 from components.manifests import KubeObject, ManifestError, ManifestPart, github_release_file
-from components.objects import namespace_object
 from components.transforms import Transform, release_namespace
 
 KSERVE_REPO = "kserve/kserve"
@@ -177,11 +176,9 @@ class KServe(KubeflowComponent):
         self._included.add(identity)
         return first
 
-    def own_objects(self) -> list[KubeObject]:
-        """The namespace, for the versions whose release file no longer creates it."""
-        if self.resolved_version in RENDERS_NAMESPACE:
-            return []
-        return [namespace_object(self.resolved_namespace)]
+    def makes_namespace(self) -> bool:
+        """For the versions whose release file no longer carries the Namespace."""
+        return self.resolved_version not in RENDERS_NAMESPACE
 
     def extra_transforms(self) -> list[Transform]:
         """Deployment mode, certificate names that follow the namespace, image tags, and the

@@ -17,9 +17,7 @@ from typing import Any
 import pulumi
 
 from components.base import ComponentArgs, KubeflowComponent
-from components.manifests import KubeObject, ManifestPart, ManifestSource, github_kustomize
-from components.objects import namespace_object
-from components.validation import flag_errors
+from components.manifests import ManifestPart, ManifestSource, github_kustomize
 
 MODEL_REGISTRY_REPO = "kubeflow/model-registry"
 OVERLAYS = {"mysql": "db", "postgres": "postgres"}
@@ -85,7 +83,7 @@ class ModelRegistry(KubeflowComponent):
         """The database must be one upstream has an overlay for."""
         if not isinstance(args, ModelRegistryArgs):
             return []
-        errors = flag_errors("model-registry", {"createNamespace": args.create_namespace})
+        errors: list[str] = []
         if not isinstance(args.database, str) or args.database not in OVERLAYS:
             errors.append(
                 f"model-registry: database {args.database!r} is not supported; fix: use "
@@ -98,9 +96,9 @@ class ModelRegistry(KubeflowComponent):
         versions not in the table."""
         return (model_registry_part(self.resolved_version, self.args.database),)
 
-    def own_objects(self) -> list[KubeObject]:
-        """The namespace, when asked for."""
-        return [namespace_object(self.resolved_namespace)] if self.args.create_namespace else []
+    def makes_namespace(self) -> bool:
+        """The manifests carry no Namespace (made only when `create_namespace` is true)."""
+        return True
 
     def component_outputs(self) -> dict[str, Any]:
         """Adds the REST endpoint to the common outputs."""

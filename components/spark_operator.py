@@ -27,7 +27,6 @@ import pulumi
 
 from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import KubeObject, ManifestPart
-from components.objects import namespace_object
 from components.transforms import Transform, containers, release_namespace
 from components.validation import flag_errors
 
@@ -77,9 +76,6 @@ class SparkOperatorArgs(ComponentArgs):
     """Run the admission webhook (Helm value `webhook.enable`), which applies the pod settings
     of a SparkApplication (volumes, affinity, tolerations, ...) to driver and executor pods.
     From a mirror, off leaves out the webhook's objects."""
-    create_namespace: bool | None = None
-    """Create the operator namespace (the chart does not). None: create it unless a component
-    installed before it in the same stack runs there."""
 
 
 class SparkOperator(KubeflowComponent):
@@ -108,9 +104,7 @@ class SparkOperator(KubeflowComponent):
         """Job namespaces must be a non-empty list of namespace names; flags true or false."""
         if not isinstance(args, SparkOperatorArgs):
             return []
-        errors = flag_errors(
-            "spark-operator", {"webhook": args.webhook, "createNamespace": args.create_namespace}
-        )
+        errors = flag_errors("spark-operator", {"webhook": args.webhook})
         names = args.job_namespaces
         if isinstance(names, str) or not isinstance(names, Sequence) or not names:
             return [
@@ -132,10 +126,9 @@ class SparkOperator(KubeflowComponent):
             )
         return errors
 
-    def own_objects(self) -> list[KubeObject]:
-        """The operator namespace, unless it is left to another component or the user."""
-        create = self.args.create_namespace is not False
-        return [namespace_object(self.resolved_namespace)] if create else []
+    def makes_namespace(self) -> bool:
+        """The chart leaves the operator namespace to `helm install --create-namespace`."""
+        return True
 
     def include(self, obj: KubeObject) -> bool:
         """The webhook's objects only with `webhook`."""

@@ -25,7 +25,7 @@ import pulumi
 
 from components.base import ComponentArgs, KubeflowComponent
 from components.embedded_images import rehome_embedded_images
-from components.manifests import KubeObject, ManifestPart, github_kustomize
+from components.manifests import ManifestPart, github_kustomize
 from components.transforms import Transform
 
 TRAINER_REPO = "kubeflow/trainer"
@@ -87,10 +87,6 @@ class TrainingOperatorArgs(ComponentArgs):
     """`training-operator`: Training Operator v1 (versions v1.9.2). `trainer`: Kubeflow Trainer
     v2 with its runtimes (versions v2.1.0, v2.2.0). An unset version is the release's, else
     the mode's default."""
-    create_namespace: bool | None = None
-    """Create the namespace (upstream's manifests do). None: create it unless a component
-    installed before it runs there (e.g. Kubeflow Pipelines, which creates `kubeflow`). Only a
-    mirror install can leave the Namespace out: the pinned kustomization always renders it."""
 
 
 def _mode(args: ComponentArgs) -> Mode | None:
@@ -122,7 +118,7 @@ class TrainingOperator(KubeflowComponent):
 
     @classmethod
     def check(cls, args: ComponentArgs) -> list[str]:
-        """A known mode, a version of that mode, and a boolean createNamespace."""
+        """A known mode, and a version of that mode."""
         if not isinstance(args, TrainingOperatorArgs):
             return []
         mode = _mode(args)
@@ -138,11 +134,6 @@ class TrainingOperator(KubeflowComponent):
                 f"training-operator: version {args.version!r} is a {MODES[other].description} "
                 f"version, but mode is {args.mode!r}; fix: set mode: {other}, or a "
                 f"{mode.description} version ({', '.join(mode.versions)})"
-            )
-        if args.create_namespace is not None and not isinstance(args.create_namespace, bool):
-            errors.append(
-                f"training-operator: createNamespace = {args.create_namespace!r} is not a "
-                "boolean; fix: write true or false without quotes, or leave it unset"
             )
         return errors
 
@@ -163,10 +154,6 @@ class TrainingOperator(KubeflowComponent):
         """`training-operator/` for v1, `trainer/` for Trainer v2."""
         mode = _mode(args)
         return mode.mirror_folder if mode else cls.COMPONENT
-
-    def include(self, obj: KubeObject) -> bool:
-        """The Namespace only when this component creates it."""
-        return obj["kind"] != "Namespace" or self.args.create_namespace is not False
 
     def extra_transforms(self) -> list[Transform]:
         """`image_registry` also moves the images of Trainer's ClusterTrainingRuntimes."""

@@ -131,7 +131,7 @@ def test_outputs_name_the_ui_and_the_db_manager():
             {"metrics_collector_injection": "no"},
             "metricsCollectorInjection = 'no' is not a boolean",
         ),
-        ({"create_namespace": "true"}, "createNamespace = 'true' is not a boolean"),
+        ({"create_namespace": "true"}, "createNamespace = 'true' must be true or false"),
         ({"version": "v0.99.0"}, "version 'v0.99.0' is not a known version"),
     ],
 )

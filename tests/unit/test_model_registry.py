@@ -112,7 +112,10 @@ def test_the_db_credentials_are_registered_as_a_secret(mirrored):
     [
         (ModelRegistryArgs(database="sqlite"), "database 'sqlite' is not supported; fix: use"),
         (ModelRegistryArgs(database=["mysql"]), r"database \['mysql'\] is not supported"),
-        (ModelRegistryArgs(create_namespace="yes"), "createNamespace = 'yes' is not true or false"),
+        (
+            ModelRegistryArgs(create_namespace="yes"),
+            "createNamespace = 'yes' must be true or false",
+        ),
         (ModelRegistryArgs(version="v0.2.0"), "version 'v0.2.0' is not a known version"),
         (ModelRegistryArgs(namespace="ML"), "not a valid Kubernetes namespace"),
     ],

@@ -177,7 +177,7 @@ def test_outputs_name_mode_version_and_namespace():
             "fix: set mode: training-operator, or a Kubeflow Trainer v2 version",
         ),
         ({"version": "v2.1.0"}, "fix: set mode: trainer"),
-        ({"create_namespace": "no"}, "createNamespace = 'no' is not a boolean"),
+        ({"create_namespace": "no"}, "createNamespace = 'no' must be true or false"),
     ],
 )
 def test_bad_args_fail_before_anything_is_registered(settings, message):
