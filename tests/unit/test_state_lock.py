@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,6 +73,12 @@ def start(started: list[subprocess.Popen[bytes]], tmp_path: Path, *args: str, **
         env={**os.environ, **env},
     )
     started.append(process)
+    # until the child has exec'd, /proc shows the test's own command and environment
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 30
+    while not cmdline.read_bytes().startswith(bytes(tmp_path / "bin" / "pulumi")):
+        assert time.monotonic() < deadline, "the fake pulumi did not start"
+        time.sleep(0.01)
     return process.pid
 
 
