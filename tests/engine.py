@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from kubernetes import config, dynamic
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "manifests"
@@ -162,11 +164,34 @@ class Stack:
         result = self.pulumi("stack", "output", "--json", "--show-secrets")
         return json.loads(result.stdout)  # type: ignore[no-any-return]
 
+    def kube(self) -> dynamic.DynamicClient:
+        """A client of the stack's cluster, from its (secret) kubeconfig output."""
+        kubeconfig = yaml.safe_load(self.outputs()["cluster"]["kubeconfig"])
+        return dynamic.DynamicClient(config.new_client_from_config_dict(kubeconfig))
+
     def state(self) -> str:
         """The raw state file text (what is stored at rest)."""
         files = list((self.project.root / "state").rglob(f"{self.name}.json"))
         assert len(files) == 1, files
         return files[0].read_text()
+
+
+def local_mirror_stack(root: Path, name: str, settings: Mapping[str, Any]) -> Stack:
+    """A stack `name` of a throwaway project under `root` on its own local cluster (in
+    root/cluster) over the manifest mirror, with `settings` (keys without `kubeflow:`)
+    besides. Fails clearly outside the loopback netns or without the control plane."""
+    if not in_loopback_netns():
+        pytest.fail("run e2e tests inside scripts/netns.sh (loopback only)", pytrace=False)
+    require_engine()
+    if not Path(os.environ.get("KUBEFLOW_KUBE_BIN_DIR", "/nonexistent")).is_dir():
+        pytest.fail("KUBEFLOW_KUBE_BIN_DIR is unset; run through `make test-e2e`", pytrace=False)
+    project = PulumiProject.create(root)
+    local = {
+        "cluster": "local",
+        "localClusterDir": str(project.root / "cluster"),
+        "manifestMirror": str(MIRROR),
+    }
+    return project.stack(name, {**local, **settings})
 
 
 def step_timer(timings: dict[str, float]) -> Callable[[str], AbstractContextManager[None]]:

@@ -17,26 +17,25 @@ from tests.e2e.test_local_platform import (
     COMPARED_KINDS,
     assert_ready,
     key,
-    kube,
     live_objects,
     namespaces,
-    platform_stack,
     stack_objects,
     stop_everything,
 )
-from tests.engine import Stack
+from tests.engine import Stack, local_mirror_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def kfp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = platform_stack(
+    stack = local_mirror_stack(
         tmp_path_factory.mktemp("kfp-upgrade"),
+        "platform",
         {
             "components": ["pipelines", "spark-operator"],
             "keepData": "true",
-            "sparkOperator": {"keepData": False},
+            "spark-operator": {"keepData": False},
         },
     )
     stack.set_config("pipelines", {"version": "2.15.0"})
@@ -72,7 +71,7 @@ def test_kfp_2_16_1_replaces_it_whole(kfp: Stack) -> None:
 def test_a_pod_that_breaks_its_namespaces_level_is_rejected(kfp: Stack) -> None:
     """`kubeflow` enforces baseline (pipeline runs are users' pods): a privileged pod is
     refused by the API server's Pod Security admission."""
-    pods = kube(kfp).resources.get(api_version="v1", kind="Pod")
+    pods = kfp.kube().resources.get(api_version="v1", kind="Pod")
     privileged = {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -103,7 +102,7 @@ WORKFLOW = {
 
 
 def test_removing_components_keeps_their_data_unless_told_not_to(kfp: Stack) -> None:
-    client = kube(kfp)
+    client = kfp.kube()
     workflows = client.resources.get(api_version=WORKFLOW["apiVersion"], kind="Workflow")
     workflows.create(body=WORKFLOW, namespace="kubeflow")
     kfp.set_config("components", [])

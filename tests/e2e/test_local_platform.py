@@ -19,27 +19,15 @@ with its state. Wall times go to build/e2e-platform-timings.json.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from kubernetes import config, dynamic
 
 from components.catalog import CATALOG
 from infra import local_cluster
 from infra.preview_summary import markdown, read_steps
-from tests.engine import (
-    MIRROR,
-    REPO,
-    PulumiProject,
-    Stack,
-    in_loopback_netns,
-    require_engine,
-    step_timer,
-)
+from tests.engine import REPO, Stack, local_mirror_stack, step_timer
 
 pytestmark = pytest.mark.e2e
 
@@ -68,31 +56,16 @@ Timed = step_timer(TIMINGS)
 """`with Timed("step"):` records the step's wall time in TIMINGS."""
 
 
-def platform_stack(root: Path, config: dict[str, Any]) -> Stack:
-    """A `local` stack over the mirror in a throwaway project under `root`."""
-    if not in_loopback_netns():
-        pytest.fail("run e2e tests inside scripts/netns.sh (loopback only)", pytrace=False)
-    require_engine()
-    if not Path(os.environ.get("KUBEFLOW_KUBE_BIN_DIR", "/nonexistent")).is_dir():
-        pytest.fail("KUBEFLOW_KUBE_BIN_DIR is unset; run through `make test-e2e`", pytrace=False)
-    project = PulumiProject.create(root)
-    local = {
-        "cluster": "local",
-        "localClusterDir": str(project.root / "cluster"),
-        "manifestMirror": str(MIRROR),
-    }
-    return project.stack("platform", {**local, **config})
-
-
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = platform_stack(
+    stack = local_mirror_stack(
         tmp_path_factory.mktemp("platform"),
+        "platform",
         {
             "components": list(CATALOG),
             "release": "26.03",
             "keepData": "true",
-            "trainingOperator": {"mode": "trainer"},
+            "training-operator": {"mode": "trainer"},
         },
     )
     try:
@@ -119,11 +92,6 @@ def stop_everything(stack: Stack, timings: str, *, destroy: bool = True) -> None
     out.write_text(json.dumps(TIMINGS, indent=2) + "\n")
 
 
-def kube(stack: Stack) -> dynamic.DynamicClient:
-    kubeconfig = yaml.safe_load(stack.outputs()["cluster"]["kubeconfig"])
-    return dynamic.DynamicClient(config.new_client_from_config_dict(kubeconfig))
-
-
 def stack_objects(stack: Stack) -> list[dict[str, Any]]:
     """The Kubernetes objects in the stack's state, as their outputs (live fields)."""
     state = json.loads(stack.pulumi("stack", "export").stdout)
@@ -146,7 +114,7 @@ def condition(obj: Any, kind: str) -> bool:
 
 def assert_ready(stack: Stack, at_least: int = 60) -> None:
     """Every CRD of the stack Established, every Deployment Available, read from the API."""
-    client = kube(stack)
+    client = stack.kube()
     objects = stack_objects(stack)
     kinds = {"CustomResourceDefinition": "Established", "Deployment": "Available"}
     checked = 0
@@ -163,7 +131,7 @@ def assert_ready(stack: Stack, at_least: int = 60) -> None:
 def live_objects(stack: Stack, kinds: list[tuple[str, str]], namespaces: set[str]) -> set[Any]:
     """The API server's objects of `kinds` in `namespaces` (cluster-scoped: all of them),
     without those Kubernetes itself makes."""
-    client = kube(stack)
+    client = stack.kube()
     found = set()
     for api_version, kind in kinds:
         api = client.resources.get(api_version=api_version, kind=kind)
@@ -204,7 +172,7 @@ CERTIFICATE = {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}
 
 
 def test_a_controller_and_a_user_add_to_the_cluster(platform: Stack) -> None:
-    client = kube(platform)
+    client = platform.kube()
     secrets = client.resources.get(api_version="v1", kind="Secret")
     secrets.patch(name="katib-webhook-cert", namespace="kubeflow", body={"data": CERTIFICATE})
     isvcs = client.resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
@@ -256,12 +224,12 @@ def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
     assert not [k for k in declared if k[0] in dict(COMPARED_KINDS).values() and k not in live]
     assert ("Deployment", "kubeflow", "centraldashboard") in before
     assert ("Deployment", "kubeflow", "centraldashboard") not in live
-    deployments = kube(platform).resources.get(api_version="apps/v1", kind="Deployment")
+    deployments = platform.kube().resources.get(api_version="apps/v1", kind="Deployment")
     jobset = deployments.get(name="jobset-controller-manager", namespace="kubeflow-system")
     assert "app.kubernetes.io/name" in jobset.spec.selector.matchLabels  # v0.11.0's selector
-    isvcs = kube(platform).resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
+    isvcs = platform.kube().resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
-    secrets = kube(platform).resources.get(api_version="v1", kind="Secret")
+    secrets = platform.kube().resources.get(api_version="v1", kind="Secret")
     certificate = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()["data"]
     assert certificate == CERTIFICATE  # the upgrade's `up` left the controller's data alone
     with Timed("preview --expect-no-changes (26.03.1)"):

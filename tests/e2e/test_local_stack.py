@@ -11,7 +11,6 @@ written to build/e2e-timings.json.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kubernetes import client, config, dynamic
 from kubernetes.dynamic.exceptions import NotFoundError
 
@@ -29,9 +27,8 @@ from infra import local_cluster
 from tests.engine import (
     MIRROR,
     REPO,
-    PulumiProject,
     Stack,
-    in_loopback_netns,
+    local_mirror_stack,
     require_engine,
     step_timer,
 )
@@ -62,24 +59,12 @@ def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """A `local` stack in a throwaway project; destroyed (and its cluster stopped) at the end."""
-    if not in_loopback_netns():
-        pytest.fail("run e2e tests inside scripts/netns.sh (loopback only)", pytrace=False)
-    require_engine()
-    bin_dir = os.environ.get("KUBEFLOW_KUBE_BIN_DIR", "")
-    if not bin_dir or not Path(bin_dir).is_dir():
-        pytest.fail("KUBEFLOW_KUBE_BIN_DIR is unset; run through `make test-e2e`", pytrace=False)
-    project = PulumiProject.create(tmp_path_factory.mktemp("local-stack"))
-    cluster_dir = project.root / "cluster"
-    stack = project.stack(
+    stack = local_mirror_stack(
+        tmp_path_factory.mktemp("local-stack"),
         "local",
-        {
-            "cluster": "local",
-            "localClusterDir": str(cluster_dir),
-            "manifestMirror": str(MIRROR),
-            "components": ["pipelines"],
-            "localCluster": {"delayFactor": request.param},
-        },
+        {"components": ["pipelines"], "localCluster": {"delayFactor": request.param}},
     )
+    cluster_dir = stack.project.root / "cluster"
     yield stack
     if local_cluster.is_running(cluster_dir):
         stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
@@ -89,13 +74,6 @@ def stack(
     out = REPO / "build" / "e2e-timings.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(RUNS, indent=2) + "\n")
-
-
-def api(stack: Stack) -> dynamic.DynamicClient:
-    """A client of the stack's cluster, from its (secret) kubeconfig output."""
-    kubeconfig = stack.outputs()["cluster"]["kubeconfig"]
-    api_client = config.new_client_from_config_dict(yaml.safe_load(kubeconfig))
-    return dynamic.DynamicClient(api_client)
 
 
 def live(kube: dynamic.DynamicClient, obj: dict[str, Any]) -> Any:
@@ -190,7 +168,7 @@ def test_interrupted_first_up_converges_when_run_again(stack: Stack) -> None:
 
 
 def test_every_object_exists_and_is_ready(stack: Stack) -> None:
-    kube = api(stack)
+    kube = stack.kube()
     for obj in upstream_objects():
         found = live(kube, obj)
         assert found.metadata.name == obj["metadata"]["name"]
@@ -217,7 +195,7 @@ def test_second_preview_has_no_changes_and_refresh_no_drift(stack: Stack) -> Non
 
 
 def test_drift_is_found_by_refresh_and_repaired_by_up(stack: Stack) -> None:
-    kube = api(stack)
+    kube = stack.kube()
     deployments = kube.resources.get(api_version="apps/v1", kind="Deployment")
     config_maps = kube.resources.get(api_version="v1", kind="ConfigMap")
     # cache-server declares replicas: 1 upstream, so Pulumi owns that field.
@@ -242,7 +220,7 @@ def test_drift_is_found_by_refresh_and_repaired_by_up(stack: Stack) -> None:
 
 def test_destroy_leaves_nothing_and_stops_the_cluster(stack: Stack) -> None:
     cluster_dir = stack.project.root / "cluster"
-    kube = api(stack)
+    kube = stack.kube()
     records = local_cluster.read_records(cluster_dir)
     assert records
     state = json.loads(stack.pulumi("stack", "export").stdout)
