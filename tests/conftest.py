@@ -1,4 +1,5 @@
-"""Suite-wide rule: a test run leaves no process behind.
+"""Suite-wide rule: a test run leaves no process behind. And the fixtures of more than one
+test folder (a moto S3 server).
 
 Before any test runs, the run gets a marker variable in os.environ that every process it
 starts inherits (pulumi, its plugins, the local control plane, ...). When the run ends, a
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 from tests.processes import MARKER, kill, wait_for_exit
 
@@ -56,3 +58,13 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
             print(line)
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """A moto S3 server on a free loopback port."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -176,6 +176,19 @@ class Stack:
         return files[0].read_text()
 
 
+def start_up(cwd: Path, env: Mapping[str, str], stack: str) -> subprocess.Popen[bytes]:
+    """`pulumi up` of `stack` in the background, leading a session of its own, so a test can
+    kill it and its plugins as a crash would (`tests.processes.kill_session`)."""
+    return subprocess.Popen(
+        [require_engine(), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", stack],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def local_mirror_stack(root: Path, name: str, settings: Mapping[str, Any]) -> Stack:
     """A stack `name` of a throwaway project under `root` on its own local cluster (in
     root/cluster) over the manifest mirror, with `settings` (keys without `kubeflow:`)

@@ -29,7 +29,7 @@ from tests.engine import (
     REPO,
     Stack,
     local_mirror_stack,
-    require_engine,
+    start_up,
     step_timer,
 )
 from tests.processes import kill_session, session_members
@@ -89,22 +89,7 @@ def condition(obj: Any, kind: str) -> bool:
 
 def kill_up_midway(stack: Stack, cluster_dir: Path) -> None:
     """Start `pulumi up`, SIGKILL it once some KFP objects exist in the API server."""
-    process = subprocess.Popen(
-        [
-            require_engine(),
-            "--non-interactive",
-            "up",
-            "--yes",
-            "--skip-preview",
-            "--stack",
-            stack.name,
-        ],
-        cwd=stack.project.root,
-        env=stack.project.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = start_up(stack.project.root, stack.project.env, stack.name)
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline and process.poll() is None:

@@ -22,10 +22,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from pipelines.state_backend import bootstrap_state_backend
-from tests.engine import MIRROR, REPO, PulumiProject, require_engine
+from tests.engine import MIRROR, REPO, PulumiProject, require_engine, start_up
 from tests.processes import kill_session, session_members
 
 pytestmark = pytest.mark.integration
@@ -82,15 +81,6 @@ class Team:
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def team(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     saved = {key: os.environ.get(key) for key in CREDENTIALS}
     os.environ.update(CREDENTIALS)
@@ -135,22 +125,7 @@ def test_pulumi_keeps_stack_state_in_the_bootstrapped_bucket(team: Team) -> None
 
 def test_lock_of_a_killed_up_is_cleared_once_its_pulumi_is_gone(team: Team) -> None:
     team.add_stack("crash", render_stack(team, "[pipelines]"))
-    up = subprocess.Popen(
-        [
-            require_engine(),
-            "--non-interactive",
-            "up",
-            "--yes",
-            "--skip-preview",
-            "--stack",
-            "crash",
-        ],
-        cwd=team.project.root,
-        env=team.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    up = start_up(team.project.root, team.env, "crash")
     try:
         deadline = time.monotonic() + 120
         while not team.locks("crash") and up.poll() is None and time.monotonic() < deadline:
