@@ -8,11 +8,13 @@ v0.18 stores LLMInferenceServices as v1alpha2, which older CRDs cannot serve) fa
 and in `up`. Every component waits for it, so a refused `up` touches nothing.
 
 Its `changing` output names, during a preview, the projects whose version this deployment
-changes. Their custom resources carry their version in an annotation
-(`version_annotation`) whose value the preview does not know yet: the provider then shows
-them without a server dry run, which would check them against the CRDs still installed, not
-the ones the same `up` applies first (Trainer v2.2.0's runtimes use fields only its new CRD
-declares).
+changes. Every object of a component carries the component's version in an annotation
+(`version_annotation`), whose value such a preview does not know yet: the provider then shows
+the object without a server dry run. A dry run would check it against what is installed, not
+what the same `up` applies first: Trainer v2.2.0's runtimes use fields only its new CRD
+declares, and the dry run of a replacement with the same name (KServe v0.18's
+ClusterRoleBinding with a new `roleRef`) patches the live object. CRDs keep their dry run:
+the server checks a new schema against the stored objects.
 """
 
 from __future__ import annotations
@@ -24,12 +26,11 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider
 
 from components.manifests import KubeObject
-from components.objects import BUILTIN_GROUPS, api_group
 from components.releases import downgrade_problem
 from components.transforms import Transform
 
 VERSION_ANNOTATION = "kubeflow-pulumi.io/version"
-"""On a component's custom resources: the version of the component that declares them."""
+"""On every object a component installs: the component's version."""
 
 
 def downgrade_failures(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
@@ -87,8 +88,8 @@ class InstalledVersions(pulumi.dynamic.Resource, module="kubeflow", name="Instal
         )
 
     def version_annotation(self, project: str, version: str) -> Transform:
-        """Annotate the custom resources of `project` with its `version`; in a preview that
-        changes the version, the value is unknown (so not dry-run against the old CRDs)."""
+        """Annotate every object of `project` with its `version`; in a preview that changes
+        the version, the value is unknown except on CRDs (so they alone are dry-run)."""
 
         async def known() -> bool:
             return not pulumi.runtime.is_dry_run() or project not in (
@@ -100,10 +101,10 @@ class InstalledVersions(pulumi.dynamic.Resource, module="kubeflow", name="Instal
         )
 
         def apply(obj: KubeObject) -> KubeObject:
-            if api_group(obj) in BUILTIN_GROUPS:
-                return obj
             metadata = obj.get("metadata") or {}
-            annotations = {**(metadata.get("annotations") or {}), VERSION_ANNOTATION: value}
+            crd = obj.get("kind") == "CustomResourceDefinition"
+            annotation = {VERSION_ANNOTATION: version if crd else value}
+            annotations = {**(metadata.get("annotations") or {}), **annotation}
             return {**obj, "metadata": {**metadata, "annotations": annotations}}
 
         return apply

@@ -198,6 +198,7 @@ def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None
         ops.setdefault(step.op, set()).add(step.urn.rpartition("::")[2])
     assert NEW_RUNTIME in ops["update"]
     assert "training-operator:kubeflow-system/jobset-controller-manager" in ops["replace"]
+    assert "kserve:llmisvc-manager-rolebinding" in ops["replace"]  # its roleRef changes
     assert "central-dashboard:kubeflow/centraldashboard" in ops["delete"]
     assert "central-dashboard:kubeflow/dashboard" in ops["create"]
     assert f"kserve:{DROPPED_CRD}" in ops["delete"]

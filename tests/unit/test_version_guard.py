@@ -110,16 +110,23 @@ RUNTIME = "training-operator:torchtune-llama3.2-3b"
 ISSUER = "cert-manager:kubeflow-self-signing-issuer"
 
 
+CONTROLLER = "training-operator:kubeflow-system/kubeflow-trainer-controller-manager"
+JOBSET = "training-operator:kubeflow-system/jobset-controller-manager"
+"""Replaced by the upgrade to v2.2.0: the dry run of a same-name replacement patches the
+live object and fails on its immutable selector."""
+
+
 @pytest.mark.parametrize("preview", [True, False])
-def test_custom_resources_of_a_changing_version_are_not_dry_run_in_preview(preview: bool) -> None:
+def test_objects_of_a_changing_version_are_not_dry_run_in_preview(preview: bool) -> None:
     found = version_annotations(
         run(trainer_platform, recorder=Changing(["trainer"]), preview=preview)
     )
     # in the preview the value is unknown: the provider shows the object without a dry run
-    assert isinstance(found[RUNTIME], Unknown) if preview else found[RUNTIME] == "v2.2.0"
+    for name in (RUNTIME, CONTROLLER, JOBSET):
+        assert isinstance(found[name], Unknown) if preview else found[name] == "v2.2.0"
+    # CRDs keep their dry run (the server checks a new schema against stored objects)
+    assert found["training-operator:trainjobs.trainer.kubeflow.org"] == "v2.2.0"
     assert found[ISSUER] == "v1.20.2"  # cert-manager's version does not change
-    assert found["training-operator:kubeflow-system/kubeflow-trainer-controller-manager"] is None
-    assert found["training-operator:trainjobs.trainer.kubeflow.org"] is None  # a CRD
 
 
 def test_nothing_is_unknown_in_a_preview_that_changes_no_version() -> None:
