@@ -39,20 +39,25 @@ class KubeflowPlatform(pulumi.ComponentResource):
         super().__init__("kubeflow:platform:KubeflowPlatform", name, None, opts)
         self.components = {}
         ordered = install_order(list(component_args))
+        projects = {
+            cid: (
+                CATALOG[cid].cls.mirror_folder(component_args[cid]),
+                CATALOG[cid].cls.version_for(component_args[cid]),
+            )
+            for cid in ordered
+        }
         installed = InstalledVersions(
             f"{name}-versions",
-            {
-                CATALOG[cid].cls.mirror_folder(component_args[cid]): CATALOG[cid].cls.version_for(
-                    component_args[cid]
-                )
-                for cid in ordered
-            },
+            dict(projects.values()),
             pulumi.ResourceOptions(parent=self),
         )
         for component_id in ordered:
             entry = CATALOG[component_id]
             args = component_args[component_id]
-            args = dataclasses.replace(args, transforms=[*args.transforms, *extra_transforms])
+            annotate = installed.version_annotation(*projects[component_id])
+            args = dataclasses.replace(
+                args, transforms=[*args.transforms, *extra_transforms, annotate]
+            )
             needs: list[pulumi.Resource] = [installed]
             needs += [
                 self.components[d] for d in (*entry.requires, *entry.after) if d in self.components

@@ -124,9 +124,16 @@ def ignore_webhook_failures(obj: dict[str, Any]) -> dict[str, Any]:
 
     Simulated pods serve nothing, so no webhook can answer. For Mutating- and
     ValidatingWebhookConfiguration objects every webhook gets ``failurePolicy: Ignore``
-    and a short ``timeoutSeconds``; any other object is returned unchanged. The input is
-    not modified. Conversion webhooks (CRD ``spec.conversion``) are not touched.
+    and a short ``timeoutSeconds``. A CRD's conversion webhook has no failure policy: every
+    read of an object stored at another version would fail, so a CRD converts with strategy
+    ``None`` (only the apiVersion changes). Any other object is returned unchanged. The input
+    is not modified.
     """
+    if obj.get("kind") == "CustomResourceDefinition":
+        conversion = (obj.get("spec") or {}).get("conversion") or {}
+        if conversion.get("strategy") != "Webhook":
+            return obj
+        return {**obj, "spec": {**obj["spec"], "conversion": {"strategy": "None"}}}
     if obj.get("kind") not in _WEBHOOK_KINDS or not str(obj.get("apiVersion", "")).startswith(
         "admissionregistration.k8s.io/"
     ):

@@ -1,11 +1,19 @@
-"""The full platform on a real kube-apiserver, on one cluster: `up` of release 26.03 (all
-nine components, the Training Operator as Trainer v2); every CRD Established and Deployment
-Available; at rest (no changes on preview or refresh); a controller's work (data written into
-a webhook-certificate Secret outside Pulumi) and a user's InferenceService created out of band
-are not the stack's to undo.
+"""The full platform on a real kube-apiserver, through one lifecycle on one cluster:
 
-The stack's `destroy` is the KFP lifecycle's to test (tests/e2e/test_local_stack.py); here the
-cluster is stopped with its state. Wall times go to build/e2e-platform-timings.json.
+1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2), data
+   kept; every CRD Established and Deployment Available; at rest (no changes on preview or
+   refresh).
+2. A controller's work (data written into a webhook-certificate Secret outside Pulumi) and a
+   user's InferenceService, created out of band, are not the stack's to undo.
+3. Upgrade to 26.03.1: the preview succeeds and names the replaces and deletes; after `up` the
+   API server holds exactly the stack's objects (the old dashboard's are gone, JobSet was
+   replaced for its immutable selector), the user's resource and the controller's Secret data
+   are still there, KServe's dropped CRD is kept, and a second preview shows no changes.
+   Going back to 26.03 is refused with the reason.
+
+Removing components with kept data, and the stack's `destroy`, are the KFP modules' to test
+(tests/e2e/test_kfp_upgrade.py, tests/e2e/test_local_stack.py); here the cluster is stopped
+with its state. Wall times go to build/e2e-platform-timings.json.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import pytest
 
 from components.catalog import CATALOG
 from infra import local_cluster
+from infra.preview_summary import markdown, read_steps
 from tests.engine import REPO, Stack, local_mirror_stack, step_timer
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +44,13 @@ ISVC = {
     },
 }
 
+
+DROPPED_CRD = "inferencemodels.inference.networking.x-k8s.io"
+"""A CRD of KServe v0.16.0 that v0.18.0 no longer declares: kept, since the stack keeps data."""
+NEW_RUNTIME = "training-operator:torchtune-llama3.2-3b"
+"""A runtime that Trainer v2.2.0 changes to use a field only v2.2.0's CRD declares: the
+upgrade's preview shows it without a server dry run against the old CRD
+(infra/version_guard.py)."""
 
 Timed = step_timer(TIMINGS)
 """`with Timed("step"):` records the step's wall time in TIMINGS."""
@@ -169,3 +185,66 @@ def namespaces(stack: Stack) -> set[str]:
     return {o["metadata"]["name"] for o in stack_objects(stack) if o["kind"] == "Namespace"} | {
         "kubeflow"
     }
+
+
+def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None:
+    platform.set_config("release", "26.03.1")
+    events = platform.project.root / "upgrade.events.jsonl"
+    with Timed("preview 26.03 -> 26.03.1"):
+        platform.pulumi("preview", "--event-log", str(events))
+    steps = read_steps(events.read_text().splitlines())
+    ops: dict[str, set[str]] = {}
+    for step in steps:
+        ops.setdefault(step.op, set()).add(step.urn.rpartition("::")[2])
+    assert NEW_RUNTIME in ops["update"]
+    assert "training-operator:kubeflow-system/jobset-controller-manager" in ops["replace"]
+    assert "kserve:llmisvc-manager-rolebinding" in ops["replace"]  # its roleRef changes
+    assert "central-dashboard:kubeflow/centraldashboard" in ops["delete"]
+    assert "central-dashboard:kubeflow/dashboard" in ops["create"]
+    assert f"kserve:{DROPPED_CRD}" in ops["delete"]
+    # what `make preview` writes to build/preview/<stack>.md
+    summary = markdown("platform", steps)
+    (jobset,) = [
+        line
+        for line in summary.splitlines()
+        if "jobset-controller-manager`" in line and line.startswith("- replace")
+    ]
+    assert "(replaced: spec.selector" in jobset
+    lines = [line for line in summary.splitlines() if f"{DROPPED_CRD}`" in line]
+    (dropped,) = [line for line in lines if line.startswith("- delete")]
+    assert "kept in the cluster" in dropped
+    assert summary.index("Left in the cluster (keepData)") < summary.index(lines[0])
+
+
+def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
+    before = live_objects(platform, COMPARED_KINDS, namespaces(platform))
+    with Timed("up 26.03 -> 26.03.1"):
+        platform.up(timeout=PLATFORM_TIMEOUT)
+    assert_ready(platform)
+    assert platform.outputs()["components"]["kserve"]["version"] == "v0.18.0"
+    declared = {key(o) for o in stack_objects(platform)}
+    live = live_objects(platform, COMPARED_KINDS, namespaces(platform))
+    # KServe's dropped CRD is the one object left behind on purpose (the stack keeps data)
+    assert live - declared == {("CustomResourceDefinition", "", DROPPED_CRD)}
+    assert not [k for k in declared if k[0] in dict(COMPARED_KINDS).values() and k not in live]
+    assert ("Deployment", "kubeflow", "centraldashboard") in before
+    assert ("Deployment", "kubeflow", "centraldashboard") not in live
+    deployments = platform.kube().resources.get(api_version="apps/v1", kind="Deployment")
+    jobset = deployments.get(name="jobset-controller-manager", namespace="kubeflow-system")
+    assert "app.kubernetes.io/name" in jobset.spec.selector.matchLabels  # v0.11.0's selector
+    isvcs = platform.kube().resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
+    assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
+    secrets = platform.kube().resources.get(api_version="v1", kind="Secret")
+    certificate = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()["data"]
+    assert certificate == CERTIFICATE  # the upgrade's `up` left the controller's data alone
+    with Timed("preview --expect-no-changes (26.03.1)"):
+        platform.pulumi("preview", "--expect-no-changes")
+
+
+def test_going_back_to_26_03_is_refused_with_the_reason(platform: Stack) -> None:
+    platform.set_config("release", "26.03")
+    refused = platform.pulumi("preview", check=False)
+    platform.set_config("release", "26.03.1")
+    assert refused.returncode != 0
+    assert "kserve cannot go back from v0.18.0 to v0.16.0" in refused.output
+    assert "v1alpha2" in refused.output

@@ -87,12 +87,17 @@ def run(
     stack: str = "unit",
     config: Mapping[str, str] | None = None,
     recorder: Recorder | None = None,
+    preview: bool = False,
 ) -> Recorder:
-    """Run `program` under fresh mocks (with `config`) and wait for every registration. Pass
-    a `recorder` to see what was registered when the program raises."""
+    """Run `program` under fresh mocks (with `config`; as a preview if `preview`) and wait for
+    every registration. Pass a `recorder` to see what was registered when the program raises."""
     recorder = recorder or Recorder()
     pulumi.runtime.set_mocks(
-        recorder, project="kubeflow", stack=stack, preview=False, monitor=RecordingMonitor(recorder)
+        recorder,
+        project="kubeflow",
+        stack=stack,
+        preview=preview,
+        monitor=RecordingMonitor(recorder),
     )
     pulumi.runtime.set_all_config(dict(config or {}))
     pulumi.runtime.test(lambda: program() and None)()

@@ -53,6 +53,18 @@ def test_ignore_webhook_failures_leaves_other_objects_alone() -> None:
     assert lc.ignore_webhook_failures(other) is other
 
 
+def test_a_crd_conversion_webhook_becomes_no_conversion_on_the_simulated_cluster() -> None:
+    webhook = {"strategy": "Webhook", "webhook": {"conversionReviewVersions": ["v1"]}}
+    crd = {"kind": "CustomResourceDefinition", "spec": {"group": "x", "conversion": webhook}}
+    assert lc.ignore_webhook_failures(crd)["spec"] == {
+        "group": "x",
+        "conversion": {"strategy": "None"},
+    }
+    assert crd["spec"]["conversion"] is webhook  # the input is not modified
+    plain = {"kind": "CustomResourceDefinition", "spec": {"group": "x"}}
+    assert lc.ignore_webhook_failures(plain) is plain
+
+
 # --- netns check ----------------------------------------------------------------------
 
 

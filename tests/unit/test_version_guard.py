@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from components import CertManagerArgs, KServeArgs
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+from pulumi.runtime.mocks import MockResourceArgs
+
+from components import CertManagerArgs, KatibArgs, KServeArgs, PipelinesArgs, TrainingOperatorArgs
+from components.manifests import MirrorSource
 from infra.kubeflow_platform import KubeflowPlatform
-from infra.version_guard import InstalledVersionsProvider, downgrade_failures
-from tests.unit.mocks import run
+from infra.version_guard import VERSION_ANNOTATION, InstalledVersionsProvider, downgrade_failures
+from tests.unit.mocks import MIRROR, Recorder, run
 
 OLD = {"kserve": "v0.18.0", "kfp": "2.16.1"}
 
@@ -48,3 +55,98 @@ def test_every_component_waits_for_the_record():
     components = [r for r in recorder.registered if r.type.startswith("kubeflow:components:")]
     assert len(components) == 2
     assert all(record.urn in c.dependencies for c in components)
+
+
+def test_the_record_names_what_a_deployment_changes_and_forgets_it_once_applied() -> None:
+    provider = InstalledVersionsProvider()
+    checked = provider.check(
+        {"versions": {"trainer": "v2.1.0", "kserve": "v0.18.0"}},
+        {"versions": {"trainer": "v2.2.0", "kserve": "v0.18.0", "katib": "v0.19.0"}},
+    )
+    assert checked.inputs["changing"] == ["trainer"]  # katib is new, kserve stays
+    assert provider.check({}, {"versions": OLD}).inputs["changing"] == []
+    assert provider.create({"versions": OLD, "changing": []}).outs["changing"] == []
+    updated = provider.update("id", {}, checked.inputs)
+    assert updated.outs == {**checked.inputs, "changing": []}
+
+
+class Changing(Recorder):
+    """Mocks whose version record says `changing`, as a preview of a version change does."""
+
+    def __init__(self, changing: list[str]) -> None:
+        super().__init__()
+        self.changing = changing
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        resource_id, outputs = super().new_resource(args)
+        if args.typ == "pulumi-python:dynamic/kubeflow:InstalledVersions":
+            outputs = {**outputs, "changing": self.changing}
+        return resource_id, outputs
+
+
+def version_annotations(recorder: Recorder) -> dict[str, Any]:
+    """The version annotation of every Kubernetes object (None: not annotated), by name."""
+    return {
+        r.name: ((r.inputs.get("metadata") or {}).get("annotations") or {}).get(VERSION_ANNOTATION)
+        for r in recorder.of_type("kubernetes:")
+    }
+
+
+def trainer_platform() -> None:
+    mirror = MirrorSource(MIRROR)
+    KubeflowPlatform(
+        "kubeflow",
+        {
+            "cert-manager": CertManagerArgs(source=mirror, release="26.03.1"),
+            "training-operator": TrainingOperatorArgs(
+                mode="trainer", source=mirror, release="26.03.1"
+            ),
+        },
+    )
+
+
+RUNTIME = "training-operator:torchtune-llama3.2-3b"
+"""A ClusterTrainingRuntime of Trainer v2.2.0 that uses a field v2.1.0's CRD lacks."""
+ISSUER = "cert-manager:kubeflow-self-signing-issuer"
+
+
+CONTROLLER = "training-operator:kubeflow-system/kubeflow-trainer-controller-manager"
+JOBSET = "training-operator:kubeflow-system/jobset-controller-manager"
+"""Replaced by the upgrade to v2.2.0: the dry run of a same-name replacement patches the
+live object and fails on its immutable selector."""
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_objects_of_a_changing_version_are_not_dry_run_in_preview(preview: bool) -> None:
+    found = version_annotations(
+        run(trainer_platform, recorder=Changing(["trainer"]), preview=preview)
+    )
+    # in the preview the value is unknown: the provider shows the object without a dry run
+    for name in (RUNTIME, CONTROLLER, JOBSET):
+        assert isinstance(found[name], Unknown) if preview else found[name] == "v2.2.0"
+    # CRDs keep their dry run (the server checks a new schema against stored objects)
+    assert found["training-operator:trainjobs.trainer.kubeflow.org"] == "v2.2.0"
+    assert found[ISSUER] == "v1.20.2"  # cert-manager's version does not change
+
+
+def test_nothing_is_unknown_in_a_preview_that_changes_no_version() -> None:
+    found = version_annotations(run(trainer_platform, recorder=Changing([]), preview=True))
+    assert found[RUNTIME] == "v2.2.0"
+    assert not [name for name, value in found.items() if isinstance(value, Unknown)]
+
+
+def test_a_patch_of_another_components_object_is_not_annotated() -> None:
+    found = version_annotations(run(katib_after_kfp, recorder=Changing([]), preview=False))
+    assert found["katib:kubeflow"] is None  # Katib's label patch on KFP's Namespace
+    assert found["pipelines:kubeflow"] == "2.16.1"
+
+
+def katib_after_kfp() -> None:
+    mirror = MirrorSource(MIRROR)
+    KubeflowPlatform(
+        "kubeflow",
+        {
+            "pipelines": PipelinesArgs(source=mirror, release="26.03"),
+            "katib": KatibArgs(source=mirror, release="26.03"),
+        },
+    )
