@@ -2,11 +2,13 @@
 
 A component is a `pulumi.ComponentResource` built from a table of known
 versions. Each version is an ordered list of manifest parts; each part comes
-from the pinned upstream (rendered by the Kubernetes provider) or from a
-mirror folder (read here). Objects are customised by transforms and applied in
-an explicit order: Namespaces and CRDs, then built-in objects (including the
-webhook Deployments the provider waits on until Available), then the webhook
-configurations, then custom resources. Each part waits for the part before it.
+from the pinned upstream (rendered once per reference and checked against the
+lock, `components.upstream`) or from a mirror folder. Either way the component
+gets the same list of objects, filtered (`keeps`), expanded, customised by
+transforms and applied in an explicit order: Namespaces and CRDs, then built-in
+objects (including the webhook Deployments the provider waits on until
+Available), then the webhook configurations, then custom resources. Each part
+waits for the part before it.
 
 The checks of the common settings live in `components.validation`, the helpers for the
 objects installed in `components.objects`.
@@ -19,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.manifests import (
     KubeObject,
@@ -27,11 +28,9 @@ from components.manifests import (
     ManifestPart,
     ManifestSource,
     MirrorSource,
-    UpstreamSource,
 )
 from components.objects import (
     KubernetesObject,
-    as_resource_transform,
     controller_owned_fields,
     holds_data,
     install_tier,
@@ -51,6 +50,7 @@ from components.transforms import (
     set_replicas,
     set_resources,
 )
+from components.upstream import UpstreamSource, render_alias, render_urn
 from components.validation import (
     ComponentArgsError,
     validate_common,
@@ -91,8 +91,8 @@ class ComponentArgs:
     transforms: Sequence[Transform] = ()
     """Escape hatch: more transforms, applied after the ones above."""
     exclude: Sequence[Callable[[KubeObject], bool]] = ()
-    """Upstream objects not to install (mirror sources only), e.g. the bundled object store
-    when artifacts go to S3."""
+    """Upstream objects not to install (from any source), e.g. the bundled object store when
+    artifacts go to S3."""
     keep_data: bool | None = None
     """Keep the objects that hold users' data (CRDs, PersistentVolumeClaims, Namespaces) in
     the cluster when they leave the stack: removing the component, a version that drops them,
@@ -129,7 +129,6 @@ class KubeflowComponent(pulumi.ComponentResource):
         self.resolved_version = self.version_for(args)
         self.resolved_namespace = args.namespace or self.upstream_namespace(args) or "default"
         self.objects: list[pulumi.Resource] = []
-        self.parts: list[pulumi.Resource] = []
         self._install(args.source or UpstreamSource())
         self.version = pulumi.Output.from_input(self.resolved_version)
         self.namespace = pulumi.Output.from_input(self.resolved_namespace)
@@ -150,25 +149,32 @@ class KubeflowComponent(pulumi.ComponentResource):
 
     @classmethod
     def workload_problems(cls, args: ComponentArgs) -> list[str]:
-        """Keys of `replicas` and `resources` that name no workload of the objects a mirror
-        source holds for `args` (read here, nothing registered). The provider renders upstream
-        sources at preview time, so their objects and keys are not known here (the install
-        warns)."""
-        source = args.source
-        if not isinstance(source, MirrorSource) or not (args.replicas or args.resources):
+        """Keys of `replicas` and `resources` that name no workload of the objects the source
+        gives for `args` (read or rendered here, nothing registered)."""
+        if not (args.replicas or args.resources):
             return []
         if {"version", "replicas", "resources"} & set(wrong_types(args)):
             return []  # reported as such
-        planned = cls.__new__(cls)  # manifest_parts reads only the args and the version
-        planned.args, planned.resolved_version = args, cls.version_for(args)
-        folder, objects = cls.mirror_folder(args), []
+        source = args.source or UpstreamSource()
+        objects: list[KubeObject] = []
         try:
-            for part in planned.manifest_parts(source):
-                objects += source.load(folder, planned.resolved_version, part)
+            folder, version, parts = cls.planned_parts(args, source)
+            for part in parts:
+                objects += source.load(folder, version, part)
         except ManifestError:
-            return []  # a missing mirror file is reported on its own
+            return []  # a missing mirror file or a failed render is reported by the install
         kept = [o for o in objects if not any(skip(o) for skip in args.exclude)]
         return workload_errors(cls.COMPONENT, args, kept)
+
+    @classmethod
+    def planned_parts(
+        cls, args: ComponentArgs, source: ManifestSource
+    ) -> tuple[str, str, tuple[ManifestPart, ...]]:
+        """The upstream project (mirror folder), version and parts `args` install from
+        `source`, without registering anything."""
+        planned = cls.__new__(cls)  # manifest_parts reads only the args and the version
+        planned.args, planned.resolved_version = args, cls.version_for(args)
+        return cls.mirror_folder(args), planned.resolved_version, planned.manifest_parts(source)
 
     @classmethod
     def check(cls, args: ComponentArgs) -> list[str]:
@@ -224,24 +230,20 @@ class KubeflowComponent(pulumi.ComponentResource):
         return []
 
     def expand(self, obj: KubeObject) -> list[KubeObject]:
-        """The objects one upstream object of a mirror becomes (itself; override to repeat it,
-        e.g. once per job namespace)."""
+        """The objects one upstream object becomes (itself; override to repeat it, e.g. once
+        per job namespace)."""
         return [obj]
 
     def keeps(self, obj: KubeObject) -> bool:
-        """Whether a mirror object is installed: not a Namespace when `create_namespace` is
+        """Whether an upstream object is installed: not a Namespace when `create_namespace` is
         false, the component includes it, and no `exclude` predicate of the args matches it."""
         if obj["kind"] == "Namespace" and self.args.create_namespace is False:
             return False
         return self.include(obj) and not any(skip(obj) for skip in self.args.exclude)
 
-    def leaves_out_objects(self) -> bool:
-        """Whether these args leave upstream objects out (which an upstream render cannot)."""
-        return bool(self.args.exclude)
-
     def include(self, obj: KubeObject) -> bool:
-        """Whether a mirror object is installed; override to leave some out (e.g. Istio
-        objects when Istio is not installed). Upstream renders choose a kustomization instead."""
+        """Whether an upstream object is installed, from a mirror or a render alike; override
+        to leave some out (e.g. Istio objects when Istio is not installed)."""
         return True
 
     def own_objects(self) -> list[KubeObject]:
@@ -262,10 +264,6 @@ class KubeflowComponent(pulumi.ComponentResource):
         webhook of the parts admits); transformed like upstream's."""
         return []
 
-    def helm_values(self) -> dict[str, Any]:
-        """Values for the Helm chart of a `helm` part."""
-        return {}
-
     def manifest_parts(self, source: ManifestSource) -> tuple[ManifestPart, ...]:
         """The parts of the resolved version; a mirror may hold versions not in the table."""
         parts = self.VERSIONS.get(self.resolved_version)
@@ -284,37 +282,54 @@ class KubeflowComponent(pulumi.ComponentResource):
         raise ManifestError(f"{self.COMPONENT}: unknown version {self.resolved_version!r}")
 
     def _install(self, source: ManifestSource) -> None:
+        """Every part's objects, read or rendered first (a missing one registers nothing),
+        then filtered, expanded, transformed and registered in order, whatever the source."""
         transform = compose(self.transforms())
-        parts = self.manifest_parts(source)
-        own = [transform(o) for o in self.own_objects()]
+        folder, parts = self.mirror_folder(self.args), self.manifest_parts(source)
+        loaded = [(part, self._load(source, folder, part)) for part in parts]
+        own = [(o, transform(o)) for o in self.own_objects()]
         previous = self._register_part(ManifestPart("own", "", "file", ""), own, [])
-        if isinstance(source, MirrorSource):
-            folder = self.mirror_folder(self.args)
-            loaded = [(p, source.load(folder, self.resolved_version, p)) for p in parts]
-            for part, objects in loaded:
-                expanded = [each for o in objects if self.keeps(o) for each in self.expand(o)]
-                previous = self._register_part(part, [transform(o) for o in expanded], previous)
-        else:
-            self._render_upstream(parts, transform, previous)
-            previous = self.parts[-1:] or previous
-        final = [transform(o) for o in self.final_objects()]
+        for part, objects in loaded:
+            expanded = [each for o in objects if self.keeps(o) for each in self.expand(o)]
+            pairs = [(o, transform(o)) for o in expanded]
+            previous = self._register_part(part, pairs, previous, source)
+        final = [(o, transform(o)) for o in self.final_objects()]
         self._register_part(ManifestPart("final", "", "file", ""), final, previous)
 
+    def _load(self, source: ManifestSource, folder: str, part: ManifestPart) -> list[KubeObject]:
+        """One part's objects; a render the lock has no digest for yet is reported as new."""
+        if not isinstance(source, UpstreamSource):
+            return source.load(folder, self.resolved_version, part)
+        checked = source.check(folder, self.resolved_version, part)
+        if checked.note:
+            pulumi.log.warn(checked.note, self)
+        return checked.objects
+
     def _register_part(
-        self, part: ManifestPart, objects: list[KubeObject], after: list[pulumi.Resource]
+        self,
+        part: ManifestPart,
+        pairs: list[tuple[KubeObject, KubeObject]],
+        after: list[pulumi.Resource],
+        source: ManifestSource | None = None,
     ) -> list[pulumi.Resource]:
+        """Register (upstream object, transformed object) pairs tier by tier, each tier
+        waiting for the ones before and for `after`. From an upstream source, each object is
+        also aliased to its name under the provider-side render of its part (stacks made
+        before: `render_alias`)."""
         created: list[pulumi.Resource] = []
         waits_on = list(after)
+        rendered = isinstance(source, UpstreamSource) and bool(part.upstream)
+        render = render_urn(self.urn, part, self._name) if rendered else None
         for tier in (0, 1, 2, 3):
-            tier_objects = [o for o in objects if install_tier(o) == tier]
-            registered: list[pulumi.Resource] = [
-                KubernetesObject(
-                    resource_name(self._name, obj),
-                    obj,
-                    self._object_options(part, obj, waits_on),
-                )
-                for obj in tier_objects
-            ]
+            registered: list[pulumi.Resource] = []
+            for raw, obj in pairs:
+                if install_tier(obj) != tier:
+                    continue
+                opts = self._object_options(part, obj, waits_on)
+                if render is not None:
+                    alias = render_alias(part, raw, self._name, self.resolved_namespace, render)
+                    opts.aliases = [*(opts.aliases or []), alias]
+                registered.append(KubernetesObject(resource_name(self._name, obj), obj, opts))
             created += registered
             waits_on = waits_on + registered if registered else waits_on
         self.objects += created
@@ -339,55 +354,6 @@ class KubeflowComponent(pulumi.ComponentResource):
         """Every part name of the version table, and the component's own and final parts."""
         names = [p.name for parts in self.VERSIONS.values() for p in parts]
         return list(dict.fromkeys(["own", *names, "final"]))
-
-    def _render_upstream(
-        self,
-        parts: tuple[ManifestPart, ...],
-        transform: Transform,
-        after: Sequence[pulumi.Resource] = (),
-    ) -> None:
-        if self.leaves_out_objects():
-            pulumi.log.warn(
-                f"{self.COMPONENT}: objects cannot be left out of an upstream render; every "
-                "upstream object is installed (use a manifest mirror to leave some out)",
-                self,
-            )
-        if self.args.replicas or self.args.resources:
-            pulumi.log.warn(
-                f"{self.COMPONENT}: the names in replicas and resources are not checked against "
-                "an upstream render (the provider renders it at preview time); a name that "
-                "matches no workload changes nothing (a manifest mirror checks them)",
-                self,
-            )
-        previous = list(after)
-        for part in parts:
-            if not part.upstream:
-                continue  # mirror-only: a later part renders these objects itself
-            opts = pulumi.ResourceOptions(
-                parent=self, depends_on=previous, transforms=[as_resource_transform(transform)]
-            )
-            rendered: pulumi.Resource
-            if part.upstream_kind == "kustomize":
-                rendered = k8s.kustomize.v2.Directory(
-                    f"{self._name}-{part.name}", directory=part.upstream, opts=opts
-                )
-            elif part.upstream_kind == "helm":
-                rendered = k8s.helm.v4.Chart(
-                    f"{self._name}-{part.name}",
-                    chart=part.chart,
-                    version=part.chart_version,
-                    repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=part.upstream),
-                    name=part.chart,
-                    namespace=self.resolved_namespace,
-                    values=self.helm_values(),
-                    opts=opts,
-                )
-            else:
-                rendered = k8s.yaml.v2.ConfigFile(
-                    f"{self._name}-{part.name}", file=part.upstream, opts=opts
-                )
-            self.parts.append(rendered)
-            previous = [rendered]
 
 
 def _default_namespace(namespace: str) -> Transform:

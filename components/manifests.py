@@ -2,9 +2,10 @@
 
 A component version is a list of `ManifestPart`s applied in order (for KFP: the
 cluster-scoped resources, then the namespaced install). Each part names its
-pinned upstream (a kustomize directory or a release file, rendered by the
-Kubernetes provider) and the file that holds the same render in a mirror
-folder laid out `<component>/<version>/<file>.yaml` (air-gapped sites, CI).
+pinned upstream (a kustomize directory, a Helm chart or a release file, rendered
+by `components.upstream`) and the file that holds the same render in a mirror
+folder laid out `<component>/<version>/<file>.yaml` (air-gapped sites, CI). Both
+sources give the component the same list of objects.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 
@@ -38,18 +39,28 @@ class ManifestPart:
     repository URL. Empty for a mirror-only part: objects a later upstream part renders
     itself (e.g. a chart's CRDs), kept as a file of their own in a mirror."""
     upstream_kind: Literal["kustomize", "file", "helm"]
-    """How the Kubernetes provider renders `upstream`."""
+    """How `upstream` is rendered: `kustomize build`, a download, or `helm template`. A
+    local folder or file (or a `file://` git URL) works as well as a remote one."""
     mirror_file: str
     """File name of the same render inside `<mirror>/<component>/<version>/`."""
     chart: str = ""
     """Helm chart name in the `upstream` repository (helm parts only)."""
     chart_version: str = ""
     """Pinned Helm chart version (helm parts only)."""
+    namespace: str = ""
+    """Release namespace of a helm part (`helm template --namespace`). Fixed per version, so
+    the render (and its digest in the lock) does not depend on settings: the component's
+    `namespace` moves the objects afterwards, as it moves a kustomization's."""
 
 
-@dataclass(frozen=True)
-class UpstreamSource:
-    """Render the pinned upstream with the Kubernetes provider (needs the network)."""
+class ManifestSource(Protocol):
+    """Where the objects of a component's parts come from: `MirrorSource`,
+    `components.upstream.UpstreamSource`, or a source of the user's own."""
+
+    def load(self, component: str, version: str, part: ManifestPart) -> list[KubeObject]:
+        """Every object of one part of `component` (the upstream project, as a mirror names
+        its folder) at `version`, in render order."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -86,16 +97,21 @@ class MirrorSource:
         return load_objects(self.part_path(component, version, part))
 
 
-ManifestSource = UpstreamSource | MirrorSource
-
-
 def load_objects(path: Path) -> list[KubeObject]:
     """Parse a multi-document YAML file into Kubernetes objects."""
-    with path.open(encoding="utf-8") as stream:
-        docs = [doc for doc in yaml.load_all(stream, Loader=_SAFE_LOADER) if doc]
+    return parse_objects(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_objects(text: str, origin: str) -> list[KubeObject]:
+    """Parse multi-document YAML (a file, a render) into Kubernetes objects; `origin` names
+    it in errors."""
+    try:
+        docs = [doc for doc in yaml.load_all(text, Loader=_SAFE_LOADER) if doc]
+    except yaml.YAMLError as error:
+        raise ManifestError(f"{origin}: not valid YAML: {error}") from error
     for doc in docs:
         if not isinstance(doc, Mapping) or "kind" not in doc or "apiVersion" not in doc:
-            raise ManifestError(f"{path}: a document is not a Kubernetes object: {str(doc)[:80]}")
+            raise ManifestError(f"{origin}: a document is not a Kubernetes object: {str(doc)[:80]}")
     return [dict(doc) for doc in docs]
 
 

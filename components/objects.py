@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 
 from components.manifests import KubeObject
-from components.transforms import Transform
 
 BUILTIN_GROUPS = frozenset(
     {
@@ -124,15 +123,3 @@ class KubernetesObject(pulumi.CustomResource):
                 opts, pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
             )
         super().__init__(type_token(obj), name, props, opts)
-
-
-def as_resource_transform(transform: Transform) -> pulumi.ResourceTransform:
-    """Run an object transform on the Kubernetes objects a provider-side component renders."""
-
-    def apply(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        props = args.props
-        if not args.type_.startswith("kubernetes:") or "kind" not in props:
-            return None
-        return pulumi.ResourceTransformResult(props=transform(dict(props)), opts=args.opts)
-
-    return apply

@@ -52,7 +52,7 @@ class PipelinesArgs(ComponentArgs):
 
     artifact_store: S3ArtifactSettings | None = None
     """Keep artifacts and pipeline specs in this S3 bucket instead of the bundled SeaweedFS,
-    which is then left out (from a mirror; an upstream render keeps it running, unused)."""
+    which is then left out."""
 
 
 class KubeflowPipelines(KubeflowComponent):
@@ -99,10 +99,6 @@ class KubeflowPipelines(KubeflowComponent):
     def include(self, obj: KubeObject) -> bool:
         """Without the bundled SeaweedFS when artifacts go to S3."""
         return self.args.artifact_store is None or not is_bundled_object_store(obj)
-
-    def leaves_out_objects(self) -> bool:
-        """Artifacts on S3 leave SeaweedFS out."""
-        return super().leaves_out_objects() or self.args.artifact_store is not None
 
     def component_outputs(self) -> dict[str, Any]:
         """Adds the API endpoint and UI service to the common outputs."""

@@ -4,9 +4,11 @@ Upstream: `helm install spark-operator spark-operator/spark-operator --namespace
 spark-operator --create-namespace` from https://kubeflow.github.io/spark-operator. The
 chart installs its CRDs, the controller and the mutating/validating webhook.
 
-A manifest mirror holds the chart's CRDs as `crds.yaml` and the rest (controller, webhook,
-RBAC) as `controller.yaml`, a `helm template` render with the chart's default values. Such a
-render differs from `helm install` in two ways the component makes up for:
+The pinned chart is rendered with `helm template` and the chart's default values (CRDs
+included), so its render, and its digest in the lock, do not depend on settings; a manifest
+mirror holds the same render as `crds.yaml` (the chart's CRDs) and `controller.yaml` (the
+rest: controller, webhook, RBAC). Such a render differs from `helm install` with values in
+ways the component makes up for, from either source:
 - `helm install -n <ns>` puts the objects the templates leave without a namespace (the
   webhook Service and both Deployments) into the release namespace: here, the operator's.
 - The job namespaces are baked in (`default`): the job service account, the Roles and
@@ -34,8 +36,10 @@ CHART_REPO = "https://kubeflow.github.io/spark-operator"
 CHART = "spark-operator"
 RELEASE = "spark-operator"
 """The Helm release name the chart's object names start with."""
+SPARK_NAMESPACE = "spark-operator"
+"""The release namespace the chart is rendered into (upstream's)."""
 RENDERED_JOB_NAMESPACES = ("default",)
-"""The job namespaces a mirror's `controller.yaml` was rendered with (the chart default)."""
+"""The job namespaces a render of the chart has (its default values), from either source."""
 NAMESPACES_FLAG = "--namespaces="
 NAMESPACE_SELECTOR_KEY = "kubernetes.io/metadata.name"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -56,6 +60,7 @@ def spark_parts(chart_version: str) -> tuple[ManifestPart, ...]:
             "controller.yaml",
             chart=CHART,
             chart_version=chart_version,
+            namespace=SPARK_NAMESPACE,
         ),
     )
 
@@ -69,13 +74,13 @@ class SparkOperatorArgs(ComponentArgs):
     `spark-operator`, running SparkApplications of the `default` namespace."""
 
     job_namespaces: Sequence[str] = ("default",)
-    """Namespaces whose SparkApplications the operator runs (Helm value `spark.jobNamespaces`);
-    each must exist. The chart gives each a `spark-operator-spark` service account for driver
-    pods; from a mirror, the render's job objects are repeated for each of these."""
+    """Namespaces whose SparkApplications the operator runs (what the chart's value
+    `spark.jobNamespaces` does); each must exist. The chart gives each a `spark-operator-spark`
+    service account for driver pods: the render's job objects are repeated for each of these."""
     webhook: bool = True
-    """Run the admission webhook (Helm value `webhook.enable`), which applies the pod settings
-    of a SparkApplication (volumes, affinity, tolerations, ...) to driver and executor pods.
-    From a mirror, off leaves out the webhook's objects."""
+    """Run the admission webhook (what the chart's value `webhook.enable` does), which applies
+    the pod settings of a SparkApplication (volumes, affinity, tolerations, ...) to driver and
+    executor pods. Off leaves out the webhook's objects."""
 
 
 class SparkOperator(KubeflowComponent):
@@ -84,7 +89,7 @@ class SparkOperator(KubeflowComponent):
     COMPONENT = "spark-operator"
     TYPE = "kubeflow:components:SparkOperator"
     DEFAULT_VERSION = "v2.5.0"
-    UPSTREAM_NAMESPACE = "spark-operator"
+    UPSTREAM_NAMESPACE = SPARK_NAMESPACE
     VERSIONS = SPARK_VERSIONS
 
     args: SparkOperatorArgs
@@ -149,13 +154,6 @@ class SparkOperator(KubeflowComponent):
             release_namespace(self.resolved_namespace),
             set_job_namespaces(self.args.job_namespaces, self.resolved_namespace),
         ]
-
-    def helm_values(self) -> dict[str, Any]:
-        """Job namespaces and the webhook switch; everything else keeps the chart defaults."""
-        return {
-            "spark": {"jobNamespaces": list(self.args.job_namespaces)},
-            "webhook": {"enable": self.args.webhook},
-        }
 
     def component_outputs(self) -> dict[str, Any]:
         """Adds the job namespaces to the common outputs."""

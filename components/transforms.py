@@ -2,8 +2,8 @@
 
 A transform takes one Kubernetes object (a dict) and returns the object to
 apply: a changed deep copy, or the input itself when it does not concern it.
-The same functions run on mirror objects before they are registered and, as a
-Pulumi resource transform, on objects the Kubernetes provider renders.
+The same functions run on every object a component installs, whether a mirror
+file or a render of the pinned upstream gave it, before it is registered.
 """
 
 from __future__ import annotations

@@ -51,8 +51,7 @@ def resolved(outputs: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def build(cls: type[KubeflowComponent], args: ComponentArgs) -> KubeflowComponent:
-    """The component for `args`, built under mocks, to run its hooks on mirror objects
-    without registering them again (keep `args.source` upstream: that registers no objects)."""
+    """The component for `args`, built under mocks, to run its hooks on mirror objects."""
     built: list[KubeflowComponent] = []
     run(lambda: built.append(cls("c", args)))
     return built[0]
@@ -65,14 +64,8 @@ def as_installed(component: KubeflowComponent, objects: list[KubeObject]) -> lis
 
 
 def kube_objects(recorder: Recorder) -> list[Registered]:
-    """Every Kubernetes object registered (not the provider, not provider-side components)."""
-    return [
-        r
-        for r in recorder.registered
-        if r.type.startswith("kubernetes:")
-        and r.type.rpartition(":")[0]
-        not in ("kubernetes:kustomize/v2", "kubernetes:helm.sh/v4", "kubernetes:yaml/v2")
-    ]
+    """Every Kubernetes object registered (not the provider), in registration order."""
+    return [r for r in recorder.registered if r.type.startswith("kubernetes:")]
 
 
 def identities(objects: list[dict[str, Any]]) -> Counter[Identity]:

@@ -2,13 +2,106 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from components import render, upstream
+from components.catalog import CATALOG
+from components.manifests import ManifestError
+from components.model_registry import OVERLAYS
+from components.render import BIN_ENV, CACHE_ENV, Reference, tools_dir
+from components.training_operator import MODES
+from components.upstream import UpstreamSource
 from tests.unit.component_helpers import mirror_install
-from tests.unit.mocks import Recorder
+from tests.unit.mirror_helpers import mirror_objects, without_crd_schemas
+from tests.unit.mocks import MIRROR, Recorder
+
+RENDER_TOOLS = tools_dir()
+"""kustomize and helm as scripts/render-tools.sh builds them (before the tests hide them)."""
+RUN_RENDERER = render.run_renderer
+MIRROR_RENDERER = "manifest mirror (unit tests)"
+PART_VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "model-registry": [{"database": database} for database in OVERLAYS],
+    "central-dashboard": [
+        {"istio": istio, "kserve_menu": menu} for istio in (False, True) for menu in (False, True)
+    ],
+    "training-operator": [{"mode": mode} for mode in MODES],
+}
+"""The settings that choose other parts, per component: every part any of them installs."""
+MirrorFile = tuple[str, str, str]
+
+
+@functools.cache
+def mirror_references() -> dict[Reference, tuple[MirrorFile, ...]]:
+    """Every pinned reference of the version tables -> the mirror files holding its render:
+    the part's own, after those of the mirror-only parts right before it (a split release
+    file, a chart's CRDs)."""
+    out: dict[Reference, tuple[MirrorFile, ...]] = {}
+    for entry in CATALOG.values():
+        for settings in PART_VARIANTS.get(entry.component_id, [{}]):
+            for version in entry.cls.VERSIONS:
+                args = entry.args_cls(version=version, **settings)
+                if entry.cls.check(args):
+                    continue  # e.g. a version of the other mode
+                folder, _, parts = entry.cls.planned_parts(args, UpstreamSource())
+                pending: list[MirrorFile] = []
+                for part in parts:
+                    pending.append((folder, version, part.mirror_file))
+                    if part.upstream:
+                        out.setdefault(Reference.of(part), tuple(pending))
+                        pending = []
+    return out
+
+
+def mirror_renderer(reference: Reference) -> tuple[str, str]:
+    """What `components.render.run_renderer` returns in the unit tests: the render of a
+    version-table reference from the mirror (CRD schemas left out, megabytes no unit test
+    reads), one JSON document per object."""
+    files = mirror_references().get(reference)
+    if files is None:
+        raise ManifestError(
+            f"unit tests render nothing but the version tables' references (from the mirror), "
+            f"not {reference.describe()}; fix: ask for the render_tools fixture"
+        )
+    missing = [f for f in files if not (MIRROR / "/".join(f)).is_file()]
+    if missing:
+        raise ManifestError(f"the mirror holds no render of {reference.describe()}: {missing}")
+    objects = [without_crd_schemas(o) for file in files for o in mirror_objects(*file)]
+    return "\n---\n".join(json.dumps(o) for o in objects), MIRROR_RENDERER
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mirror_renders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test renders the pinned upstream into a render cache of its own session (never
+    the user's), and GitHub is out of reach: a reference of the version tables renders to the
+    objects of its mirror file(s) (`mirror_renderer`), anything else is an error unless the
+    test asks for `render_tools`. The repository's lock records none of these renders, so
+    they install as new."""
+    with pytest.MonkeyPatch.context() as patch:
+        cache = tmp_path_factory.mktemp("renders")
+        patch.setenv(CACHE_ENV, str(cache))
+        patch.setenv(BIN_ENV, str(tmp_path_factory.mktemp("no-render-tools")))
+        patch.setattr(render, "run_renderer", mirror_renderer)
+        yield cache
+
+
+@pytest.fixture
+def render_tools(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real kustomize and helm (scripts/render-tools.sh), for tests that render local
+    upstreams; skipped where they are not built."""
+    missing = [tool for tool in ("kustomize", "helm") if not (RENDER_TOOLS / tool).is_file()]
+    if missing:
+        pytest.skip(
+            f"{', '.join(missing)} not built in {RENDER_TOOLS}: run scripts/render-tools.sh"
+        )
+    monkeypatch.setenv(BIN_ENV, str(RENDER_TOOLS))
+    monkeypatch.setattr(render, "run_renderer", RUN_RENDERER)
+    return RENDER_TOOLS
 
 
 @pytest.fixture
@@ -37,3 +130,18 @@ def fake_aws_credentials() -> Iterator[None]:
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
         yield
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[Reference]:
+    """The references the test's components render (from the render cache or anew), in
+    the order they ask for them."""
+    seen: list[Reference] = []
+    real = upstream.render
+
+    def recording(reference: Reference, cache: Path, *, refresh: bool = False) -> render.Render:
+        seen.append(reference)
+        return real(reference, cache, refresh=refresh)
+
+    monkeypatch.setattr(upstream, "render", recording)
+    return seen

@@ -31,6 +31,8 @@ class Registered:
     ignore_changes: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     """Names (alias specs) or URNs the resource was known by before."""
+    alias_parents: list[str] = field(default_factory=list)
+    """The parent URN of each alias spec that names one ("" otherwise), as `aliases`."""
 
 
 class Recorder(pulumi.runtime.Mocks):
@@ -76,6 +78,7 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases],
+                    alias_parents=[a.spec.parentUrn for a in request.aliases],
                 )
             )
         return response

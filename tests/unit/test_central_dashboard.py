@@ -74,22 +74,31 @@ def test_kserve_menu_without_istio_uses_the_kserve_render_without_its_istio_obje
     ],
 )
 def test_upstream_install_renders_the_kustomization_of_the_settings(
-    istio, kserve_menu, overlay, mirror_file
+    rendered, istio, kserve_menu, overlay, mirror_file
 ):
     recorder = install(CentralDashboard, CentralDashboardArgs(istio=istio, kserve_menu=kserve_menu))
-    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
-    assert directory.inputs["directory"] == f"{UPSTREAM}/{overlay}?ref=26.03"
-    (namespace,) = kube_objects(recorder)
-    assert namespace.inputs["metadata"]["name"] == "kubeflow"
-    assert directory.dependencies == [namespace.urn]
+    assert [r.location for r in rendered] == [f"{UPSTREAM}/{overlay}?ref=26.03"]
+    namespace, *objects = kube_objects(recorder)
+    assert (namespace.inputs["kind"], namespace.inputs["metadata"]["name"]) == (
+        "Namespace",
+        "kubeflow",
+    )
+    assert objects and all(namespace.urn in o.dependencies for o in objects)
+    # The mirror's file for the settings is the same render (without Istio: filtered).
     part = dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=istio, kserve_menu=kserve_menu)
     assert part.mirror_file == mirror_file
+    expected = [
+        o for o in load_objects(DASHBOARD / mirror_file) if istio or o["kind"] not in ISTIO_KINDS
+    ]
+    assert identities([o.inputs for o in objects]) == identities(expected)
 
 
 def test_create_namespace_false_leaves_the_namespace_alone():
     recorder = install(CentralDashboard, CentralDashboardArgs(create_namespace=False))
-    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
-    assert not kube_objects(recorder) and directory.dependencies == []
+    objects = kube_objects(recorder)
+    assert objects and "Namespace" not in {o.inputs["kind"] for o in objects}
+    # The first objects wait for nothing: no namespace of their own to wait for.
+    assert objects[0].dependencies == []
 
 
 def test_namespace_setting_moves_objects_and_the_istio_route():

@@ -58,19 +58,20 @@ def test_webhook_serves_before_its_configurations_and_the_issuer(mirrored):
     assert webhook.urn in issuer.dependencies
 
 
-def test_upstream_install_applies_the_release_file_then_the_issuer():
+def test_upstream_install_applies_the_release_file_then_the_issuer(rendered):
     recorder = install(CertManager, CertManagerArgs(), "cert-manager")
-    (release,) = recorder.of_type("kubernetes:yaml/v2:ConfigFile")
-    assert release.inputs["file"] == RELEASE_URL
-    (issuer,) = kube_objects(recorder)
+    assert [r.location for r in rendered] == [RELEASE_URL]
+    *release, issuer = kube_objects(recorder)
+    assert identities([r.inputs for r in release]) == identities(release_objects())
     assert issuer.inputs["kind"] == "ClusterIssuer"
-    assert issuer.dependencies == [release.urn]
+    webhook = registered(recorder, "Deployment", "cert-manager-webhook")
+    assert webhook.urn in issuer.dependencies
 
 
 def test_issuer_setting_off_installs_cert_manager_alone():
     recorder = install(CertManager, CertManagerArgs(kubeflow_issuer=False), "cert-manager")
-    assert kube_objects(recorder) == []
-    assert len(recorder.of_type("kubernetes:yaml/v2:ConfigFile")) == 1
+    installed = identities([r.inputs for r in kube_objects(recorder)])
+    assert installed == identities(release_objects())
 
 
 def test_namespace_setting_moves_the_objects_and_the_ca_references(tmp_path):

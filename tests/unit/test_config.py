@@ -270,10 +270,16 @@ def test_every_component_checks_workload_names_against_its_mirror_objects(compon
     assert valid and "none" not in valid[0], found
 
 
-def test_upstream_sources_say_their_workload_names_are_not_checked():
-    with pulumi_warnings() as warnings:
-        run(lambda: KubeflowPipelines("kfp", PipelinesArgs(replicas={"ml-pipline": 2})))
-    assert [w for w in warnings if "not checked against an upstream render" in w]
+def test_upstream_sources_check_workload_names_against_the_render():
+    """The pinned upstream is rendered (once) before anything is registered, like a mirror
+    file is read: a name that matches no workload is an error from either source."""
+    recorder = Recorder()
+    with pytest.raises(ComponentArgsError, match="did you mean 'ml-pipeline'"):
+        run(
+            lambda: KubeflowPipelines("kfp", PipelinesArgs(replicas={"ml-pipline": 2})),
+            recorder=recorder,
+        )
+    assert recorder.registered == []
 
 
 RENAMED = sorted(renamed_settings().items())

@@ -38,11 +38,11 @@ def test_mirror_install_registers_exactly_the_standalone_objects(mirrored):
     assert sum(expected.values()) == 25
 
 
-def test_upstream_install_renders_the_pinned_standalone_kustomization():
+def test_upstream_install_renders_the_pinned_standalone_kustomization(rendered):
     recorder = install(Katib, KatibArgs(), "katib")
-    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
-    assert directory.inputs["directory"] == STANDALONE
-    assert kube_objects(recorder) == []
+    assert [r.location for r in rendered] == [STANDALONE]
+    installed = identities([r.inputs for r in kube_objects(recorder)])
+    assert installed == identities(standalone_objects())
 
 
 def test_pod_webhook_is_registered_only_once_katib_controller_is_available(mirrored):
@@ -95,7 +95,7 @@ def test_with_pipelines_katib_installs_after_it_and_leaves_it_the_namespace():
         "ci", {"kubeflow:manifestMirror": "", "kubeflow:components": ["katib", "pipelines"]}
     )
     (katib,) = recorder.of_type("kubeflow:components:Katib")
-    pipelines = {r.urn for r in recorder.registered if r.name.startswith("pipelines-")}
+    pipelines = {r.urn for r in recorder.registered if r.name.startswith("pipelines:")}
     assert pipelines and pipelines <= set(katib.dependencies)
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
     assert patch.inputs["metadata"]["name"] == "kubeflow"

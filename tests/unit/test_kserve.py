@@ -93,12 +93,14 @@ def test_default_deployment_mode_is_standard(mirrored):
     assert deploy_config(mirrored) == {"defaultDeploymentMode": "Standard"}
 
 
-def test_upstream_install_applies_the_release_files_in_order():
+def test_upstream_install_applies_the_release_files_in_order(rendered, mirrored):
     recorder = install(KServe, KServeArgs(), "kserve")
-    kserve, cluster_resources = recorder.of_type("kubernetes:yaml/v2:ConfigFile")
-    assert kserve.inputs["file"] == f"{RELEASE}/kserve.yaml"
-    assert cluster_resources.inputs["file"] == f"{RELEASE}/kserve-cluster-resources.yaml"
-    assert cluster_resources.dependencies == [kserve.urn]
+    assert [r.location for r in rendered] == [f"{RELEASE}/{file}" for file in FILES]
+    assert order_problems(recorder, "kserve", ["kserve", "kserve-cluster-resources"]) == []
+    # Each object once, though both release files carry the LLMInferenceServiceConfigs.
+    installed = identities([r.inputs for r in kube_objects(recorder)])
+    assert installed == identities([r.inputs for r in kube_objects(mirrored)])
+    assert set(installed.values()) == {1}
 
 
 def test_knative_mode_is_written_to_the_inferenceservice_config(tmp_path):

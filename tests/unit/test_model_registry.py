@@ -20,7 +20,6 @@ from tests.unit.component_helpers import (
 from tests.unit.mocks import MIRROR
 
 REGISTRY = MIRROR / "model-registry" / "v0.3.7"
-DIRECTORY_TYPE = "kubernetes:kustomize/v2:Directory"
 
 
 def in_namespace(objects: list[dict], namespace: str) -> list[dict]:
@@ -59,23 +58,24 @@ def test_postgres_is_the_postgres_overlay_moved_into_the_namespace():
     assert db["spec"]["template"]["spec"]["containers"][0]["image"] == "postgres:16-alpine"
 
 
-def test_upstream_install_renders_the_pinned_overlay_of_the_database():
+def test_upstream_install_renders_the_pinned_overlay_of_the_database(rendered):
     for database, overlay in (("mysql", "db"), ("postgres", "postgres")):
+        rendered.clear()
         recorder = install(ModelRegistry, ModelRegistryArgs(database=database))
-        (directory,) = recorder.of_type(DIRECTORY_TYPE)
-        assert directory.inputs["directory"] == (
+        assert [r.location for r in rendered] == [
             "https://github.com/kubeflow/model-registry/manifests/kustomize/overlays/"
             f"{overlay}?ref=v0.3.7"
-        )
-        assert not kube_objects(recorder) and directory.dependencies == []
+        ]
+        objects = [r.inputs for r in kube_objects(recorder)]
+        expected = in_namespace(load_objects(REGISTRY / f"{overlay}.yaml"), "kubeflow")
+        assert identities(objects) == identities(expected)
 
 
 def test_upstream_install_waits_for_the_namespace_it_creates():
     recorder = install(ModelRegistry, ModelRegistryArgs(namespace="ml", create_namespace=True))
-    (namespace,) = kube_objects(recorder)
-    (directory,) = recorder.of_type(DIRECTORY_TYPE)
-    assert namespace.inputs["metadata"]["name"] == "ml"
-    assert directory.dependencies == [namespace.urn]
+    namespace, *objects = kube_objects(recorder)
+    assert (namespace.inputs["kind"], namespace.inputs["metadata"]["name"]) == ("Namespace", "ml")
+    assert objects and all(namespace.urn in o.dependencies for o in objects)
 
 
 def test_settings_reach_the_objects():

@@ -92,19 +92,22 @@ def test_the_platform_installs_the_dashboard_and_registry_after_pipelines_withou
         r.name: r for r in recorder.registered if r.type.startswith("kubeflow:components")
     }
     assert list(components) == ["pipelines", "central-dashboard", "model-registry"]
-    # Depending on a component is depending on what it renders.
+    # Depending on a component is depending on what it installs.
     renders = {
         name: {r.urn for r in recorder.registered if r.parent == component.urn}
         for name, component in components.items()
     }
-    assert len(renders["pipelines"]) == 2
+    assert len(renders["pipelines"]) > 80
     # ... and on the record of installed versions, which every component waits for
     (record,) = [r.urn for r in recorder.registered if r.name == "kubeflow-versions"]
     assert set(components["central-dashboard"].dependencies) == renders["pipelines"] | {record}
     assert set(components["model-registry"].dependencies) == (
         renders["pipelines"] | renders["central-dashboard"] | {record}
     )
-    assert not kube_objects(recorder)  # kubeflow comes from the KFP kustomization only
+    # kubeflow comes from the KFP kustomization only
+    (namespace,) = [r for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
+    assert namespace.inputs["metadata"]["name"] == "kubeflow"
+    assert namespace.parent == components["pipelines"].urn
 
 
 def test_the_platform_refuses_two_owners():

@@ -74,14 +74,13 @@ def test_defaults_run_without_istio_and_without_culling(mirrored):
     )
 
 
-def test_upstream_install_renders_the_kubeflow_manifests_standalone_overlay():
+def test_upstream_install_renders_the_kubeflow_manifests_standalone_overlay(rendered, upstream):
     recorder = install(Notebooks, NotebooksArgs())
-    (directory,) = recorder.of_type("kubernetes:kustomize/v2:Directory")
-    assert directory.inputs["directory"] == (
+    assert [r.location for r in rendered] == [
         "https://github.com/kubeflow/manifests/applications/jupyter/notebook-controller/"
         "upstream/overlays/standalone?ref=26.03"
-    )
-    assert not kube_objects(recorder)
+    ]
+    assert identities([r.inputs for r in kube_objects(recorder)]) == identities(upstream)
 
 
 def test_namespace_setting_moves_the_controller(customised):

@@ -16,6 +16,7 @@ from components import (
 from components.manifests import load_objects
 from tests.unit.component_helpers import identities, kube_objects, resolved
 from tests.unit.component_helpers import install as install_component
+from tests.unit.mirror_helpers import mirror_objects, order_problems
 from tests.unit.mocks import MIRROR, Recorder, Registered
 
 KFP = MIRROR / "kfp" / "2.15.0"
@@ -96,19 +97,16 @@ def test_secrets_are_registered_as_secrets(mirrored):
     assert all("stringData" in s.inputs or "data" in s.inputs for s in secrets)
 
 
-def test_upstream_install_renders_the_pinned_kustomizations_in_order():
+def test_upstream_install_renders_the_pinned_kustomizations_in_order(rendered):
     recorder = install(PipelinesArgs(version="2.16.1"))
-    directories = recorder.of_type("kubernetes:kustomize/v2:Directory")
-    assert [d.inputs["directory"] for d in directories] == [
+    assert [r.location for r in rendered] == [
         "https://github.com/kubeflow/pipelines/manifests/kustomize/cluster-scoped-resources?ref=2.16.1",
         "https://github.com/kubeflow/pipelines/manifests/kustomize/env/platform-agnostic?ref=2.16.1",
     ]
-    cluster_scoped, platform = directories
-    assert platform.dependencies == [cluster_scoped.urn]
-    # Nothing else: the provider renders the objects.
-    assert [r.type for r in recorder.registered if r.type.startswith("kubernetes:")] == [
-        d.type for d in directories
-    ]
+    assert order_problems(recorder, "kfp", ["cluster-scoped", "platform-agnostic"]) == []
+    files = ("cluster-scoped.yaml", "platform-agnostic.yaml")
+    expected = [o for file in files for o in mirror_objects("kfp", "2.16.1", file)]
+    assert identities([r.inputs for r in kube_objects(recorder)]) == identities(expected)
 
 
 def test_outputs_name_version_namespace_and_endpoints():

@@ -8,12 +8,14 @@ import pytest
 
 from components import ComponentArgsError, MirrorSource, SparkOperator, SparkOperatorArgs
 from components.manifests import ManifestError, load_objects
+from components.render import Reference
+from components.spark_operator import CHART_REPO
 from components.transforms import CLUSTER_SCOPED_KINDS
+from components.upstream import UpstreamSource
 from tests.unit.component_helpers import install, kube_objects, pulumi_warnings, resolved
 from tests.unit.mocks import MIRROR, Recorder, Registered
 
 SPARK = MIRROR / "spark-operator" / "v2.5.0"
-CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 
 
 @pytest.fixture(scope="module")
@@ -119,34 +121,39 @@ def test_a_mirror_without_the_controller_is_an_error_naming_the_file(tmp_path):
     assert "fix:" in str(error.value)
 
 
-def test_upstream_install_is_the_pinned_chart_with_its_values():
-    recorder = install(
-        SparkOperator,
-        SparkOperatorArgs(namespace="spark", job_namespaces=["team-a", "team-b"], webhook=False),
-    )
-    (chart,) = recorder.of_type(CHART_TYPE)
-    assert chart.inputs["repositoryOpts"] == {"repo": "https://kubeflow.github.io/spark-operator"}
-    assert (chart.inputs["chart"], chart.inputs["version"]) == ("spark-operator", "2.5.0")
-    assert (chart.inputs["name"], chart.inputs["namespace"]) == ("spark-operator", "spark")
-    assert chart.inputs["values"] == {
-        "spark": {"jobNamespaces": ["team-a", "team-b"]},
-        "webhook": {"enable": False},
-    }
-    (namespace,) = kube_objects(recorder)
+def test_upstream_install_renders_the_pinned_chart_and_applies_the_settings(rendered):
+    """The chart is rendered with its default values (one render, one digest), and the
+    settings act on its objects as on a mirror's: job namespaces, webhook off, namespace."""
+    args = SparkOperatorArgs(namespace="spark", job_namespaces=["team-a", "team-b"], webhook=False)
+    recorder = install(SparkOperator, args)
+    assert rendered == [Reference("helm", CHART_REPO, "spark-operator", "2.5.0", "spark-operator")]
+    namespace, *others = kube_objects(recorder)
     assert (namespace.inputs["kind"], namespace.inputs["metadata"]["name"]) == (
         "Namespace",
         "spark",
     )
-    assert chart.dependencies == [namespace.urn]
+    assert others and all(namespace.urn in r.dependencies for r in others)
+    installed = _installed(recorder)
+    assert [key for key in installed if "webhook" in key[2]] == []
+    for job_namespace in ("team-a", "team-b"):
+        assert ("ServiceAccount", job_namespace, "spark-operator-spark") in installed
+    (container,) = installed[("Deployment", "spark", "spark-operator-controller")].inputs["spec"][
+        "template"
+    ]["spec"]["containers"]
+    assert "--namespaces=team-a,team-b" in container["args"]
 
 
 def test_defaults_run_jobs_of_default_and_an_older_chart_is_pinned_too():
-    recorder = install(SparkOperator, SparkOperatorArgs(version="v2.4.0", create_namespace=False))
-    (chart,) = recorder.of_type(CHART_TYPE)
-    assert chart.inputs["version"] == "2.4.0"
-    assert chart.inputs["values"]["spark"] == {"jobNamespaces": ["default"]}
-    assert chart.inputs["values"]["webhook"] == {"enable": True}
-    assert not kube_objects(recorder) and chart.dependencies == []
+    installed = _installed(install(SparkOperator, SparkOperatorArgs(create_namespace=False)))
+    assert ("ServiceAccount", "default", "spark-operator-spark") in installed
+    assert ("Deployment", "spark-operator", "spark-operator-webhook") in installed
+    assert "Namespace" not in {kind for kind, _, _ in installed}
+    older = SparkOperatorArgs(version="v2.4.0")
+    _, _, (crds, chart) = SparkOperator.planned_parts(older, UpstreamSource())
+    assert not crds.upstream  # the chart renders its CRDs itself
+    assert Reference.of(chart) == Reference(
+        "helm", CHART_REPO, "spark-operator", "2.4.0", "spark-operator"
+    )
 
 
 def test_outputs_name_the_namespace_and_the_job_namespaces():

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
 import yaml
 
-from components import KubeflowPipelines, UpstreamSource
+from components import KubeflowPipelines
 from components.catalog import CATALOG
 from components.transforms import containers, pod_spec
 from infra.config import decode, load_settings
-from tests.unit.component_helpers import as_installed, build, kube_objects
-from tests.unit.mirror_helpers import mirror_objects
+from tests.unit.component_helpers import kube_objects
 from tests.unit.mocks import MIRROR, REPO, run_stack, stack_config
 
 STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
@@ -39,10 +39,15 @@ def test_stack_builds_its_resource_graph(stack):
     (provider,) = [r for r in recorder.registered if r.type == "pulumi:providers:kubernetes"]
     modes = {"ci": "render", "dev": "kind", "local": "local", "serving": "local"}
     assert provider.name == modes.get(stack, "existing")
-    # Every Kubernetes object (and every provider-side render) goes to the stack's cluster.
+    # Every Kubernetes object goes to the stack's cluster.
     kubernetes = [r for r in recorder.registered if r.type.startswith("kubernetes:")]
     assert kubernetes
     assert {r.provider.rpartition("::")[0] for r in kubernetes} == {provider.urn}
+    # Each Namespace is one resource, from the pinned upstream as from a mirror.
+    namespaces = Counter(
+        r.inputs["metadata"]["name"] for r in kubernetes if r.type == "kubernetes:core/v1:Namespace"
+    )
+    assert namespaces and set(namespaces.values()) == {1}, namespaces
 
 
 def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
@@ -75,30 +80,22 @@ def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def test_prod_settings_reach_the_objects_of_its_upstream_install():
-    """prod installs the pinned upstream, which the provider renders from GitHub at preview
-    time (no network here): what prod registers is a kustomize Directory per part, with the
-    component's transform as a resource transform. That transform, built from prod's stack
-    config, run on the same version's objects (from the mirror) sets every prod setting."""
+def test_prod_settings_reach_the_objects_of_its_upstream_install(rendered):
+    """prod installs the pinned upstream: each part is rendered once (here from the mirror:
+    GitHub is out of reach) and its objects are registered one by one, like a mirror's,
+    with every prod setting."""
     raw = {k.removeprefix("kubeflow:"): v for k, v in stack_config("prod").items()}
     settings = load_settings(decode(raw), stack="prod", project_dir=REPO)
     args = settings.component_args["pipelines"]
-    assert isinstance(args.source or UpstreamSource(), UpstreamSource)
+    assert args.source is None
     version = KubeflowPipelines.version_for(args)
     recorder = run_stack("prod")
-    directories = [
-        r.inputs["directory"]
-        for r in recorder.registered
-        if r.type == "kubernetes:kustomize/v2:Directory" and r.name.startswith("pipelines-")
-    ]
-    assert len(directories) == 2 and all(d.endswith(f"?ref={version}") for d in directories)
-    component = build(KubeflowPipelines, args)
-    upstream = mirror_objects("kfp", version, "cluster-scoped.yaml") + mirror_objects(
-        "kfp", version, "platform-agnostic.yaml"
-    )
-    installed = as_installed(component, upstream)
-    assert len(installed) == len(upstream) > 80
-    assert prod_settings_problems(installed) == []
+    kfp = list(dict.fromkeys(r.location for r in rendered if "/kubeflow/pipelines/" in r.location))
+    assert len(kfp) == 2 and all(location.endswith(f"?ref={version}") for location in kfp)
+    (pipelines,) = recorder.of_type(KubeflowPipelines.TYPE)
+    objects = [r.inputs for r in kube_objects(recorder) if r.parent == pipelines.urn]
+    assert len(objects) > 80
+    assert prod_settings_problems(objects) == []
 
 
 def test_prod_settings_reach_the_objects_of_the_same_stack_over_the_mirror():

@@ -89,16 +89,16 @@ def test_the_stack_providers_keep_server_side_apply(mode, tmp_path, kube_bin):
     assert provider.inputs.get("enableServerSideApply") in (None, "true", True)
 
 
-def test_upstream_install_renders_the_pinned_kustomizations_in_order():
-    v1 = install(TrainingOperator, TrainingOperatorArgs(), "to")
-    assert [d.inputs["directory"] for d in v1.of_type("kubernetes:kustomize/v2:Directory")] == [
-        f"{TRAINER}/standalone?ref=v1.9.2"
-    ]
+def test_upstream_install_renders_the_pinned_kustomizations_in_order(rendered):
+    install(TrainingOperator, TrainingOperatorArgs(), "to")
+    assert [r.location for r in rendered] == [f"{TRAINER}/standalone?ref=v1.9.2"]
+    rendered.clear()
     v2 = install(TrainingOperator, TrainingOperatorArgs(mode="trainer"), "trainer")
-    manager, runtimes = v2.of_type("kubernetes:kustomize/v2:Directory")
-    assert manager.inputs["directory"] == f"{TRAINER}/manager?ref=v2.1.0"
-    assert runtimes.inputs["directory"] == f"{TRAINER}/runtimes?ref=v2.1.0"
-    assert runtimes.dependencies == [manager.urn]
+    assert [r.location for r in rendered] == [
+        f"{TRAINER}/manager?ref=v2.1.0",
+        f"{TRAINER}/runtimes?ref=v2.1.0",
+    ]
+    assert order_problems(v2, "trainer", ["manager", "runtimes"]) == []
 
 
 def test_namespace_setting_moves_trainer_from_kubeflow_system(tmp_path):

@@ -1,0 +1,213 @@
+"""The pinned upstream as a manifest source: rendered once per reference, checked against
+the lock.
+
+`UpstreamSource` gives a component the objects each part's pinned reference renders to
+(`components.render`), exactly as a `MirrorSource` gives the objects of a mirror file, so
+both go through the same filters, transforms and install order. Every render is checked
+against the lock (`components/data/upstream-lock.yaml`): per upstream project, version and
+part, the digest of the objects the pinned reference rendered to when it was recorded.
+
+- A digest that differs is an error (a moved tag, another renderer, a stale cached render),
+  naming the part and the fix; nothing is installed from it.
+- A part the lock has no digest for is rendered and installed, and reported as new until
+  `make lock` (`python -m components.lock`) records it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from components.manifests import KubeObject, ManifestError, ManifestPart
+from components.render import Reference, Render, cache_dir, note_use, render
+from components.transforms import CLUSTER_SCOPED_KINDS
+
+LOCK_FILE = Path(__file__).with_name("data") / "upstream-lock.yaml"
+LOCK_COMMAND = "make lock (python -m components.lock)"
+LOCK_HEADER = """\
+# What each pinned upstream part renders to: <project>/<version>/<part> -> the reference
+# rendered, the digest of its objects (SHA-256 of their sorted canonical JSON, not of the
+# bytes), how many there are and which tool rendered them. Written by `make lock`
+# (python -m components.lock, docs/upstream.md) from real renders only: a part that is not
+# here is rendered and reported as new, a part whose render differs is an error.
+"""
+
+RENDER_TYPES = {
+    "kustomize": "kubernetes:kustomize/v2:Directory",
+    "file": "kubernetes:yaml/v2:ConfigFile",
+    "helm": "kubernetes:helm.sh/v4:Chart",
+}
+"""The provider-side resource each kind of part was rendered by before (stacks made then)."""
+PROVIDER_DEFAULT_NAMESPACE = "default"
+"""The namespace the provider gave namespaced objects a kustomization or release file left
+without one (the kubeconfig context's, when it names one: see docs/upstream.md)."""
+
+LockData = dict[str, dict[str, dict[str, dict[str, Any]]]]
+"""project -> version -> part -> entry (reference, digest, objects, rendered_by)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A part's objects, and a note when the lock has no digest for them yet."""
+
+    objects: list[KubeObject]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class UpstreamSource:
+    """Render each part's pinned reference (cached), checked against a lock file."""
+
+    lock_file: Path = LOCK_FILE
+    """The lock renders are checked against: the repository's, or a user's own."""
+    cache: Path | None = field(default=None)
+    """Where renders are cached; None: $KUBEFLOW_RENDER_CACHE or
+    ~/.cache/kubeflow-pulumi/renders."""
+
+    def load(self, component: str, version: str, part: ManifestPart) -> list[KubeObject]:
+        """The objects of one part (none for a mirror-only part: a later part renders them)."""
+        return self.check(component, version, part).objects
+
+    def check(self, component: str, version: str, part: ManifestPart) -> Checked:
+        """One part rendered and checked: an error when its digest is not the lock's."""
+        if not part.upstream:
+            return Checked([])
+        rendered = render(Reference.of(part), self.cache or cache_dir())
+        note_use(rendered, component, version, part.name)
+        entry = lock_entry(self.lock_file, component, version, part.name)
+        if entry is None:
+            return Checked(
+                rendered.objects, new_note(self.lock_file, component, version, part.name, rendered)
+            )
+        problem = mismatch(self.lock_file, component, version, part.name, entry, rendered)
+        if problem:
+            raise ManifestError(problem)
+        return Checked(rendered.objects)
+
+
+def lock_entry(path: Path, component: str, version: str, part: str) -> Mapping[str, Any] | None:
+    """The lock's entry for one part, if it has one."""
+    return read_lock(path).get(component, {}).get(version, {}).get(part)
+
+
+def read_lock(path: Path) -> LockData:
+    """The lock file's entries (none when it does not exist yet)."""
+    if not path.is_file():
+        return {}
+    return _parsed_lock(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _parsed_lock(path: Path, mtime_ns: int) -> LockData:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: not a lock file (a mapping of projects); fix: restore it")
+    return data
+
+
+def write_lock(path: Path, data: LockData) -> None:
+    """Write the lock, sorted, under its header."""
+    body = yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=200)
+    path.write_text(LOCK_HEADER + (body if data else "{}\n"), encoding="utf-8")
+
+
+def lock_record(rendered: Render) -> dict[str, Any]:
+    """The lock entry of a render."""
+    return {
+        "reference": rendered.reference.as_dict(),
+        "digest": rendered.digest,
+        "objects": len(rendered.objects),
+        "rendered_by": rendered.rendered_by,
+    }
+
+
+def new_note(lock: Path, component: str, version: str, part: str, rendered: Render) -> str:
+    """The report of a render the lock has no digest for."""
+    return (
+        f"{component} {version}, part {part}: new, {_what(rendered)}; {lock} records no digest "
+        f"for it yet. Review the render ({rendered.path or rendered.reference.location}), then "
+        f"record it: {LOCK_COMMAND}"
+    )
+
+
+def mismatch(
+    lock: Path,
+    component: str,
+    version: str,
+    part: str,
+    entry: Mapping[str, Any],
+    rendered: Render,
+) -> str | None:
+    """Why a render is not the one the lock recorded for the part, or None when it is."""
+    where = f"{component} {version}, part {part}"
+    if entry.get("reference") != rendered.reference.as_dict():
+        return (
+            f"{where}: the version table pins {rendered.reference.describe()}, but {lock} "
+            f"records {entry.get('reference')} for this part; fix: review the render "
+            f"({rendered.path or rendered.reference.location}), then record it: {LOCK_COMMAND}"
+        )
+    if entry.get("digest") == rendered.digest:
+        return None
+    cached = (
+        f"; a render cached before the lock was updated goes away with "
+        f"`rm -r {rendered.path.parent}`"
+        if rendered.path
+        else ""
+    )
+    return (
+        f"{where}: {_what(rendered)}, but {lock} records {entry.get('objects')} objects "
+        f"({entry.get('digest')}, {entry.get('rendered_by')}): the pinned upstream is not what "
+        f"was locked (a moved tag, or another renderer); fix: review the render "
+        f"({rendered.path or rendered.reference.location}) and, if it is right, record it: "
+        f"{LOCK_COMMAND}; else pin another version{cached}"
+    )
+
+
+def _what(rendered: Render) -> str:
+    return (
+        f"{rendered.reference.describe()} renders {len(rendered.objects)} objects "
+        f"({rendered.digest}, {rendered.rendered_by})"
+    )
+
+
+def render_urn(
+    component_urn: pulumi.Output[str], part: ManifestPart, name: str
+) -> pulumi.Output[str]:
+    """The URN the provider-side render of `part` had under the component (stacks made before
+    this version rendered each part as a Directory, ConfigFile or Chart named
+    `<component>-<part>`)."""
+    child = f"{RENDER_TYPES[part.upstream_kind]}::{name}-{part.name}"
+    return component_urn.apply(lambda urn: f"{urn.rpartition('::')[0]}${child}")
+
+
+def render_alias(
+    part: ManifestPart,
+    raw: KubeObject,
+    name: str,
+    namespace: str,
+    render: pulumi.Output[str],
+) -> pulumi.Alias:
+    """The name an upstream object had as a child of its part's provider-side render:
+    `<component>-<part>:<namespace>/<name>` with the namespace as rendered, before the
+    component's transforms. A namespaced object rendered without one had the provider's
+    default namespace, or a chart's release namespace, which was the component's."""
+    metadata = raw.get("metadata") or {}
+    rendered_in = str(metadata.get("namespace") or "")
+    namespaced = raw.get("kind") not in CLUSTER_SCOPED_KINDS
+    if part.upstream_kind == "helm" and (rendered_in == part.namespace or not rendered_in):
+        rendered_in = namespace if rendered_in or namespaced else ""
+    elif not rendered_in and namespaced:
+        rendered_in = PROVIDER_DEFAULT_NAMESPACE
+    prefix = f"{name}-{part.name}:"
+    old = (
+        f"{prefix}{rendered_in}/{metadata.get('name')}"
+        if rendered_in
+        else f"{prefix}{metadata.get('name')}"
+    )
+    return pulumi.Alias(name=old, parent=render)
