@@ -13,7 +13,7 @@ PYTEST := $(VENV)/bin/pytest
 
 .PHONY: help setup venv policy-venv tools lint test test-fast test-integration test-e2e preview preview-stacks up \
 	destroy \
-	refresh outputs unlock pipelines bench clean
+	refresh outputs unlock lock pipelines bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -85,6 +85,12 @@ refresh: setup ## pulumi refresh STACK
 
 unlock: venv ## clear the state lock a killed pulumi left on STACK (FORCE=1: also one from another host)
 	$(ENV) $(NETNS) $(VENV)/bin/python -m infra.state_lock $(STACK) $(if $(FORCE),--force)
+
+# Renders the pinned upstream (with the network: not in the netns) and records the digests in
+# components/data/upstream-lock.yaml; ARGS="--stack prod", "--check ...": docs/upstream.md.
+lock: venv ## record what pinned upstream parts render to (ARGS="--stack prod"; docs/upstream.md)
+	scripts/render-tools.sh >/dev/null
+	$(VENV)/bin/python -m components.lock $(ARGS)
 
 outputs: ## stack outputs of STACK
 	$(ENV) scripts/stack.sh $(STACK) stack output --json

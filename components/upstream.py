@@ -100,11 +100,13 @@ def read_lock(path: Path) -> LockData:
     """The lock file's entries (none when it does not exist yet)."""
     if not path.is_file():
         return {}
-    return _parsed_lock(path, path.stat().st_mtime_ns)
+    stat = path.stat()
+    return _parsed_lock(path, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.cache
-def _parsed_lock(path: Path, mtime_ns: int) -> LockData:
+def _parsed_lock(path: Path, mtime_ns: int, size: int) -> LockData:
+    """The lock at one modification (read once per process while it does not change)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: not a lock file (a mapping of projects); fix: restore it")
