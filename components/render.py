@@ -184,8 +184,11 @@ def _store(folder: Path, reference: Reference, text: str, rendered_by: str) -> N
     about = {"reference": reference.as_dict(), "rendered_by": rendered_by}
     (staging / ABOUT_FILE).write_text(json.dumps(about, indent=2, sort_keys=True), "utf-8")
     if folder.exists():
-        shutil.rmtree(folder)
-    staging.rename(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        staging.rename(folder)
+    except OSError:  # another process stored the same reference meanwhile: keep its render
+        shutil.rmtree(staging, ignore_errors=True)
     _cached.cache_clear()
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ RENDER_TYPES = {
 """The provider-side resource each kind of part was rendered by before (stacks made then)."""
 PROVIDER_DEFAULT_NAMESPACE = "default"
 """The namespace the provider gave namespaced objects a kustomization or release file left
-without one (the kubeconfig context's, when it names one: see docs/upstream.md)."""
+without one (the kubeconfig context's, when it names one: see docs/upgrade.md)."""
 
 LockData = dict[str, dict[str, dict[str, dict[str, Any]]]]
 """project -> version -> part -> entry (reference, digest, objects, rendered_by)."""
@@ -66,7 +66,7 @@ class UpstreamSource:
 
     lock_file: Path = LOCK_FILE
     """The lock renders are checked against: the repository's, or a user's own."""
-    cache: Path | None = field(default=None)
+    cache: Path | None = None
     """Where renders are cached; None: $KUBEFLOW_RENDER_CACHE or
     ~/.cache/kubeflow-pulumi/renders."""
 
