@@ -38,6 +38,11 @@ RENDER_FILE = "render.yaml"
 ABOUT_FILE = "about.json"
 TIMEOUT_SECONDS = 600
 TOOLS_FIX = "fix: run scripts/render-tools.sh (make setup), or set KUBEFLOW_RENDER_BIN"
+OFFLINE_FIX = (
+    "render it once where the network reaches it (the render cache keeps it; scripts/netns.sh "
+    "reaches nothing: docs/upstream.md), or use a manifest mirror (kubeflow:manifestMirror; "
+    "for a preview only: KUBEFLOW_PREVIEW_MIRROR)"
+)
 
 
 @dataclass(frozen=True)
@@ -217,14 +222,13 @@ def _run(tool: str, args: list[str], reference: Reference) -> str:
     except subprocess.TimeoutExpired as error:
         raise ManifestError(
             f"{tool} did not render {reference.describe()} in {TIMEOUT_SECONDS} s; fix: check "
-            "the network access to it, or use a manifest mirror (kubeflow:manifestMirror)"
+            f"the network access to it, or {OFFLINE_FIX}"
         ) from error
     if done.returncode != 0:
         said = " ".join(done.stderr.split())[-600:]
         raise ManifestError(
             f"{tool} could not render {reference.describe()}: {said}; fix: "
-            "check the reference and the network access to it, or use a manifest mirror "
-            "(kubeflow:manifestMirror)"
+            f"check the reference and the network access to it, or {OFFLINE_FIX}"
         )
     return done.stdout
 
@@ -239,7 +243,7 @@ def _download(location: str) -> str:
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise ManifestError(
             f"cannot download {location}: {error}; fix: check the URL and the network access "
-            "to it, or use a manifest mirror (kubeflow:manifestMirror)"
+            f"to it, or {OFFLINE_FIX}"
         ) from error
     return body.decode("utf-8")
 

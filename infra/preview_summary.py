@@ -3,7 +3,8 @@
 Counts creates, updates, deletes and replaces per component (the component
 resource type in each URN's parent chain), lists the changed resources
 of every non-create step with the properties that differ, and the policy
-pack's violations per component: level, policy, object, problem and fix.
+pack's violations per component: level, policy, object, problem and fix. A stack on the
+pinned upstream previewed offline against a manifest mirror (`--mirror`) says so first.
 """
 
 from __future__ import annotations
@@ -157,14 +158,35 @@ def change_line(step: Step) -> str:
     return line
 
 
-def markdown(stack: str, steps: list[Step], violations: list[PolicyViolation] | None = None) -> str:
+def mirror_note(stack: str, mirror: str) -> str:
+    """What a preview against a manifest mirror does not show of the stack's pinned upstream."""
+    return (
+        f"**Previewed offline against the manifest mirror `{mirror}`**, not the pinned upstream "
+        f"`{stack}` installs from (`KUBEFLOW_PREVIEW_MIRROR`, docs/upstream.md): the same "
+        "components, versions, settings, filters and install order, but each part's objects are "
+        "the mirror's file, which differs from the pinned render where the mirror's INDEX.md "
+        "says, and no render is checked against components/data/upstream-lock.yaml. A preview "
+        f"with the network (`make preview STACK={stack}`) shows what `up` installs."
+    )
+
+
+def markdown(
+    stack: str,
+    steps: list[Step],
+    violations: list[PolicyViolation] | None = None,
+    mirror: str | None = None,
+) -> str:
     """The pull-request summary: a table per component, then the non-create changes, then
-    the policy violations (when the preview ran the policy pack: `violations` not None)."""
+    the policy violations (when the preview ran the policy pack: `violations` not None);
+    first, when the stack was previewed against a manifest mirror instead of its pinned
+    upstream (`mirror`), what that leaves out."""
     policies = [] if violations is None else violations_markdown(violations)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for step in steps:
         counts[step.component][step.op] += 1
     lines = [f"### `pulumi preview` of stack `{stack}`", ""]
+    if mirror:
+        lines += [mirror_note(stack, mirror), ""]
     if not steps:
         return "\n".join([*lines, "No changes.", *policies, ""])
     lines += ["| component | " + " | ".join(OPS) + " |", "|---|" + "---:|" * len(OPS)]
@@ -189,7 +211,8 @@ def markdown(stack: str, steps: list[Step], violations: list[PolicyViolation] | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: python -m infra.preview_summary STACK EVENT_LOG [--out FILE] [--policies]."""
+    """CLI: python -m infra.preview_summary STACK EVENT_LOG [--out FILE] [--policies]
+    [--mirror DIR]."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("stack")
     parser.add_argument("event_log", type=Path)
@@ -197,12 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--policies", action="store_true", help="the preview ran the policy pack: list violations"
     )
+    parser.add_argument(
+        "--mirror", help="the manifest mirror a pinned-upstream stack was previewed against"
+    )
     args = parser.parse_args(argv)
     if not args.event_log.is_file():
         parser.error(f"no event log at {args.event_log}; fix: run pulumi preview --event-log FILE")
     events = args.event_log.read_text().splitlines()
     violations = read_violations(events) if args.policies else None
-    text = markdown(args.stack, read_steps(events), violations)
+    text = markdown(args.stack, read_steps(events), violations, args.mirror)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)

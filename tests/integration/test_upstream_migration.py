@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.render import tools_dir
 from components.upstream import RENDER_TYPES
 from tests.engine import REPO, engine_env, require_engine
+from tests.render_tools import require_render_tools
 from tests.unit.local_upstreams import OBJECTS, chart, kustomization
 
 pytestmark = pytest.mark.integration
@@ -91,8 +91,7 @@ def pulumi(root: Path, *args: str, check: bool = True) -> str:
 def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything(
     tmp_path: Path, kind: str
 ) -> None:
-    if not (tools_dir() / kind).is_file():
-        pytest.skip(f"{kind} is not built: run scripts/render-tools.sh")
+    require_render_tools()
     upstream = kustomization(tmp_path / "k") if kind == "kustomize" else chart(tmp_path / "c")
     project = {
         "name": "upstream-migration-test",

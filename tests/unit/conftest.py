@@ -17,6 +17,7 @@ from components.model_registry import OVERLAYS
 from components.render import BIN_ENV, CACHE_ENV, Reference, tools_dir
 from components.training_operator import MODES
 from components.upstream import UpstreamSource
+from tests.render_tools import require_render_tools
 from tests.unit.component_helpers import mirror_install
 from tests.unit.mirror_helpers import mirror_objects, without_crd_schemas
 from tests.unit.mocks import MIRROR, Recorder
@@ -93,13 +94,8 @@ def mirror_renders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def render_tools(monkeypatch: pytest.MonkeyPatch) -> Path:
     """The real kustomize and helm (scripts/render-tools.sh), for tests that render local
-    upstreams; skipped where they are not built."""
-    missing = [tool for tool in ("kustomize", "helm") if not (RENDER_TOOLS / tool).is_file()]
-    if missing:
-        pytest.skip(
-            f"{', '.join(missing)} not built in {RENDER_TOOLS}: run scripts/render-tools.sh"
-        )
-    monkeypatch.setenv(BIN_ENV, str(RENDER_TOOLS))
+    upstreams; an error naming the fix (`make setup`) where they are not built."""
+    monkeypatch.setenv(BIN_ENV, str(require_render_tools(RENDER_TOOLS)))
     monkeypatch.setattr(render, "run_renderer", RUN_RENDERER)
     return RENDER_TOOLS
 

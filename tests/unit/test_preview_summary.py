@@ -57,6 +57,19 @@ def test_cli_writes_the_summary_file(tmp_path, capsys):
     assert (tmp_path / "out" / "ci.md").read_text() == capsys.readouterr().out
 
 
+def test_a_preview_against_a_mirror_says_first_what_it_does_not_show(tmp_path, capsys):
+    log = tmp_path / "events.jsonl"
+    log.write_text("\n".join(EVENTS))
+    assert main(["dev", str(log), "--mirror", "../shared/manifests"]) == 0
+    heading, _, note, _, table = capsys.readouterr().out.splitlines()[:5]
+    assert heading == "### `pulumi preview` of stack `dev`"
+    assert "offline against the manifest mirror `../shared/manifests`" in note
+    assert "upstream-lock.yaml" in note
+    assert "`make preview STACK=dev`" in note
+    assert table.startswith("| component |")
+    assert "manifest mirror" not in markdown("dev", read_steps(EVENTS))
+
+
 def policy_event(level: str, policy: str, urn: str, problem: str, fix: str) -> str:
     message = f"The policy's description.\n{problem}\nfix: {fix}"
     return json.dumps(
