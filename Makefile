@@ -61,12 +61,13 @@ test-integration: setup ## real Pulumi engine, render mode, no cluster
 test-e2e: setup ## real engine against a real kube-apiserver (loopback-only netns)
 	$(ENV) $(NETNS) $(PYTEST) -m e2e -q
 
-# Stacks that preview with no network and no credentials: staging and prod render the
-# pinned upstream from GitHub with their clusters' kubeconfigs, so CI previews them where
-# it has both (.github/workflows/preview.yml). dev renders the pinned upstream too, and needs
-# no credentials: here it is previewed against the manifest mirror PREVIEW_MIRROR instead
-# (MIRROR_PREVIEW_STACKS; scripts/preview.sh KUBEFLOW_PREVIEW_MIRROR), and its summary says
-# what that does not show (docs/upstream.md, "Previews without the network").
+# Stacks that preview with no network and no credentials. staging and prod render the
+# pinned upstream from GitHub and need their clusters' kubeconfigs: they preview only where
+# both are (a render cache filled outside the netns, docs/upstream.md). dev renders the pinned
+# upstream too but needs no credentials: here it is previewed against the manifest mirror
+# PREVIEW_MIRROR instead (MIRROR_PREVIEW_STACKS; scripts/preview.sh KUBEFLOW_PREVIEW_MIRROR),
+# and its summary says what that does not show (docs/upstream.md, "Previews without the
+# network").
 OFFLINE_STACKS ?= ci dev local serving
 MIRROR_PREVIEW_STACKS ?= dev
 PREVIEW_MIRROR ?= ../shared/manifests
