@@ -113,7 +113,7 @@ pipelines: venv ## compile the example pipelines and run both locally (kfp.local
 	$(VENV)/bin/python -m pipelines run hello --name Tagore
 	$(VENV)/bin/python -m pipelines run iris
 
-bench: setup ## registration / preview / up benchmark of the full platform
+bench: setup ## the full platform: pulumi against kubectl on the local cluster, registration against parse (build/bench/)
 	$(ENV) $(NETNS) $(VENV)/bin/python tests/bench/bench_platform.py
 
 clean: ## remove build output (not the state or the tools cache)

@@ -1,134 +1,194 @@
-"""Benchmark: the full platform against a KFP-only baseline, measured in the same run.
+"""`make bench`: the full platform with Pulumi against kubectl, and registration against the
+parse of its files, each ratio from one run on this machine.
 
-Three measurements per scenario, each reported with its ratio to the baseline:
-- registration: the Python program (infra/__main__.py) under Pulumi mocks, in a fresh
-  interpreter (wall time and peak RSS of that interpreter);
-- `pulumi preview` and `pulumi up` wall time with the real engine in render mode (no
-  cluster), and the peak RSS of the largest process the engine started.
+1. Registration under mocks (`tests.bench.registration`), KFP only and the full platform,
+   beside the parse of the manifest files each one read.
+2. `pulumi preview` of the `ci` stack (all nine components, render mode) with the real engine.
+3. The full platform on the local cluster (`tests.bench.cluster`): Pulumi's `up`, no-op
+   `preview`, `refresh`, `destroy`; kubectl's apply loop, waits and delete on a fresh cluster.
 
-Run through `make bench` (it sets up the engine and the loopback-only netns). Results go to
-stdout and build/bench/platform.json. Repeats: BENCH_REPEATS (default 1).
+Prints a Markdown report (targets, phases, time per component of `up`) and writes it with the
+raw figures to build/bench/report.md and build/bench/results.json. Settings (environment):
+BENCH_RELEASE (default 26.03.1), BENCH_RETRY_SLEEP (seconds between kubectl tries; default 20,
+as upstream's README loop), BENCH_PARTS (default `registration,ci-preview,cluster`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from components.catalog import CATALOG  # noqa: E402
+from infra.cluster import kube_bin_dir  # noqa: E402
+from tests.bench import cluster, registration  # noqa: E402
 from tests.engine import MIRROR, PulumiProject  # noqa: E402
 
-ALL = [
-    "cert-manager",
-    "pipelines",
-    "katib",
-    "training-operator",
-    "kserve",
-    "spark-operator",
-    "model-registry",
-    "notebooks",
-    "central-dashboard",
-]
-SCENARIOS = {
-    "baseline (pipelines)": ["pipelines"],
-    "full platform minus kserve": [c for c in ALL if c != "kserve"],
-    "full platform": ALL,
-}
-
-REGISTER = """
-import json, resource, sys, time
-start = time.perf_counter()
-from tests.unit.mocks import run_stack
-recorder = run_stack("ci", json.loads(sys.argv[1]))
-print(json.dumps({
-    "seconds": time.perf_counter() - start,
-    "resources": len(recorder.registered),
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-}))
-"""
+PARTS = ("registration", "ci-preview", "cluster")
 
 
-def register(components: list[str]) -> dict[str, float]:
-    """Registration of the program under mocks, in a fresh interpreter."""
-    overrides = json.dumps({"kubeflow:components": components})
-    done = subprocess.run(
-        [sys.executable, "-c", REGISTER, overrides],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
-def engine(components: list[str]) -> dict[str, float]:
-    """The engine measurement in a fresh interpreter, so peak RSS is this scenario's alone."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--engine", json.dumps(components)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
-def measure_engine(components: list[str], workdir: Path) -> dict[str, float]:
-    """`pulumi preview` then `pulumi up` of a render stack; wall times and peak child RSS."""
-    project = PulumiProject.create(workdir)
-    stack = project.stack(
-        "bench",
-        {
-            "cluster": "render",
-            "manifestMirror": str(MIRROR),
-            "renderDir": str(workdir / "rendered"),
-            "components": components,
-        },
-    )
+def ci_preview(root: Path) -> dict[str, float]:
+    """Wall time of `pulumi preview` of the `ci` stack's config with the real engine."""
+    config = yaml.safe_load((REPO / "stacks" / "Pulumi.ci.yaml").read_text())["config"]
+    settings = {k.removeprefix("kubeflow:"): v for k, v in config.items()}
+    settings |= {"manifestMirror": str(MIRROR), "renderDir": str(root / "rendered")}
+    stack = PulumiProject.create(root).stack("ci", settings)
     start = time.perf_counter()
     stack.pulumi("preview")
-    preview = time.perf_counter() - start
-    start = time.perf_counter()
-    stack.up()
-    up = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"preview_seconds": preview, "up_seconds": up, "peak_child_rss_mb": peak}
+    return {"preview_seconds": time.perf_counter() - start}
+
+
+def run_cluster(root: Path, release: str, retry_sleep: float) -> dict[str, Any]:
+    """Pulumi's lifecycle of the full platform, then kubectl's with the same objects."""
+    settings = {"components": list(CATALOG), "release": release}
+    pulumi = cluster.pulumi_lifecycle(root / "pulumi", settings)
+    objects = pulumi.pop("objects")
+    (root / "kubectl").mkdir()
+    kubectl = cluster.kubectl_baseline(root / "kubectl", objects, kube_bin_dir(), retry_sleep)
+    kubectl["objects"] = len(objects)
+    return {"pulumi": pulumi, "kubectl": kubectl}
+
+
+def ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:.2f}x" if baseline else "n/a"
+
+
+def target_row(what: str, value: float, unit: str, limit: float, shown: str) -> str:
+    verdict = "met" if value <= limit else "**missed**"
+    return f"| {what} | {shown} | {unit} | {verdict} |"
+
+
+def report(results: dict[str, Any]) -> str:
+    """The Markdown report of one run."""
+    lines = [f"# make bench, {results['date']} (release {results['release']})", ""]
+    lines += ["| target | measured | limit | |", "|---|---:|---:|---|"]
+    reg = results.get("registration", {})
+    if "full platform" in reg:
+        full = reg["full platform"]
+        times = full["register_seconds"] / full["parse_seconds"]
+        lines.append(
+            target_row(
+                "registration / parse, full platform", times, "<= 1.5x", 1.5, f"{times:.2f}x"
+            )
+        )
+        lines.append(
+            target_row(
+                "registration peak RSS, full platform",
+                full["register_peak_rss_mb"],
+                "<= 150 MB",
+                150,
+                f"{full['register_peak_rss_mb']:.0f} MB",
+            )
+        )
+    if "cluster" in results:
+        p = results["cluster"]["pulumi"]["seconds"]
+        k = results["cluster"]["kubectl"]["seconds"]
+        up_base = (
+            k["cluster start"]
+            + k["apply"]
+            + k["wait CRDs Established"]
+            + k["wait Deployments Available"]
+        )
+        down_base = k["delete"] + k["cluster stop"]
+        lines.append(
+            target_row("`up` / kubectl", p["up"] / up_base, "<= 1.5x", 1.5, ratio(p["up"], up_base))
+        )
+        lines.append(
+            target_row(
+                "`destroy` / kubectl",
+                p["destroy"] / down_base,
+                "<= 2x",
+                2.0,
+                ratio(p["destroy"], down_base),
+            )
+        )
+        lines.append(
+            target_row(
+                "no-op `preview`, full platform",
+                p["preview"],
+                "<= 30 s",
+                30,
+                f"{p['preview']:.1f} s",
+            )
+        )
+    lines += ["", "## Registration under mocks", ""]
+    lines += [
+        "| scenario | resources | register | peak RSS | files | parse | register / parse |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in reg.items():
+        lines.append(
+            f"| {name} | {r['resources']} | {r['register_seconds']:.1f} s | "
+            f"{r['register_peak_rss_mb']:.0f} MB | {r['files_mb']:.1f} MB, {r['objects']} objects"
+            f" | {r['parse_seconds']:.2f} s | {ratio(r['register_seconds'], r['parse_seconds'])} |"
+        )
+    if "ci-preview" in results:
+        seconds = results["ci-preview"]["preview_seconds"]
+        lines += ["", f"`pulumi preview` of the `ci` stack (real engine): {seconds:.1f} s"]
+    if "cluster" in results:
+        lines += cluster_lines(results["cluster"])
+    return "\n".join(lines) + "\n"
+
+
+def cluster_lines(results: dict[str, Any]) -> list[str]:
+    """The phases of both tools and the time per component of Pulumi's `up`."""
+    kubectl = results["kubectl"]
+    lines = ["", "## The full platform on the local cluster", ""]
+    lines += ["| tool | phase | seconds |", "|---|---|---:|"]
+    lines += [f"| pulumi | {k} | {v:.1f} |" for k, v in results["pulumi"]["seconds"].items()]
+    lines += [f"| kubectl | {k} | {v:.1f} |" for k, v in kubectl["seconds"].items()]
+    lines += [
+        "",
+        f"kubectl applied {kubectl['objects']} objects in {kubectl['apply_tries']} tries.",
+        "",
+    ]
+    lines += [
+        "| component (`up`) | resources | first start to last end | sum of steps |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, c in results["pulumi"]["components"].items():
+        lines.append(
+            f"| {name} | {c['resources']:.0f} | {c['span_seconds']} s | {c['step_seconds']} s |"
+        )
+    return lines
 
 
 def main() -> int:
-    """Run every scenario BENCH_REPEATS times; print medians and ratios to the baseline."""
-    repeats = int(os.environ.get("BENCH_REPEATS", "1"))
-    results: dict[str, dict[str, Any]] = {}
-    for name, components in SCENARIOS.items():
-        runs = []
-        for _ in range(repeats):
-            runs.append({**register(components), **engine(components)})
-        results[name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    baseline = results["baseline (pipelines)"]
-    lines = ["scenario | metric | value | x baseline", "---|---|---:|---:"]
-    for name, metrics in results.items():
-        for metric, value in metrics.items():
-            ratio = value / baseline[metric] if baseline[metric] else float("nan")
-            lines.append(f"{name} | {metric} | {value:.1f} | {ratio:.2f}")
-    print("\n".join(lines))
-    out = REPO / "build" / "bench" / "platform.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"repeats": repeats, "results": results}, indent=2) + "\n")
+    release = os.environ.get("BENCH_RELEASE", "26.03.1")
+    retry_sleep = float(os.environ.get("BENCH_RETRY_SLEEP", "20"))
+    parts = os.environ.get("BENCH_PARTS", ",".join(PARTS)).split(",")
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        print(f"BENCH_PARTS names {unknown}; fix: use any of {','.join(PARTS)}")
+        return 2
+    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "release": release}
+    if "registration" in parts:
+        results["registration"] = {
+            "KFP only": registration.measure(["pipelines"]),
+            "full platform": registration.measure(list(CATALOG)),
+        }
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        if "ci-preview" in parts:
+            results["ci-preview"] = ci_preview(Path(tmp) / "ci")
+        if "cluster" in parts:
+            results["cluster"] = run_cluster(Path(tmp) / "cluster", release, retry_sleep)
+    text = report(results)
+    print(text)
+    out = REPO / "build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(text)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--engine"]:
-        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-            print(json.dumps(measure_engine(json.loads(sys.argv[2]), Path(tmp))))
-        raise SystemExit(0)
     raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""The benchmark's own logic: the objects it gives kubectl, the time per component it reads
+from an event log, the parse floor, and its report's verdicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.bench import bench_platform, cluster, registration
+
+URN = "urn:pulumi:bench::kubeflow::kubeflow:index:KubeflowPlatform$kubeflow:components:{}${}::{}"
+
+
+def resource(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"type": type_, "inputs": inputs}
+
+
+def test_state_objects_reveal_secrets_and_merge_patches() -> None:
+    secret = {
+        cluster.SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270",
+        "plaintext": json.dumps({"password": "cGFzcw=="}),
+    }
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubeflow"}}
+    patch = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "kubeflow", "labels": {"katib.kubeflow.org/metrics-collector": "x"}},
+    }
+    export = {
+        "deployment": {
+            "resources": [
+                resource("pulumi:pulumi:Stack", {}),
+                resource("kubeflow:index:LocalCluster", {"kind": "not an object"}),
+                resource("kubernetes:core/v1:Namespace", namespace),
+                resource(
+                    "kubernetes:core/v1:Secret",
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "metadata": {"name": "db", "namespace": "kubeflow"},
+                        "data": secret,
+                    },
+                ),
+                resource("kubernetes:core/v1:NamespacePatch", patch),
+                resource("pulumi:providers:kubernetes", {"kubeconfig": "x"}),
+            ]
+        }
+    }
+    objects = cluster.state_objects(export)
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("Namespace", "kubeflow"),
+        ("Secret", "db"),
+    ]
+    assert objects[0]["metadata"]["labels"] == {"katib.kubeflow.org/metrics-collector": "x"}
+    assert objects[1]["data"] == {"password": "cGFzcw=="}
+    assert "labels" not in namespace["metadata"]  # the export itself is left as it was
+
+
+def test_component_seconds_from_an_event_log() -> None:
+    def event(second: int, kind: str, urn: str) -> str:
+        type_ = urn.split("::")[2].split("$")[-1]
+        return json.dumps({"timestamp": second, kind: {"metadata": {"urn": urn, "type": type_}}})
+
+    katib_crd = URN.format(
+        "Katib", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "a"
+    )
+    katib_dep = URN.format("Katib", "kubernetes:apps/v1:Deployment", "b")
+    kfp_dep = URN.format("Pipelines", "kubernetes:apps/v1:Deployment", "c")
+    stack = "urn:pulumi:bench::kubeflow::pulumi:pulumi:Stack::kubeflow-bench"
+    log = [
+        event(100, "resourcePreEvent", stack),
+        event(100, "resourcePreEvent", katib_crd),
+        event(101, "resourcePreEvent", kfp_dep),
+        event(103, "resOutputsEvent", katib_crd),
+        event(103, "resourcePreEvent", katib_dep),
+        event(110, "resOutputsEvent", katib_dep),
+        event(111, "resOutputsEvent", kfp_dep),
+        "",
+        event(112, "resOutputsEvent", stack),
+    ]
+    assert cluster.component_seconds(log) == {
+        "Katib": {"resources": 2, "span_seconds": 10, "step_seconds": 10},
+        "Pipelines": {"resources": 1, "span_seconds": 10, "step_seconds": 10},
+    }
+
+
+def test_parse_counts_every_object_of_the_files(tmp_path: Path) -> None:
+    manifest = tmp_path / "a.yaml"
+    manifest.write_text("kind: A\n---\n---\nkind: B\n")
+    floor = registration.parse([str(manifest)])
+    assert floor["objects"] == 2
+    assert floor["bytes"] == manifest.stat().st_size
+    assert registration.main(["nothing"]) == 2
+
+
+def results(up: float) -> dict[str, Any]:
+    kubectl = {
+        "cluster start": 5.0,
+        "apply": 20.0,
+        "wait CRDs Established": 1.0,
+        "wait Deployments Available": 4.0,
+        "delete": 10.0,
+        "cluster stop": 2.0,
+    }
+    return {
+        "date": "2026-12-01",
+        "release": "26.03.1",
+        "cluster": {
+            "pulumi": {
+                "seconds": {"up": up, "preview": 12.0, "refresh": 9.0, "destroy": 30.0},
+                "components": {"Katib": {"resources": 2, "span_seconds": 4, "step_seconds": 5}},
+            },
+            "kubectl": {"seconds": kubectl, "apply_tries": 2, "objects": 300},
+        },
+    }
+
+
+def test_report_ratios_against_kubectls_phases() -> None:
+    fast = bench_platform.report(results(up=45.0))  # kubectl's up: 5 + 20 + 1 + 4 = 30 s
+    assert "| `up` / kubectl | 1.50x | <= 1.5x | met |" in fast
+    assert "| `destroy` / kubectl | 2.50x | <= 2x | **missed** |" in fast  # 30 s / 12 s
+    assert "| no-op `preview`, full platform | 12.0 s | <= 30 s | met |" in fast
+    assert "| Katib | 2 | 4 s | 5 s |" in fast
+    assert "kubectl applied 300 objects in 2 tries." in fast
+    slow = bench_platform.report(results(up=46.0))
+    assert "| `up` / kubectl | 1.53x | <= 1.5x | **missed** |" in slow
