@@ -151,14 +151,16 @@ def cluster_lines(results: dict[str, Any]) -> list[str]:
         f"kubectl applied {kubectl['objects']} objects in {kubectl['apply_tries']} tries.",
         "",
     ]
-    lines += [
-        "| component (`up`) | resources | first start to last end | sum of steps |",
-        "|---|---:|---:|---:|",
-    ]
-    for name, c in results["pulumi"]["components"].items():
-        lines.append(
-            f"| {name} | {c['resources']:.0f} | {c['span_seconds']} s | {c['step_seconds']} s |"
-        )
+    for step, components in results["pulumi"]["components"].items():
+        lines += [
+            f"| component (`{step}`) | resources | first start to last end | sum of steps |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, c in components.items():
+            lines.append(
+                f"| {name} | {c['resources']:.0f} | {c['span_seconds']} s | {c['step_seconds']} s |"
+            )
+        lines.append("")
     return lines
 
 

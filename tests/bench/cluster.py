@@ -2,7 +2,7 @@
 
 Pulumi: a `local` stack over the manifest mirror (its own simulated cluster): `up` from empty
 (the cluster's start included), a no-op `preview`, `refresh`, `destroy` (the cluster's stop
-included). Its `up` writes an event log, from which the time per component is read.
+included). Its `up` and `destroy` write event logs, from which the time per component is read.
 
 kubectl, on a fresh cluster of the same kind: the objects that `up` applied, read back from the
 stack's state (so transformed exactly as the stack transforms them: webhooks set to Ignore),
@@ -111,14 +111,15 @@ def component_seconds(events: Iterable[str]) -> dict[str, dict[str, float]]:
 
 def pulumi_lifecycle(root: Path, settings: Mapping[str, Any]) -> dict[str, Any]:
     """`up`, no-op `preview`, `refresh` and `destroy` of a local stack with `settings`; their
-    wall times, the time per component of `up`, and the objects `up` applied."""
+    wall times, the time per component of `up` and of `destroy`, and the objects `up`
+    applied."""
     timings: dict[str, float] = {}
     timed = step_timer(timings)
     stack = local_mirror_stack(root, "bench", settings)
-    events = root / "up.events.jsonl"
+    events = {step: root / f"{step}.events.jsonl" for step in ("up", "destroy")}
     try:
         with timed("up"):
-            stack.up("--event-log", str(events), timeout=TIMEOUT)
+            stack.up("--event-log", str(events["up"]), timeout=TIMEOUT)
         with timed("preview"):
             stack.pulumi("preview", "--expect-no-changes", timeout=TIMEOUT)
         with timed("refresh"):
@@ -126,12 +127,21 @@ def pulumi_lifecycle(root: Path, settings: Mapping[str, Any]) -> dict[str, Any]:
         export = json.loads(stack.pulumi("stack", "export", "--show-secrets").stdout)
         objects = state_objects(export)
         with timed("destroy"):
-            stack.pulumi("destroy", "--yes", "--skip-preview", timeout=TIMEOUT)
+            stack.pulumi(
+                "destroy",
+                "--yes",
+                "--skip-preview",
+                "--event-log",
+                str(events["destroy"]),
+                timeout=TIMEOUT,
+            )
     finally:
         stop_cluster(stack)
     return {
         "seconds": timings,
-        "components": component_seconds(events.read_text().splitlines()),
+        "components": {
+            step: component_seconds(log.read_text().splitlines()) for step, log in events.items()
+        },
         "objects": objects,
     }
 
