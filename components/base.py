@@ -35,7 +35,9 @@ from components.objects import (
     holds_data,
     install_tier,
     namespace_object,
+    other_version_types,
     resource_name,
+    served_versions,
 )
 from components.pod_security import pod_security_level
 from components.releases import release_error, release_version
@@ -287,6 +289,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         transform = compose(self.transforms())
         folder, parts = self.mirror_folder(self.args), self.manifest_parts(source)
         loaded = [(part, self._load(source, folder, part)) for part in parts]
+        self._served = served_versions(o for _, objects in loaded for o in objects)
         own = [(o, transform(o)) for o in self.own_objects()]
         previous = self._register_part(ManifestPart("own", "", "file", ""), own, [])
         for part, objects in loaded:
@@ -340,14 +343,18 @@ class KubeflowComponent(pulumi.ComponentResource):
     ) -> pulumi.ResourceOptions:
         """Parent, order, lifetime (`keep_data`), the fields left to controllers, and the
         names the object had when resource names carried the part (stacks made before): the
-        part it comes from first, then every other part name of the component's versions."""
+        part it comes from first, then every other part name of the component's versions;
+        and a custom resource's types at the other versions its CRD serves."""
         parts = [part.name, *(p for p in self._part_names() if p != part.name)]
         return pulumi.ResourceOptions(
             parent=self,
             depends_on=waits_on,
             retain_on_delete=self.args.keep_data is not False and holds_data(obj),
             ignore_changes=controller_owned_fields(obj) or None,
-            aliases=[pulumi.Alias(name=resource_name(f"{self._name}-{p}", obj)) for p in parts],
+            aliases=[
+                *(pulumi.Alias(name=resource_name(f"{self._name}-{p}", obj)) for p in parts),
+                *(pulumi.Alias(type_=t) for t in other_version_types(obj, self._served)),
+            ],
         )
 
     def _part_names(self) -> list[str]:

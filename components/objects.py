@@ -3,7 +3,7 @@ token, install tier and name, and the Pulumi resource that applies one from its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
@@ -42,6 +42,31 @@ def type_token(obj: Mapping[str, Any]) -> str:
     """The Pulumi Kubernetes type token of an object, e.g. `kubernetes:apps/v1:Deployment`."""
     group, _, version = str(obj["apiVersion"]).rpartition("/")
     return f"kubernetes:{group or 'core'}/{version}:{obj['kind']}"
+
+
+def served_versions(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    """(API group, kind) -> the version names their CustomResourceDefinitions serve (a CRD
+    that lists none is left to the API server to refuse)."""
+    served = {}
+    for o in objects:
+        if o.get("kind") != "CustomResourceDefinition" or api_group(o) != "apiextensions.k8s.io":
+            continue
+        spec = o.get("spec") or {}
+        key = (str(spec.get("group")), str((spec.get("names") or {}).get("kind")))
+        served[key] = [str(v.get("name")) for v in spec.get("versions") or []]
+    return served
+
+
+def other_version_types(
+    obj: Mapping[str, Any], served: Mapping[tuple[str, str], list[str]]
+) -> list[str]:
+    """The type tokens `obj` has at the other versions its CRD serves: a release that moves a
+    custom resource to a new version (KServe v0.18.0: LLMInferenceServiceConfig v1alpha1 ->
+    v1alpha2) changes its type, and without these as aliases Pulumi would create the object
+    at the new version, then delete it at the old one: the same object, so it would be gone."""
+    group, _, current = str(obj["apiVersion"]).rpartition("/")
+    versions = served.get((group, str(obj["kind"])), [])
+    return [type_token({**obj, "apiVersion": f"{group}/{v}"}) for v in versions if v != current]
 
 
 def install_tier(obj: Mapping[str, Any]) -> int:

@@ -167,6 +167,9 @@ def test_26_03_is_up_and_at_rest(platform: Stack) -> None:
         platform.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
 
 
+LLM_CONFIG = "kserve-config-llm-scheduler"
+"""One of the 8 LLMInferenceServiceConfigs KServe v0.16.0 ships at v1alpha1, v0.18.0 at
+v1alpha2."""
 CERTIFICATE = {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}
 """What katib-controller writes into the Secret upstream ships empty (simulated here)."""
 
@@ -202,6 +205,10 @@ def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None
     assert "central-dashboard:kubeflow/centraldashboard" in ops["delete"]
     assert "central-dashboard:kubeflow/dashboard" in ops["create"]
     assert f"kserve:{DROPPED_CRD}" in ops["delete"]
+    # KServe's LLM configs move from v1alpha1 to v1alpha2: the same resource, not a create of
+    # the new and a delete of the old (the one live object: it would be gone)
+    assert f"kserve:kserve/{LLM_CONFIG}" in ops["update"] | ops["replace"]
+    assert not [name for name in ops["delete"] | ops["create"] if LLM_CONFIG in name]
     # what `make preview` writes to build/preview/<stack>.md
     summary = markdown("platform", steps)
     (jobset,) = [
@@ -234,6 +241,10 @@ def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
     assert "app.kubernetes.io/name" in jobset.spec.selector.matchLabels  # v0.11.0's selector
     isvcs = platform.kube().resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
+    configs = platform.kube().resources.get(
+        api_version="serving.kserve.io/v1alpha2", kind="LLMInferenceServiceConfig"
+    )
+    assert configs.get(name=LLM_CONFIG, namespace="kserve").metadata.name == LLM_CONFIG
     secrets = platform.kube().resources.get(api_version="v1", kind="Secret")
     certificate = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()["data"]
     assert certificate == CERTIFICATE  # the upgrade's `up` left the controller's data alone

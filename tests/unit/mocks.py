@@ -33,6 +33,8 @@ class Registered:
     """Names (alias specs) or URNs the resource was known by before."""
     alias_parents: list[str] = field(default_factory=list)
     """The parent URN of each alias spec that names one ("" otherwise), as `aliases`."""
+    alias_types: list[str] = field(default_factory=list)
+    """The type of each alias spec that names one ("" otherwise), as `aliases`."""
 
 
 class Recorder(pulumi.runtime.Mocks):
@@ -79,6 +81,7 @@ class RecordingMonitor(MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases],
                     alias_parents=[a.spec.parentUrn for a in request.aliases],
+                    alias_types=[a.spec.type for a in request.aliases],
                 )
             )
         return response

@@ -12,7 +12,14 @@ import pytest
 from components import ComponentArgsError, KServe, KServeArgs
 from components.kserve import pin_latest_images
 from infra.config import ConfigError
-from tests.unit.component_helpers import identities, install, kube_objects, registered, resolved
+from tests.unit.component_helpers import (
+    identities,
+    install,
+    kube_objects,
+    mirror_install,
+    registered,
+    resolved,
+)
 from tests.unit.mirror_helpers import (
     any_of,
     images_in,
@@ -87,6 +94,21 @@ def test_llm_configs_wait_for_the_webhook_that_validates_them(mirrored):
     configs = [r for r in kube_objects(mirrored) if r.inputs["kind"] == "LLMInferenceServiceConfig"]
     assert len(configs) == 8
     assert all(webhook.urn in c.dependencies for c in configs)
+
+
+def test_a_custom_resource_keeps_its_resource_when_its_version_moves():
+    """v0.18.0 serves LLMInferenceServiceConfig at v1alpha1 and v1alpha2 and ships v1alpha2:
+    the v0.16.0 object (v1alpha1) is aliased, so the upgrade updates it, not create + delete
+    (which would delete the one live object)."""
+    recorder = mirror_install(KServe, version="v0.18.0")
+    configs = [r for r in kube_objects(recorder) if r.inputs["kind"] == "LLMInferenceServiceConfig"]
+    assert len(configs) == 8
+    old_type = "kubernetes:serving.kserve.io/v1alpha1:LLMInferenceServiceConfig"
+    assert all(r.type.endswith("/v1alpha2:LLMInferenceServiceConfig") for r in configs)
+    assert all(old_type in r.alias_types for r in configs)
+    # a kind its CRD serves at one version only has no type alias
+    runtime = registered(recorder, "ClusterServingRuntime", "kserve-sklearnserver")
+    assert [t for t in runtime.alias_types if t] == []
 
 
 def test_default_deployment_mode_is_standard(mirrored):

@@ -55,12 +55,20 @@ def test_ignore_webhook_failures_leaves_other_objects_alone() -> None:
 
 def test_a_crd_conversion_webhook_becomes_no_conversion_on_the_simulated_cluster() -> None:
     webhook = {"strategy": "Webhook", "webhook": {"conversionReviewVersions": ["v1"]}}
-    crd = {"kind": "CustomResourceDefinition", "spec": {"group": "x", "conversion": webhook}}
+    old = {"name": "v1alpha1", "storage": False, "schema": {"openAPIV3Schema": {"type": "x"}}}
+    stored = {"name": "v1alpha2", "storage": True, "schema": {"openAPIV3Schema": {"type": "y"}}}
+    crd = {
+        "kind": "CustomResourceDefinition",
+        "spec": {"group": "x", "conversion": webhook, "versions": [old, stored]},
+    }
     assert lc.ignore_webhook_failures(crd)["spec"] == {
         "group": "x",
         "conversion": {"strategy": "None"},
+        # an object converted to the older version keeps the fields only v1alpha2 declares
+        "versions": [{**old, "schema": lc.ANY_FIELDS}, stored],
     }
     assert crd["spec"]["conversion"] is webhook  # the input is not modified
+    assert crd["spec"]["versions"][0]["schema"] == {"openAPIV3Schema": {"type": "x"}}
     plain = {"kind": "CustomResourceDefinition", "spec": {"group": "x"}}
     assert lc.ignore_webhook_failures(plain) is plain
 
