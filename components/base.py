@@ -346,14 +346,17 @@ class KubeflowComponent(pulumi.ComponentResource):
         part it comes from first, then every other part name of the component's versions;
         and a custom resource's types at the other versions its CRD serves."""
         parts = [part.name, *(p for p in self._part_names() if p != part.name)]
+        old_names = [resource_name(f"{self._name}-{p}", obj) for p in parts]
+        old_types = other_version_types(obj, self._served)
         return pulumi.ResourceOptions(
             parent=self,
             depends_on=waits_on,
             retain_on_delete=self.args.keep_data is not False and holds_data(obj),
             ignore_changes=controller_owned_fields(obj) or None,
             aliases=[
-                *(pulumi.Alias(name=resource_name(f"{self._name}-{p}", obj)) for p in parts),
-                *(pulumi.Alias(type_=t) for t in other_version_types(obj, self._served)),
+                *(pulumi.Alias(name=n) for n in old_names),
+                *(pulumi.Alias(type_=t) for t in old_types),
+                *(pulumi.Alias(name=n, type_=t) for n in old_names for t in old_types),
             ],
         )
 

@@ -45,15 +45,16 @@ def type_token(obj: Mapping[str, Any]) -> str:
 
 
 def served_versions(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
-    """(API group, kind) -> the version names their CustomResourceDefinitions serve (a CRD
-    that lists none is left to the API server to refuse)."""
+    """(API group, kind) -> the versions their CustomResourceDefinitions serve (a CRD that
+    lists none is left to the API server to refuse)."""
     served = {}
     for o in objects:
         if o.get("kind") != "CustomResourceDefinition" or api_group(o) != "apiextensions.k8s.io":
             continue
         spec = o.get("spec") or {}
         key = (str(spec.get("group")), str((spec.get("names") or {}).get("kind")))
-        served[key] = [str(v.get("name")) for v in spec.get("versions") or []]
+        versions = spec.get("versions") or []
+        served[key] = [str(v.get("name")) for v in versions if v.get("served", True)]
     return served
 
 

@@ -7,8 +7,9 @@ included). Its `up` and `destroy` write event logs, from which the time per comp
 kubectl, on a fresh cluster of the same kind: the objects that `up` applied, read back from the
 stack's state (so transformed exactly as the stack transforms them: webhooks set to Ignore),
 then the upstream loop (`kubectl apply --server-side --force-conflicts` until it succeeds,
-sleeping between tries as upstream's README does), `kubectl wait` for every CRD Established
-and every Deployment Available; then `kubectl delete` of the same objects (waiting until they
+sleeping between tries as upstream's README does), kubectl's waits for what Pulumi waits for
+(CRDs Established, claims Bound, Deployments Available, StatefulSets and DaemonSets rolled
+out; not Services' endpoints); then `kubectl delete` of the same objects (waiting until they
 are gone) and the cluster's stop. Its file holds Secrets in plain text: it lives in the run's
 temporary folder, mode 600, and is removed with it.
 """
@@ -28,9 +29,10 @@ import yaml
 
 from infra import local_cluster
 from infra.preview_summary import component_of
+from policy.rules.secrets import SECRET_SIGNATURE
 from tests.engine import Stack, local_mirror_stack, step_timer
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = SECRET_SIGNATURE[0]
 """The key that marks a secret value in a `pulumi stack export --show-secrets`."""
 TIMEOUT = 2400
 """Seconds any one step may take (an idle 2-core machine needs about 10 minutes for `up`)."""
@@ -64,25 +66,32 @@ def identity(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
 
 def state_objects(export: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The objects a stack applied, in the order it created them, from its exported state
-    (secrets shown). A `...Patch` resource is merged into the object it patches, as one
-    `kubectl apply` of both would otherwise let the later document drop the earlier's fields."""
+    (secrets shown). Each `...Patch` resource is merged into the object it patches (wherever
+    the state lists it), as one `kubectl apply` of both would otherwise let the later document
+    drop the earlier's fields."""
     objects: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    patches: list[dict[str, Any]] = []
     for resource in export["deployment"].get("resources") or []:
         inputs = resource.get("inputs") or {}
         if not resource["type"].startswith("kubernetes:") or "kind" not in inputs:
             continue
         obj = reveal(inputs)
-        if resource["type"].endswith("Patch") and identity(obj) in objects:
-            merge(objects[identity(obj)], obj)
+        if resource["type"].endswith("Patch"):
+            patches.append(obj)
         else:
             objects[identity(obj)] = obj
+    for patch in patches:
+        if identity(patch) in objects:
+            merge(objects[identity(patch)], patch)
+        else:
+            objects[identity(patch)] = patch
     return list(objects.values())
 
 
 def component_seconds(events: Iterable[str]) -> dict[str, dict[str, float]]:
-    """Per component of an engine event log: its resources, the wall time from its first
-    step's start to its last step's end, and the sum of its steps' durations (seconds; the
-    engine stamps events to the second)."""
+    """Per component of an engine event log: its resources (not providers or components), the
+    wall time from its first step's start to its last step's end, and the sum of its steps'
+    durations (seconds; the engine stamps events to the second)."""
     started: dict[str, int] = {}
     spans: dict[str, list[int]] = defaultdict(list)
     summed: dict[str, int] = defaultdict(int)
@@ -91,8 +100,11 @@ def component_seconds(events: Iterable[str]) -> dict[str, dict[str, float]]:
         for kind in ("resourcePreEvent", "resOutputsEvent"):
             metadata = (event.get(kind) or {}).get("metadata") or {}
             urn = metadata.get("urn", "")
+            state = metadata.get("new") or metadata.get("old") or {}
             if not urn or metadata.get("type", "").startswith("pulumi:"):
                 continue
+            if not state.get("custom", True):
+                continue  # a component: its children are counted
             if kind == "resourcePreEvent":
                 started[urn] = event["timestamp"]
             elif urn in started:
@@ -175,47 +187,54 @@ def write_objects(path: Path, objects: Iterable[Mapping[str, Any]]) -> Path:
     return path
 
 
+WAITS = {
+    "wait CRDs Established": ("CustomResourceDefinition", "wait", "--for=condition=Established"),
+    "wait claims Bound": ("PersistentVolumeClaim", "wait", "--for=jsonpath={.status.phase}=Bound"),
+    "wait Deployments Available": ("Deployment", "wait", "--for=condition=Available"),
+    "wait StatefulSets rolled out": ("StatefulSet", "rollout", "status"),
+    "wait DaemonSets rolled out": ("DaemonSet", "rollout", "status"),
+}
+"""What Pulumi's `up` waits for, as kubectl waits for it (step: kind, command, condition)."""
+
+
+def apply_until_it_succeeds(kubectl: Kubectl, applied: Path, retry_sleep: float) -> int:
+    """Upstream's loop: `kubectl apply --server-side --force-conflicts` until it succeeds,
+    sleeping `retry_sleep` between tries; the number of tries."""
+    deadline = time.monotonic() + TIMEOUT
+    args = ("apply", "--server-side", "--force-conflicts", f"--filename={applied}")
+    tries = 1
+    while kubectl.run(*args, check=time.monotonic() > deadline).returncode != 0:
+        time.sleep(retry_sleep)
+        tries += 1
+    return tries
+
+
 def kubectl_baseline(
     root: Path, objects: list[dict[str, Any]], bin_dir: Path, retry_sleep: float
 ) -> dict[str, Any]:
-    """The same objects with kubectl on a fresh local cluster: the time of each phase and the
-    number of `apply` tries."""
+    """The same objects with kubectl on a fresh local cluster: the time of each phase, the
+    number of `apply` tries and the seconds slept between them."""
     timings: dict[str, float] = {}
     timed = step_timer(timings)
     cluster = root / "cluster"
     applied = write_objects(root / "objects.yaml", objects)
     deleted = write_objects(root / "objects-reversed.yaml", reversed(objects))
-    waits = {
-        "wait CRDs Established": ("CustomResourceDefinition", "Established"),
-        "wait Deployments Available": ("Deployment", "Available"),
-    }
     files = {
         step: write_objects(root / f"{kind}.yaml", [o for o in objects if o["kind"] == kind])
-        for step, (kind, _) in waits.items()
+        for step, (kind, _, _) in WAITS.items()
+        if any(o["kind"] == kind for o in objects)
     }
     tries = 0
     try:
         with timed("cluster start"):
             local_cluster.start(cluster, bin_dir)
         kubectl = Kubectl(bin_dir / "kubectl", cluster / "kubeconfig")
-        deadline = time.monotonic() + TIMEOUT
         with timed("apply"):
-            while True:
-                tries += 1
-                args = ("apply", "--server-side", "--force-conflicts", f"--filename={applied}")
-                if kubectl.run(*args, check=False).returncode == 0:
-                    break
-                if time.monotonic() > deadline:
-                    kubectl.run(*args)  # raises with kubectl's last error
-                time.sleep(retry_sleep)
-        for step, (_, condition) in waits.items():
+            tries = apply_until_it_succeeds(kubectl, applied, retry_sleep)
+        for step, file in files.items():
+            _, command, condition = WAITS[step]
             with timed(step):
-                kubectl.run(
-                    "wait",
-                    f"--for=condition={condition}",
-                    f"--filename={files[step]}",
-                    f"--timeout={TIMEOUT}s",
-                )
+                kubectl.run(command, condition, f"--filename={file}", f"--timeout={TIMEOUT}s")
         with timed("delete"):
             kubectl.run(
                 "delete",
@@ -228,4 +247,4 @@ def kubectl_baseline(
         with timed("cluster stop"):
             if local_cluster.is_running(cluster):
                 local_cluster.stop(cluster)
-    return {"seconds": timings, "apply_tries": tries}
+    return {"seconds": timings, "apply_tries": tries, "slept": (tries - 1) * retry_sleep}

@@ -3,9 +3,9 @@ same manifest files (and serialising their objects once).
 
 Each measurement runs in a fresh interpreter (`python -m tests.bench.registration ...`), so its
 peak RSS is its own:
-- `register '<components JSON>'`: the `ci` stack's program (infra/__main__.py) with those
-  components, from the first import to the last registration; it also lists the manifest
-  files the program read;
+- `register '<settings JSON>'`: the `ci` stack's program (infra/__main__.py) with those
+  settings (`kubeflow:components`, `kubeflow:release`), from the first import to the last
+  registration; it also lists the manifest files the program read;
 - `parse FILE...`: `yaml.load_all` (the C loader the program uses) and `json.dumps` of every
   object of those files, timed after the imports.
 """
@@ -28,8 +28,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def register(components: list[str]) -> dict[str, Any]:
-    """Register the `ci` stack with `components` under mocks; what it took and read."""
+def register(settings: dict[str, Any]) -> dict[str, Any]:
+    """Register the `ci` stack with `settings` (`kubeflow:` keys) under mocks; what it took
+    and the manifest files it read."""
     start = time.perf_counter()
     import components.manifests as manifests
     from tests.unit.mocks import run_stack
@@ -42,7 +43,7 @@ def register(components: list[str]) -> dict[str, Any]:
         return load(path)
 
     manifests.load_objects = recording
-    recorder = run_stack("ci", {"kubeflow:components": components})
+    recorder = run_stack("ci", settings)
     return {
         "seconds": time.perf_counter() - start,
         "resources": len(recorder.registered),
@@ -85,9 +86,10 @@ def in_fresh_interpreter(*args: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def measure(components: list[str]) -> dict[str, Any]:
-    """Registration of `components` and the parse floor of the files it read."""
-    registered = in_fresh_interpreter("register", json.dumps(components))
+def measure(components: list[str], release: str) -> dict[str, Any]:
+    """Registration of `components` at `release` and the parse floor of the files it read."""
+    settings = {"kubeflow:components": components, "kubeflow:release": release}
+    registered = in_fresh_interpreter("register", json.dumps(settings))
     floor = in_fresh_interpreter("parse", *registered.pop("files"))
     return {
         "resources": registered["resources"],
@@ -101,13 +103,13 @@ def measure(components: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """`register '<components JSON>'` or `parse FILE...`; prints one JSON line."""
+    """`register '<settings JSON>'` or `parse FILE...`; prints one JSON line."""
     if argv[:1] == ["register"] and len(argv) == 2:
         print(json.dumps(register(json.loads(argv[1]))))
     elif argv[:1] == ["parse"]:
         print(json.dumps(parse(argv[1:])))
     else:
-        print("usage: python -m tests.bench.registration register JSON | parse FILE...")
+        print("usage: python -m tests.bench.registration register SETTINGS_JSON | parse FILE...")
         return 2
     return 0
 

@@ -4,6 +4,7 @@ from an event log, the parse floor, and its report's verdicts."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ def test_state_objects_reveal_secrets_and_merge_patches() -> None:
             "resources": [
                 resource("pulumi:pulumi:Stack", {}),
                 resource("kubeflow:index:LocalCluster", {"kind": "not an object"}),
+                resource("kubernetes:core/v1:NamespacePatch", patch),  # before its target too
                 resource("kubernetes:core/v1:Namespace", namespace),
                 resource(
                     "kubernetes:core/v1:Secret",
@@ -42,7 +44,6 @@ def test_state_objects_reveal_secrets_and_merge_patches() -> None:
                         "data": secret,
                     },
                 ),
-                resource("kubernetes:core/v1:NamespacePatch", patch),
                 resource("pulumi:providers:kubernetes", {"kubeconfig": "x"}),
             ]
         }
@@ -60,7 +61,9 @@ def test_state_objects_reveal_secrets_and_merge_patches() -> None:
 def test_component_seconds_from_an_event_log() -> None:
     def event(second: int, kind: str, urn: str) -> str:
         type_ = urn.split("::")[2].split("$")[-1]
-        return json.dumps({"timestamp": second, kind: {"metadata": {"urn": urn, "type": type_}}})
+        new = {"custom": not type_.startswith("kubeflow:")}
+        metadata = {"urn": urn, "type": type_, "new": new}
+        return json.dumps({"timestamp": second, kind: {"metadata": metadata}})
 
     katib_crd = URN.format(
         "Katib", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "a"
@@ -68,14 +71,17 @@ def test_component_seconds_from_an_event_log() -> None:
     katib_dep = URN.format("Katib", "kubernetes:apps/v1:Deployment", "b")
     kfp_dep = URN.format("Pipelines", "kubernetes:apps/v1:Deployment", "c")
     stack = "urn:pulumi:bench::kubeflow::pulumi:pulumi:Stack::kubeflow-bench"
+    katib = URN.rpartition("$")[0].format("Katib") + "::katib"
     log = [
         event(100, "resourcePreEvent", stack),
+        event(100, "resourcePreEvent", katib),
         event(100, "resourcePreEvent", katib_crd),
         event(101, "resourcePreEvent", kfp_dep),
         event(103, "resOutputsEvent", katib_crd),
         event(103, "resourcePreEvent", katib_dep),
         event(110, "resOutputsEvent", katib_dep),
         event(111, "resOutputsEvent", kfp_dep),
+        event(111, "resOutputsEvent", katib),  # a component, not an object: not counted
         "",
         event(112, "resOutputsEvent", stack),
     ]
@@ -83,6 +89,29 @@ def test_component_seconds_from_an_event_log() -> None:
         "Katib": {"resources": 2, "span_seconds": 10, "step_seconds": 10},
         "Pipelines": {"resources": 1, "span_seconds": 10, "step_seconds": 10},
     }
+
+
+class FakeKubectl:
+    """Fails `apply` `failures` times, then succeeds; records the commands."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[tuple[str, ...]] = []
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        self.calls.append(args)
+        code = 1 if len(self.calls) <= self.failures else 0
+        return subprocess.CompletedProcess(list(args), code, "", "")
+
+
+def test_kubectl_applies_until_it_succeeds(tmp_path: Path) -> None:
+    kubectl = FakeKubectl(failures=2)
+    assert cluster.apply_until_it_succeeds(kubectl, tmp_path / "o.yaml", 0) == 3  # type: ignore[arg-type]
+    assert (
+        kubectl.calls
+        == [("apply", "--server-side", "--force-conflicts", f"--filename={tmp_path / 'o.yaml'}")]
+        * 3
+    )
 
 
 def test_parse_counts_every_object_of_the_files(tmp_path: Path) -> None:
@@ -114,19 +143,20 @@ def results(up: float) -> dict[str, Any]:
                     "destroy": {"Katib": {"resources": 2, "span_seconds": 1, "step_seconds": 2}},
                 },
             },
-            "kubectl": {"seconds": kubectl, "apply_tries": 2, "objects": 300},
+            "kubectl": {"seconds": kubectl, "apply_tries": 2, "slept": 10.0, "objects": 300},
         },
     }
 
 
 def test_report_ratios_against_kubectls_phases() -> None:
-    fast = bench_platform.report(results(up=45.0))  # kubectl's up: 5 + 20 + 1 + 4 = 30 s
-    assert "| `up` / kubectl | 1.50x | <= 1.5x | met |" in fast
+    # kubectl's up: 5 + 20 + 1 + 4 = 30 s, 20 s without its 10 s of sleep; its destroy 12 s
+    fast = bench_platform.report(results(up=30.0))
+    assert "| `up` / kubectl | 1.50x (1.00x with kubectl's sleeps) | <= 1.5x | met |" in fast
     assert "| `destroy` / kubectl | 2.50x | <= 2x | **missed** |" in fast  # 30 s / 12 s
     assert "| no-op `preview`, full platform | 12.0 s | <= 30 s | met |" in fast
     up, destroy = fast.split("| component (`up`) |")[1].split("| component (`destroy`) |")
     assert "| Katib | 2 | 4 s | 5 s |" in up
     assert "| Katib | 2 | 1 s | 2 s |" in destroy
-    assert "kubectl applied 300 objects in 2 tries." in fast
-    slow = bench_platform.report(results(up=46.0))
-    assert "| `up` / kubectl | 1.53x | <= 1.5x | **missed** |" in slow
+    assert "kubectl applied 300 objects in 2 tries (10 s of sleep between them)." in fast
+    slow = bench_platform.report(results(up=31.0))
+    assert "| `up` / kubectl | 1.55x (1.03x with kubectl's sleeps) | <= 1.5x | **missed** |" in slow
