@@ -127,6 +127,36 @@ def assert_ready(stack: Stack, at_least: int = 60) -> None:
     assert checked >= at_least
 
 
+def live_objects(stack: Stack, kinds: list[tuple[str, str]], namespaces: set[str]) -> set[Any]:
+    """The API server's objects of `kinds` in `namespaces` (cluster-scoped: all of them),
+    without those Kubernetes itself makes."""
+    client = stack.kube()
+    found = set()
+    for api_version, kind in kinds:
+        api = client.resources.get(api_version=api_version, kind=kind)
+        for item in api.get().to_dict()["items"]:
+            namespace = item["metadata"].get("namespace") or ""
+            if api.namespaced and namespace not in namespaces:
+                continue
+            if item["metadata"]["name"] in ("default", "kube-root-ca.crt"):
+                continue  # every namespace's own ServiceAccount and CA bundle
+            found.add(key({**item, "kind": kind}))
+    return found
+
+
+COMPARED_KINDS = [
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
+    ("v1", "ServiceAccount"),
+    ("v1", "ConfigMap"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+]
+
+
 def test_26_03_is_up_and_at_rest(platform: Stack) -> None:
     assert_ready(platform)
     assert platform.outputs()["components"]["kserve"]["version"] == "v0.16.0"
@@ -151,6 +181,12 @@ def test_a_controller_and_a_user_add_to_the_cluster(platform: Stack) -> None:
     isvcs.create(body=ISVC, namespace="default")
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
     platform.pulumi("preview", "--expect-no-changes")  # neither is the stack's to undo
+
+
+def namespaces(stack: Stack) -> set[str]:
+    return {o["metadata"]["name"] for o in stack_objects(stack) if o["kind"] == "Namespace"} | {
+        "kubeflow"
+    }
 
 
 def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None:
