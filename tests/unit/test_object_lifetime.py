@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from components import KubeflowPipelines, MirrorSource, PipelinesArgs
+from components.objects import other_version_types, served_versions
 from tests.unit.component_helpers import install, kube_objects, registered
 from tests.unit.mocks import Recorder
 
@@ -128,3 +129,24 @@ def test_keep_data_false_lets_them_go(tmp_path):
 )
 def test_fields_a_controller_fills_are_left_to_it(kept, kind, name, fields):
     assert registered(kept, kind, name).ignore_changes == fields
+
+
+def test_a_custom_resource_is_aliased_to_its_other_served_versions_only():
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Thing"},
+            "versions": [
+                {"name": "v1alpha1", "served": False},
+                {"name": "v1beta1", "served": True},
+                {"name": "v1", "served": True},
+            ],
+        },
+    }
+    thing = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"}}
+    served = served_versions([crd])
+    assert other_version_types(thing, served) == ["kubernetes:example.com/v1beta1:Thing"]
+    other = {"apiVersion": "example.org/v1", "kind": "Thing", "metadata": {"name": "t"}}
+    assert other_version_types(other, served) == []  # another group's kind of the same name
