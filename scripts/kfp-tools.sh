@@ -25,13 +25,9 @@ KFP_SHA256="ce6fa713fafb9e476c4c5793157fa9f4550c1e329cfe6b6613c3704ebb5420ce"
 KFP_SOURCE="${KUBEFLOW_KFP_SOURCE:-$ROOT/../shared/upstream-src/kubeflow-pipelines/$KFP_VERSION/source.tar.gz}"
 WEED_SRC="$ROOT/tools/seaweedfs"
 
-log() { echo "kfp-tools: $*" >&2; }
-die() {
-  echo "kfp-tools: error: $1" >&2
-  shift
-  for line in "$@"; do echo "  $line" >&2; done
-  exit 1
-}
+MESSAGES_LABEL=kfp-tools
+# shellcheck source=scripts/lib/messages.sh
+source "$ROOT/scripts/lib/messages.sh"
 
 TOOLS_DIR="${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}"
 BASE="$TOOLS_DIR/kfp-$KFP_VERSION"

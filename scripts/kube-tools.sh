@@ -28,13 +28,9 @@ KUBE_SRC="$ROOT/tools/kube"
 # shellcheck source=scripts/lib/go-build-progress.sh
 source "$ROOT/scripts/lib/go-build-progress.sh"
 
-log() { echo "kube-tools: $*" >&2; }
-die() {
-  echo "kube-tools: error: $1" >&2
-  shift
-  for line in "$@"; do echo "  $line" >&2; done
-  exit 1
-}
+MESSAGES_LABEL=kube-tools
+# shellcheck source=scripts/lib/messages.sh
+source "$ROOT/scripts/lib/messages.sh"
 
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum is not on PATH." "fix: apt-get install coreutils"
 

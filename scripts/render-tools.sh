@@ -20,13 +20,9 @@ set -euo pipefail
 KUSTOMIZE_VERSION=v5.6.0
 HELM_VERSION=v3.18.6
 
-log() { echo "render-tools: $*" >&2; }
-die() {
-  echo "render-tools: error: $1" >&2
-  shift
-  for line in "$@"; do echo "  $line" >&2; done
-  exit 1
-}
+MESSAGES_LABEL=render-tools
+# shellcheck source=scripts/lib/messages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/messages.sh"
 
 BIN="${KUBEFLOW_RENDER_BIN:-${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}/render-tools/bin}"
 mkdir -p "$BIN" || die "cannot create $BIN" "fix: set KUBEFLOW_TOOLS_DIR to a writable directory."

@@ -28,13 +28,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/tools/pulumi"
 
-log() { echo "pulumi-tools: $*" >&2; }
-die() {
-  echo "pulumi-tools: error: $1" >&2
-  shift
-  for line in "$@"; do echo "  $line" >&2; done
-  exit 1
-}
+MESSAGES_LABEL=pulumi-tools
+# shellcheck source=scripts/lib/messages.sh
+source "$ROOT/scripts/lib/messages.sh"
 
 # shellcheck source=scripts/lib/go-build-progress.sh
 source "$ROOT/scripts/lib/go-build-progress.sh"
