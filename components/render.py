@@ -30,10 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from components.manifests import KubeObject, ManifestError, ManifestPart, parse_objects
+from components.parsed import tools_cache
 
 CACHE_ENV = "KUBEFLOW_RENDER_CACHE"
 BIN_ENV = "KUBEFLOW_RENDER_BIN"
-TOOLS_ENV = "KUBEFLOW_TOOLS_DIR"
 RENDER_FILE = "render.yaml"
 ABOUT_FILE = "about.json"
 TIMEOUT_SECONDS = 600
@@ -117,8 +117,7 @@ def tools_dir() -> Path:
     configured = os.environ.get(BIN_ENV)
     if configured:
         return Path(configured)
-    root = os.environ.get(TOOLS_ENV) or str(Path.home() / ".cache/kubeflow-pulumi")
-    return Path(root) / "render-tools" / "bin"
+    return tools_cache() / "render-tools" / "bin"
 
 
 def render(reference: Reference, cache: Path, *, refresh: bool = False) -> Render:
