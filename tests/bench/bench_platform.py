@@ -84,10 +84,9 @@ def report(results: dict[str, Any]) -> str:
     if "full platform" in reg:
         full = reg["full platform"]
         times = full["register_seconds"] / full["parse_seconds"]
+        shown = f"{times:.2f}x ({ratio(full['cold_register_seconds'], full['parse_seconds'])} cold)"
         lines.append(
-            target_row(
-                "registration / parse, full platform", times, "<= 1.5x", 1.5, f"{times:.2f}x"
-            )
+            target_row("registration / parse, full platform", times, "<= 1.5x", 1.5, shown)
         )
         lines.append(
             target_row(
@@ -111,15 +110,20 @@ def report(results: dict[str, Any]) -> str:
         )
     lines += ["", "## Registration under mocks", ""]
     lines += [
-        "| scenario | resources | register | peak RSS | files | parse | register / parse |",
+        "| scenario | resources | register (cold) | peak RSS (cold) | files | parse"
+        " | register / parse |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in reg.items():
         lines.append(
-            f"| {name} | {r['resources']} | {r['register_seconds']:.1f} s | "
-            f"{r['register_peak_rss_mb']:.0f} MB | {r['files_mb']:.1f} MB, {r['objects']} objects"
-            f" | {r['parse_seconds']:.2f} s | {ratio(r['register_seconds'], r['parse_seconds'])} |"
+            f"| {name} | {r['resources']} | {r['register_seconds']:.1f} s"
+            f" ({r['cold_register_seconds']:.1f} s) | {r['register_peak_rss_mb']:.0f} MB"
+            f" ({r['cold_register_peak_rss_mb']:.0f} MB) | {r['files_mb']:.1f} MB,"
+            f" {r['objects']} objects | {r['parse_seconds']:.2f} s"
+            f" | {ratio(r['register_seconds'], r['parse_seconds'])} |"
         )
+    lines += ["", "Registration is warm (manifests read back from the parse cache), cold in"]
+    lines += ["parentheses (an empty cache: every file parsed)."]
     if "ci-preview" in results:
         seconds = results["ci-preview"]["preview_seconds"]
         lines += ["", f"`pulumi preview` of the `ci` stack (real engine): {seconds:.1f} s"]

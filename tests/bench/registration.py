@@ -5,7 +5,9 @@ Each measurement runs in a fresh interpreter (`python -m tests.bench.registratio
 peak RSS is its own:
 - `register '<settings JSON>'`: the `ci` stack's program (infra/__main__.py) with those
   settings (`kubeflow:components`, `kubeflow:release`), from the first import to the last
-  registration; it also lists the manifest files the program read;
+  registration; it also lists the manifest files the program read. It runs twice on one
+  empty parse cache (components/parsed.py): cold (every file parsed) and warm (read back
+  as JSON, as every later `preview` and `up` of the same versions);
 - `parse FILE...`: `yaml.load_all` (the C loader the program uses) and `json.dumps` of every
   object of those files, timed after the imports.
 """
@@ -13,12 +15,16 @@ peak RSS is its own:
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from components import parsed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,11 +78,13 @@ def parse(files: list[str]) -> dict[str, Any]:
     }
 
 
-def in_fresh_interpreter(*args: str) -> dict[str, Any]:
-    """Run this module with `args` in a new Python process; its JSON result."""
+def in_fresh_interpreter(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run this module with `args` (and `env` added to the environment) in a new Python
+    process; its JSON result."""
     done = subprocess.run(
         [sys.executable, "-m", "tests.bench.registration", *args],
         cwd=REPO,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -89,12 +97,17 @@ def in_fresh_interpreter(*args: str) -> dict[str, Any]:
 def measure(components: list[str], release: str) -> dict[str, Any]:
     """Registration of `components` at `release` and the parse floor of the files it read."""
     settings = {"kubeflow:components": components, "kubeflow:release": release}
-    registered = in_fresh_interpreter("register", json.dumps(settings))
+    with tempfile.TemporaryDirectory() as cache:
+        env = {parsed.CACHE_ENV: cache}
+        cold = in_fresh_interpreter("register", json.dumps(settings), env=env)
+        registered = in_fresh_interpreter("register", json.dumps(settings), env=env)
     floor = in_fresh_interpreter("parse", *registered.pop("files"))
     return {
         "resources": registered["resources"],
         "register_seconds": registered["seconds"],
         "register_peak_rss_mb": registered["peak_rss_mb"],
+        "cold_register_seconds": cold["seconds"],
+        "cold_register_peak_rss_mb": cold["peak_rss_mb"],
         "parse_seconds": floor["seconds"],
         "parse_peak_rss_mb": floor["peak_rss_mb"],
         "files_mb": floor["bytes"] / 1e6,

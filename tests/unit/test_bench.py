@@ -160,3 +160,25 @@ def test_report_ratios_against_kubectls_phases() -> None:
     assert "kubectl applied 300 objects in 2 tries (10 s of sleep between them)." in fast
     slow = bench_platform.report(results(up=31.0))
     assert "| `up` / kubectl | 1.55x (1.03x with kubectl's sleeps) | <= 1.5x | **missed** |" in slow
+
+
+def test_registration_is_judged_warm_and_shown_cold_too() -> None:
+    full = {
+        "resources": 300,
+        "register_seconds": 12.0,
+        "register_peak_rss_mb": 140.0,
+        "cold_register_seconds": 20.0,
+        "cold_register_peak_rss_mb": 160.0,
+        "parse_seconds": 8.0,
+        "parse_peak_rss_mb": 90.0,
+        "files_mb": 13.2,
+        "objects": 290,
+    }
+    shown = bench_platform.report({"date": "d", "release": "r", "registration": {"full": full}})
+    assert "| full | 300 | 12.0 s (20.0 s) | 140 MB (160 MB) | 13.2 MB, 290 objects |" in shown
+    assert "| 8.00 s | 1.50x |" in shown
+    judged = bench_platform.report(
+        {"date": "d", "release": "r", "registration": {"full platform": full}}
+    )
+    assert "| registration / parse, full platform | 1.50x (2.50x cold) | <= 1.5x | met |" in judged
+    assert "| registration peak RSS, full platform | 140 MB | <= 150 MB | met |" in judged
