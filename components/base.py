@@ -51,6 +51,7 @@ from components.transforms import (
     set_namespace,
     set_replicas,
     set_resources,
+    skip_service_await,
 )
 from components.upstream import UpstreamSource, render_alias, render_urn
 from components.validation import (
@@ -225,7 +226,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         out.append(label_pod_security(pod_security_level(self.mirror_folder(args))))
         out += [add_labels(args.labels), set_replicas(args.replicas)]
         out += [set_resources(args.resources), *self.extra_transforms(), *args.transforms]
-        return out
+        return [*out, skip_service_await]  # last: it sees the Service type the others leave
 
     def extra_transforms(self) -> list[Transform]:
         """Transforms a component adds for its own settings (before the user's)."""

@@ -167,3 +167,43 @@ def test_mirror_without_the_version_is_a_clear_error(tmp_path):
     (tmp_path / "kfp").mkdir()
     with pytest.raises(ManifestError, match=r"has no kfp 2\.15\.0"):
         install(PipelinesArgs(source=MirrorSource(tmp_path)))
+
+
+SKIP_AWAIT = "pulumi.com/skipAwait"
+
+
+def as_load_balancer(obj: dict[str, Any]) -> dict[str, Any]:
+    """A user's transform: the UI Service becomes a LoadBalancer."""
+    if obj["kind"] == "Service" and obj["metadata"]["name"] == "ml-pipeline-ui":
+        return {**obj, "spec": {**obj["spec"], "type": "LoadBalancer"}}
+    return obj
+
+
+def wait_for_ml_pipeline(obj: dict[str, Any]) -> dict[str, Any]:
+    """A user's transform: keep the provider's wait on the API server's Service."""
+    if obj["kind"] == "Service" and obj["metadata"]["name"] == "ml-pipeline":
+        metadata = obj["metadata"]
+        annotations = {**(metadata.get("annotations") or {}), SKIP_AWAIT: "false"}
+        return {**obj, "metadata": {**metadata, "annotations": annotations}}
+    return obj
+
+
+def test_services_are_not_awaited_except_load_balancers_and_those_a_user_keeps(mirrored):
+    def skip_await(recorder: Recorder) -> dict[str, str | None]:
+        return {
+            r.inputs["metadata"]["name"]: (r.inputs["metadata"].get("annotations") or {}).get(
+                SKIP_AWAIT
+            )
+            for r in kube_objects(recorder)
+            if r.inputs["kind"] == "Service"
+        }
+
+    services = skip_await(mirrored)
+    assert len(services) == 9 and set(services.values()) == {"true"}
+    others = [r for r in kube_objects(mirrored) if r.inputs["kind"] != "Service"]
+    assert not [r for r in others if SKIP_AWAIT in (r.inputs["metadata"].get("annotations") or {})]
+    transforms = [as_load_balancer, wait_for_ml_pipeline]
+    users = skip_await(install(PipelinesArgs(source=MirrorSource(MIRROR), transforms=transforms)))
+    assert users.pop("ml-pipeline-ui") is None  # a LoadBalancer waits for its address
+    assert users.pop("ml-pipeline") == "false"
+    assert set(users.values()) == {"true"}
