@@ -42,6 +42,7 @@ from infra.local_cluster_config import (
     volume_manifest,
 )
 from infra.local_cluster_kwokctl import Kwokctl, KwokctlError, ProcessRecord, process_alive
+from infra.local_conversion import without_conversion_webhook
 
 __all__ = [
     "CONTROL_PLANE",
@@ -119,35 +120,17 @@ def check_loopback_only(links: Sequence[str] | None = None) -> None:
 _WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
 
 
-ANY_FIELDS = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
-"""The schema of a CRD version that takes any object (a converted one keeps every field)."""
-
-
-def _without_conversion_webhook(crd: dict[str, Any]) -> dict[str, Any]:
-    spec = crd.get("spec") or {}
-    if (spec.get("conversion") or {}).get("strategy") != "Webhook":
-        return crd
-    versions = [
-        v if v.get("storage") else {**v, "schema": ANY_FIELDS} for v in spec.get("versions") or []
-    ]
-    return {**crd, "spec": {**spec, "conversion": {"strategy": "None"}, "versions": versions}}
-
-
 def ignore_webhook_failures(obj: dict[str, Any]) -> dict[str, Any]:
     """Make an admission webhook configuration fail open, for the simulated cluster.
 
     Simulated pods serve nothing, so no webhook can answer. For Mutating- and
     ValidatingWebhookConfiguration objects every webhook gets ``failurePolicy: Ignore``
-    and a short ``timeoutSeconds``. A CRD's conversion webhook has no failure policy: every
-    read of an object stored at another version would fail, so a CRD converts with strategy
-    ``None`` (only the apiVersion changes), and its versions but the stored one take any
-    fields: the API server also converts an object to the version of each of its
-    managedFields entries (an apply at an earlier version), where the fields that only the
-    stored version declares would be refused. Any other object is returned unchanged. The
+    and a short ``timeoutSeconds``. A CRD with a conversion webhook converts with strategy
+    ``None`` instead (infra/local_conversion.py). Any other object is returned unchanged. The
     input is not modified.
     """
     if obj.get("kind") == "CustomResourceDefinition":
-        return _without_conversion_webhook(obj)
+        return without_conversion_webhook(obj)
     if obj.get("kind") not in _WEBHOOK_KINDS or not str(obj.get("apiVersion", "")).startswith(
         "admissionregistration.k8s.io/"
     ):
