@@ -1,14 +1,15 @@
 """The full platform on a real kube-apiserver, through one lifecycle on one cluster:
 
 1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2), data
-   kept; every CRD Established and Deployment Available; at rest (no changes on preview or
-   refresh).
+   kept; every CRD Established and Deployment Available; a refresh finds no changes.
 2. A controller's work (data written into a webhook-certificate Secret outside Pulumi) and a
-   user's InferenceService, created out of band, are not the stack's to undo.
-3. The upgrade preview to 26.03.1 succeeds and names the replaces (with their immutable
-   field), the deletes and the kept CRD; KServe's LLM configs are updated, not re-created.
-   The `up` of the upgrade and the checks after it (branch `upgrade-e2e-full`) ran end to
-   end but have not yet passed whole: see docs/upgrade.md.
+   user's InferenceService, created out of band, are not the stack's to undo: the preview
+   after them shows no changes (one preview proves both that and the stack at rest).
+3. Upgrade to 26.03.1: the preview succeeds and names the replaces and deletes; after `up` the
+   API server holds exactly the stack's objects (the old dashboard's are gone, JobSet was
+   replaced for its immutable selector), the user's resource and the controller's Secret data
+   are still there, KServe's dropped CRD is kept, and a second preview shows no changes.
+   Going back to 26.03 is refused with the reason.
 
 Removing components with kept data, and the stack's `destroy`, are the KFP modules' to test
 (tests/e2e/test_kfp_upgrade.py, tests/e2e/test_local_stack.py); here the cluster is stopped
@@ -160,8 +161,7 @@ COMPARED_KINDS = [
 def test_26_03_is_up_and_at_rest(platform: Stack) -> None:
     assert_ready(platform)
     assert platform.outputs()["components"]["kserve"]["version"] == "v0.16.0"
-    with Timed("preview --expect-no-changes (26.03)"):
-        platform.pulumi("preview", "--expect-no-changes")
+    # the preview at rest is the next test's, after the additions it must leave alone
     with Timed("refresh --expect-no-changes (26.03)"):
         platform.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
 
@@ -180,7 +180,8 @@ def test_a_controller_and_a_user_add_to_the_cluster(platform: Stack) -> None:
     isvcs = client.resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
     isvcs.create(body=ISVC, namespace="default")
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
-    platform.pulumi("preview", "--expect-no-changes")  # neither is the stack's to undo
+    with Timed("preview --expect-no-changes (26.03)"):
+        platform.pulumi("preview", "--expect-no-changes")  # neither is the stack's to undo
 
 
 def namespaces(stack: Stack) -> set[str]:
@@ -220,3 +221,46 @@ def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None
     (dropped,) = [line for line in lines if line.startswith("- delete")]
     assert "kept in the cluster" in dropped
     assert summary.index("Left in the cluster (keepData)") < summary.index(lines[0])
+
+
+def test_the_upgrade_leaves_exactly_the_new_release(platform: Stack) -> None:
+    before = live_objects(platform, COMPARED_KINDS, namespaces(platform))
+    with Timed("up 26.03 -> 26.03.1"):
+        platform.up(timeout=PLATFORM_TIMEOUT)
+    assert_ready(platform)
+    assert platform.outputs()["components"]["kserve"]["version"] == "v0.18.0"
+    declared = {key(o) for o in stack_objects(platform)}
+    live = live_objects(platform, COMPARED_KINDS, namespaces(platform))
+    # KServe's dropped CRD is the one object left behind on purpose (the stack keeps data)
+    assert live - declared == {("CustomResourceDefinition", "", DROPPED_CRD)}
+    # and every object declared is there, also in namespaces the stack does not own
+    # (the Spark job RBAC in `default`, cert-manager's leader election in `kube-system`)
+    elsewhere = namespaces(platform) | {k[1] for k in declared if k[1]}
+    live_anywhere = live_objects(platform, COMPARED_KINDS, elsewhere)
+    compared = set(dict(COMPARED_KINDS).values())
+    assert not [k for k in declared if k[0] in compared and k not in live_anywhere]
+    assert ("Deployment", "kubeflow", "centraldashboard") in before
+    assert ("Deployment", "kubeflow", "centraldashboard") not in live
+    deployments = platform.kube().resources.get(api_version="apps/v1", kind="Deployment")
+    jobset = deployments.get(name="jobset-controller-manager", namespace="kubeflow-system")
+    assert "app.kubernetes.io/name" in jobset.to_dict()["spec"]["selector"]["matchLabels"]
+    isvcs = platform.kube().resources.get(api_version=ISVC["apiVersion"], kind=ISVC["kind"])
+    assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
+    configs = platform.kube().resources.get(
+        api_version="serving.kserve.io/v1alpha2", kind="LLMInferenceServiceConfig"
+    )
+    assert configs.get(name=LLM_CONFIG, namespace="kserve").metadata.name == LLM_CONFIG
+    secrets = platform.kube().resources.get(api_version="v1", kind="Secret")
+    certificate = secrets.get(name="katib-webhook-cert", namespace="kubeflow").to_dict()["data"]
+    assert certificate == CERTIFICATE  # the upgrade's `up` left the controller's data alone
+    with Timed("preview --expect-no-changes (26.03.1)"):
+        platform.pulumi("preview", "--expect-no-changes")
+
+
+def test_going_back_to_26_03_is_refused_with_the_reason(platform: Stack) -> None:
+    platform.set_config("release", "26.03")
+    refused = platform.pulumi("preview", check=False)
+    platform.set_config("release", "26.03.1")
+    assert refused.returncode != 0
+    assert "kserve cannot go back from v0.18.0 to v0.16.0" in refused.output
+    assert "v1alpha2" in refused.output
