@@ -263,8 +263,13 @@ def force_ownership(obj: KubeObject) -> KubeObject:
     manager, and the next apply conflicts; this annotation tells the Kubernetes provider to
     force its apply, as `kubectl apply --server-side --force-conflicts` does.
     """
+    return with_annotation(obj, PATCH_FORCE, "true")
+
+
+def with_annotation(obj: KubeObject, key: str, value: str) -> KubeObject:
+    """A copy of `obj` with annotation `key` set to `value` (the others kept)."""
     metadata = obj.get("metadata") or {}
-    annotations = {**(metadata.get("annotations") or {}), PATCH_FORCE: "true"}
+    annotations = {**(metadata.get("annotations") or {}), key: value}
     return {**obj, "metadata": {**metadata, "annotations": annotations}}
 
 
@@ -285,11 +290,9 @@ def skip_service_await(obj: KubeObject) -> KubeObject:
         return obj
     if (obj.get("spec") or {}).get("type") == "LoadBalancer":
         return obj
-    metadata = obj.get("metadata") or {}
-    if SKIP_AWAIT in (metadata.get("annotations") or {}):
+    if SKIP_AWAIT in ((obj.get("metadata") or {}).get("annotations") or {}):
         return obj
-    annotations = {**(metadata.get("annotations") or {}), SKIP_AWAIT: "true"}
-    return {**obj, "metadata": {**metadata, "annotations": annotations}}
+    return with_annotation(obj, SKIP_AWAIT, "true")
 
 
 def release_namespace(namespace: str) -> Transform:
