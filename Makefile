@@ -11,7 +11,7 @@ ENV := source scripts/env.sh &&
 NETNS := scripts/netns.sh
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help setup venv policy-venv tools render-tools lint test test-fast test-integration test-e2e preview preview-stacks up \
+.PHONY: help setup venv policy-venv tools render-tools lint test test-fast test-integration test-e2e test-slow preview preview-stacks up \
 	destroy \
 	refresh outputs unlock lock pipelines bench clean
 
@@ -61,6 +61,9 @@ test-integration: setup ## real Pulumi engine, render mode, no cluster
 test-e2e: setup ## real engine against a real kube-apiserver (loopback-only netns)
 	$(ENV) $(NETNS) $(PYTEST) -m e2e -q
 
+test-slow: setup ## integration, e2e and preview-stacks: the full-platform e2e module beside the rest (scripts/test-slow.sh)
+	$(ENV) $(NETNS) scripts/test-slow.sh
+
 # Stacks that preview with no network and no credentials. staging and prod render the
 # pinned upstream from GitHub and need their clusters' kubeconfigs: they preview only where
 # both are (a render cache filled outside the netns, docs/upstream.md). dev renders the pinned
@@ -72,7 +75,7 @@ OFFLINE_STACKS ?= ci dev local serving
 MIRROR_PREVIEW_STACKS ?= dev
 PREVIEW_MIRROR ?= ../shared/manifests
 
-test: setup lint test-fast test-integration test-e2e preview-stacks ## everything CI runs
+test: setup lint test-fast test-slow ## everything CI runs
 
 preview-stacks: setup ## preview every stack that needs no credentials (dev: against the mirror)
 	mkdir -p build/preview
