@@ -32,8 +32,10 @@ from components.manifests import (
 from components.objects import (
     KubernetesObject,
     controller_owned_fields,
+    deleted_with_namespace,
     holds_data,
     install_tier,
+    is_namespace,
     namespace_object,
     other_version_types,
     resource_name,
@@ -101,6 +103,11 @@ class ComponentArgs:
     the cluster when they leave the stack: removing the component, a version that drops them,
     a replace or `destroy` take them out of the stack's state only (Pulumi `retainOnDelete`).
     None: keep (a stack's config decides by its cluster mode)."""
+    shared_namespaces: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Namespaces other components install and delete with them, by name (KubeflowPlatform
+    passes those of the components before this one; from Python, another component's
+    `namespace_resources`): built-in objects this component puts in one go with it when both
+    are deleted (`deleted_with_namespace`)."""
 
 
 class KubeflowComponent(pulumi.ComponentResource):
@@ -119,6 +126,9 @@ class KubeflowComponent(pulumi.ComponentResource):
     """The installed upstream version."""
     namespace: pulumi.Output[str]
     """The namespace the component runs in."""
+    namespace_resources: dict[str, pulumi.Resource]
+    """The Namespaces the component installs and deletes with it (not kept: `keep_data`), by
+    name; its built-in objects in them go with them (`deleted_with_namespace`)."""
 
     def __init__(
         self, name: str, args: ComponentArgs, opts: pulumi.ResourceOptions | None = None
@@ -132,6 +142,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         self.resolved_version = self.version_for(args)
         self.resolved_namespace = args.namespace or self.upstream_namespace(args) or "default"
         self.objects: list[pulumi.Resource] = []
+        self.namespace_resources = {}
         self._install(args.source or UpstreamSource())
         self.version = pulumi.Output.from_input(self.resolved_version)
         self.namespace = pulumi.Output.from_input(self.resolved_namespace)
@@ -333,7 +344,10 @@ class KubeflowComponent(pulumi.ComponentResource):
                 if render is not None:
                     alias = render_alias(part, raw, self._name, self.resolved_namespace, render)
                     opts.aliases = [*(opts.aliases or []), alias]
-                registered.append(KubernetesObject(resource_name(self._name, obj), obj, opts))
+                resource = KubernetesObject(resource_name(self._name, obj), obj, opts)
+                if is_namespace(obj) and not opts.retain_on_delete:
+                    self.namespace_resources[obj["metadata"]["name"]] = resource
+                registered.append(resource)
             created += registered
             waits_on = waits_on + registered if registered else waits_on
         self.objects += created
@@ -349,10 +363,13 @@ class KubeflowComponent(pulumi.ComponentResource):
         parts = [part.name, *(p for p in self._part_names() if p != part.name)]
         old_names = [resource_name(f"{self._name}-{p}", obj) for p in parts]
         old_types = other_version_types(obj, self._served)
+        retained = self.args.keep_data is not False and holds_data(obj)
+        namespaces = {**self.args.shared_namespaces, **self.namespace_resources}
         return pulumi.ResourceOptions(
             parent=self,
             depends_on=waits_on,
-            retain_on_delete=self.args.keep_data is not False and holds_data(obj),
+            retain_on_delete=retained,
+            deleted_with=None if retained else deleted_with_namespace(obj, namespaces),
             ignore_changes=controller_owned_fields(obj) or None,
             aliases=[
                 *(pulumi.Alias(name=n) for n in old_names),

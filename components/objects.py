@@ -102,6 +102,28 @@ with it, a PersistentVolumeClaim its volume (a database, an artifact store), a N
 everything in it."""
 
 
+def is_namespace(obj: Mapping[str, Any]) -> bool:
+    """Whether `obj` is a Namespace."""
+    return obj.get("kind") == "Namespace" and api_group(obj) == ""
+
+
+def deleted_with_namespace(
+    obj: Mapping[str, Any], namespaces: Mapping[str, pulumi.Resource]
+) -> pulumi.Resource | None:
+    """The Namespace resource, of `namespaces` (the ones the stack deletes rather than keeps),
+    that takes `obj` with it when both are deleted (`destroy`, removing a component): for a
+    built-in object in one of them. Pulumi then makes no delete call and waits for nothing of
+    its own for it (`deletedWith`): the Namespace's delete waits until the namespace
+    controller has deleted everything in it. Custom resources are still deleted one by one,
+    before the Deployments of their controllers, which may hold finalizers for them.
+    Anything else (a custom resource, a cluster-scoped object, one in a namespace that is kept
+    or not the stack's) is deleted on its own."""
+    namespace = (obj.get("metadata") or {}).get("namespace")
+    if api_group(obj) not in BUILTIN_GROUPS or not isinstance(namespace, str):
+        return None
+    return namespaces.get(namespace)
+
+
 def holds_data(obj: Mapping[str, Any]) -> bool:
     """Whether deleting `obj` deletes data (DATA_KINDS)."""
     return obj.get("kind") in DATA_KINDS and api_group(obj) in ("", "apiextensions.k8s.io")

@@ -320,7 +320,7 @@ def _component_args(
     fields = {
         f.name: f
         for f in dataclasses.fields(entry.args_cls)
-        if f.name not in ("transforms", "exclude", "artifact_store")
+        if f.name not in ("transforms", "exclude", "artifact_store", "shared_namespaces")
     }
     kwargs: dict[str, Any] = {"source": mirror}
     for key, value in settings.items():

@@ -51,12 +51,15 @@ class KubeflowPlatform(pulumi.ComponentResource):
             dict(projects.values()),
             pulumi.ResourceOptions(parent=self),
         )
+        namespaces: dict[str, pulumi.Resource] = {}
         for component_id in ordered:
             entry = CATALOG[component_id]
             args = component_args[component_id]
             annotate = installed.version_annotation(*projects[component_id])
             args = dataclasses.replace(
-                args, transforms=[*args.transforms, *extra_transforms, annotate]
+                args,
+                transforms=[*args.transforms, *extra_transforms, annotate],
+                shared_namespaces={**namespaces, **args.shared_namespaces},
             )
             needs: list[pulumi.Resource] = [installed]
             needs += [
@@ -65,6 +68,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
             self.components[component_id] = entry.cls(
                 component_id, args, pulumi.ResourceOptions(parent=self, depends_on=needs)
             )
+            namespaces.update(self.components[component_id].namespace_resources)
         self.summary = pulumi.Output.all(
             **{cid: pulumi.Output.all(**c.outputs) for cid, c in self.components.items()}
         )

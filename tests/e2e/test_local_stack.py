@@ -209,9 +209,13 @@ def test_destroy_leaves_nothing_and_stops_the_cluster(stack: Stack) -> None:
     records = local_cluster.read_records(cluster_dir)
     assert records
     state = json.loads(stack.pulumi("stack", "export").stdout)
-    platform = next(
-        r["urn"] for r in state["deployment"]["resources"] if r["type"].endswith("KubeflowPlatform")
-    )
+    resources = state["deployment"]["resources"]
+    platform = next(r["urn"] for r in resources if r["type"].endswith("KubeflowPlatform"))
+    # kubeflow goes (keepData is off here) and takes its Deployments with it: no delete each
+    (namespace,) = [r["urn"] for r in resources if r["type"] == "kubernetes:core/v1:Namespace"]
+    deployments = [r for r in resources if r["type"] == "kubernetes:apps/v1:Deployment"]
+    assert deployments
+    assert {r.get("deletedWith") for r in deployments} == {namespace}
     with Timed("destroy (platform, cluster kept to check)"):
         stack.pulumi(
             "destroy", "--yes", "--skip-preview", "--target", platform, "--target-dependents"

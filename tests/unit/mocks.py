@@ -29,6 +29,8 @@ class Registered:
     inputs: dict[str, Any] = field(default_factory=dict)
     retain_on_delete: bool = False
     ignore_changes: list[str] = field(default_factory=list)
+    deleted_with: str = ""
+    """The URN of the resource whose delete takes this one with it ("" for none)."""
     aliases: list[str] = field(default_factory=list)
     """Names (alias specs) or URNs the resource was known by before."""
     alias_parents: list[str] = field(default_factory=list)
@@ -79,6 +81,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=self.recorder._inputs.get((request.type, request.name), {}),
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
+                    deleted_with=request.deletedWith,
                     aliases=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases],
                     alias_parents=[a.spec.parentUrn for a in request.aliases],
                     alias_types=[a.spec.type for a in request.aliases],

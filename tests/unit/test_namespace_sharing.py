@@ -108,6 +108,30 @@ def test_the_platform_installs_the_dashboard_and_registry_after_pipelines_withou
     (namespace,) = [r for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
     assert namespace.inputs["metadata"]["name"] == "kubeflow"
     assert namespace.parent == components["pipelines"].urn
+    # kept (keepData's default): the others' objects in it are deleted one by one
+    assert not [r.name for r in kube_objects(recorder) if r.deleted_with]
+
+
+def test_a_namespace_that_goes_takes_the_built_in_objects_of_the_components_after_it():
+    def program() -> None:
+        KubeflowPlatform(
+            "kubeflow",
+            {
+                "central-dashboard": CentralDashboardArgs(keep_data=False),
+                "pipelines": PipelinesArgs(keep_data=False),
+            },
+        )
+
+    recorder = run(program)
+    (namespace,) = [r for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
+    dashboard = next(r for r in recorder.registered if r.name == "central-dashboard")
+    deployment = next(
+        r
+        for r in kube_objects(recorder)
+        if r.parent == dashboard.urn and r.inputs["kind"] == "Deployment"
+    )
+    assert deployment.inputs["metadata"]["namespace"] == "kubeflow"
+    assert deployment.deleted_with == namespace.urn
 
 
 def test_the_platform_refuses_two_owners():

@@ -67,6 +67,14 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ml-pipeline, namespace: kubeflow}
 spec: {template: {spec: {containers: [{name: api, image: ghcr.io/kubeflow/x:2.15.0}]}}}
+---
+apiVersion: example.com/v1
+kind: Thing
+metadata: {name: default-thing, namespace: kubeflow}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: elsewhere, namespace: kube-system}
 """
 
 
@@ -113,6 +121,31 @@ def test_keep_data_false_lets_them_go(tmp_path):
     args = PipelinesArgs(source=_mirror(tmp_path), keep_data=False)
     recorder = install(KubeflowPipelines, args, "kfp")
     assert not [r.name for r in kube_objects(recorder) if r.retain_on_delete]
+
+
+def test_a_kept_namespace_takes_nothing_with_it(kept):
+    """Its objects are deleted one by one (destroy, removing the component): not orphaned."""
+    assert not [r.name for r in kube_objects(kept) if r.deleted_with]
+
+
+def test_a_namespace_that_goes_takes_its_built_in_objects_with_it(tmp_path):
+    args = PipelinesArgs(source=_mirror(tmp_path), keep_data=False)
+    recorder = install(KubeflowPipelines, args, "kfp")
+    namespace = registered(recorder, "Namespace", "kubeflow")
+    went_with = sorted(
+        (r.inputs["kind"], r.inputs["metadata"]["name"])
+        for r in kube_objects(recorder)
+        if r.deleted_with == namespace.urn
+    )
+    assert went_with == [
+        ("Deployment", "ml-pipeline"),
+        ("PersistentVolumeClaim", "mysql-pv-claim"),
+        ("Secret", "mysql-secret"),
+        ("Secret", "webhook-cert"),
+    ]
+    # a custom resource (its controller may hold a finalizer), cluster-scoped objects and
+    # objects in a namespace the stack does not delete are each deleted on their own
+    assert not {r.deleted_with for r in kube_objects(recorder)} - {"", namespace.urn}
 
 
 @pytest.mark.parametrize(
