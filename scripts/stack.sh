@@ -23,5 +23,9 @@ fi
 if [[ "$1" == destroy ]]; then
   # Say what the stack keeps on purpose (keepData) before it goes.
   pulumi stack export --stack "$stack" | .venv/bin/python -m infra.kept_objects >&2 || true
+  # The state is saved once, at the end (why, and what a killed destroy leaves: the file).
+  set -a
+  source scripts/destroy.env
+  set +a
 fi
 exec pulumi --non-interactive "$@" --stack "$stack"

@@ -13,7 +13,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from dotenv import dotenv_values
 from kubernetes import config, dynamic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +47,17 @@ def in_loopback_netns() -> bool:
     """Whether this process can reach nothing but loopback."""
     lines = Path("/proc/self/net/dev").read_text().splitlines()[2:]
     return [line.split(":")[0].strip() for line in lines] == ["lo"]
+
+
+DESTROY_ENV = REPO / "scripts" / "destroy.env"
+"""The engine's environment for `destroy`, as `make destroy` has it (scripts/stack.sh)."""
+
+
+def command_env(env: Mapping[str, str], args: Sequence[str]) -> dict[str, str]:
+    """`env` for the pulumi command `args`: a `destroy` also gets scripts/destroy.env."""
+    if not args or args[0] != "destroy":
+        return dict(env)
+    return {**env, **{k: v for k, v in dotenv_values(DESTROY_ENV).items() if v is not None}}
 
 
 def engine_env(root: Path) -> dict[str, str]:
@@ -104,7 +116,7 @@ class PulumiProject:
         done = subprocess.run(
             [require_engine(), "--non-interactive", *args],
             cwd=self.root,
-            env=self.env,
+            env=command_env(self.env, args),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -176,13 +188,16 @@ class Stack:
         return files[0].read_text()
 
 
-def start_up(cwd: Path, env: Mapping[str, str], stack: str) -> subprocess.Popen[bytes]:
-    """`pulumi up` of `stack` in the background, leading a session of its own, so a test can
-    kill it and its plugins as a crash would (`tests.processes.kill_session`)."""
+def start_pulumi(
+    cwd: Path, env: Mapping[str, str], stack: str, *args: str
+) -> subprocess.Popen[bytes]:
+    """`pulumi <args>` (`up --yes --skip-preview`, ...) of `stack` in the background, leading
+    a session of its own, so a test can kill it and its plugins as a crash would
+    (`tests.processes.kill_session`)."""
     return subprocess.Popen(
-        [require_engine(), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", stack],
+        [require_engine(), "--non-interactive", *args, "--stack", stack],
         cwd=cwd,
-        env=dict(env),
+        env=command_env(env, args),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

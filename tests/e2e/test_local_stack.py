@@ -3,7 +3,8 @@
 The lifecycle Terraform's acceptance tests and Pulumi's ProgramTest walk:
 interrupted first `up` (SIGKILL), recovery, objects read back from the API
 server, no changes on a second preview, no drift on refresh, drift made behind
-Pulumi's back found and repaired, and a destroy that leaves nothing behind.
+Pulumi's back found and repaired, and a destroy, interrupted (SIGKILL) and run
+again, that leaves nothing behind.
 The tests of this module run in order on one stack; each step's wall time is
 written to build/e2e-timings.json.
 """
@@ -14,7 +15,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from tests.engine import (
     REPO,
     Stack,
     local_mirror_stack,
-    start_up,
+    start_pulumi,
     step_timer,
 )
 from tests.processes import kill_session, session_members
@@ -87,22 +88,43 @@ def condition(obj: Any, kind: str) -> bool:
     return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
 
-def kill_up_midway(stack: Stack, cluster_dir: Path) -> None:
-    """Start `pulumi up`, SIGKILL it once some KFP objects exist in the API server."""
-    process = start_up(stack.project.root, stack.project.env, stack.name)
+def kill_midway(stack: Stack, args: tuple[str, ...], midway: Callable[[], bool]) -> None:
+    """Start `pulumi <args>`, SIGKILL it once `midway()` holds."""
+    process = start_pulumi(stack.project.root, stack.project.env, stack.name, *args)
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            if count_kfp_objects(cluster_dir) >= 20:
+            if midway():
                 break
-            time.sleep(0.5)
-        assert process.poll() is None, "pulumi up finished before it could be interrupted"
+            time.sleep(0.2)
+        assert process.poll() is None, f"pulumi {args[0]} finished before it could be interrupted"
     finally:
         # pulumi leads the session; its plugins (language host, dynamic-provider host,
         # Kubernetes provider) each lead a process group of their own inside it.
         kill_session(process.pid)
         process.wait()
-    assert session_members(process.pid) == [], "the killed up left processes running"
+    assert session_members(process.pid) == [], f"the killed {args[0]} left processes running"
+
+
+def unlock(stack: Stack) -> None:
+    """`make unlock`: the lock a killed pulumi left (and the empty .attrs a write cut short
+    leaves), once that pulumi is gone."""
+    unlocked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra.state_lock",
+            stack.name,
+            "--project-dir",
+            str(stack.project.root),
+        ],
+        cwd=REPO,
+        env={**stack.project.env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unlocked.returncode == 0, unlocked.stdout + unlocked.stderr
 
 
 def count_kfp_objects(cluster_dir: Path) -> int:
@@ -126,27 +148,14 @@ def test_interrupted_first_up_converges_when_run_again(stack: Stack) -> None:
         preview = stack.preview_steps()
     assert sum(s["op"] == "create" for s in preview["steps"]) >= 86
     with Timed("up interrupted by SIGKILL"):
-        kill_up_midway(stack, cluster_dir)
+        kill_midway(
+            stack, ("up", "--yes", "--skip-preview"), lambda: count_kfp_objects(cluster_dir) >= 20
+        )
     assert local_cluster.is_running(cluster_dir), "the cluster outlives the killed pulumi"
     # The README's recovery: `make unlock` (the lock, once its pulumi is gone, and the empty
     # .attrs a write cut short leaves), then resolve pending operations, and go on.
     with Timed("recover: unlock + refresh --clear-pending-creates"):
-        unlocked = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "infra.state_lock",
-                stack.name,
-                "--project-dir",
-                str(stack.project.root),
-            ],
-            cwd=REPO,
-            env={**stack.project.env, "PYTHONPATH": str(REPO)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert unlocked.returncode == 0, unlocked.stdout + unlocked.stderr
+        unlock(stack)
         stack.pulumi("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
     with Timed("up (after interruption)"):
         stack.up()
@@ -216,10 +225,18 @@ def test_destroy_leaves_nothing_and_stops_the_cluster(stack: Stack) -> None:
     deployments = [r for r in resources if r["type"] == "kubernetes:apps/v1:Deployment"]
     assert deployments
     assert {r.get("deletedWith") for r in deployments} == {namespace}
-    with Timed("destroy (platform, cluster kept to check)"):
-        stack.pulumi(
-            "destroy", "--yes", "--skip-preview", "--target", platform, "--target-dependents"
-        )
+    destroy = ("destroy", "--yes", "--skip-preview", "--target", platform, "--target-dependents")
+    cluster_roles = client.RbacAuthorizationV1Api(stack.kube().client).list_cluster_role
+    before = len(cluster_roles().items)
+    with Timed("destroy interrupted by SIGKILL"):
+        kill_midway(stack, destroy, lambda: len(cluster_roles().items) < before)
+    # A destroy saves the state at its end only (scripts/destroy.env): killed, it leaves the
+    # state as it was, and the way on is to unlock and run it again.
+    after = json.loads(stack.pulumi("stack", "export").stdout)["deployment"]["resources"]
+    assert [r["urn"] for r in after] == [r["urn"] for r in resources]
+    unlock(stack)
+    with Timed("destroy (platform, again; cluster kept to check)"):
+        stack.pulumi(*destroy)
     left = []
     for obj in upstream_objects():
         try:

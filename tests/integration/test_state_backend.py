@@ -24,7 +24,7 @@ import boto3
 import pytest
 
 from pipelines.state_backend import bootstrap_state_backend
-from tests.engine import MIRROR, REPO, PulumiProject, require_engine, start_up
+from tests.engine import MIRROR, REPO, PulumiProject, require_engine, start_pulumi
 from tests.processes import kill_session, session_members
 
 pytestmark = pytest.mark.integration
@@ -125,7 +125,7 @@ def test_pulumi_keeps_stack_state_in_the_bootstrapped_bucket(team: Team) -> None
 
 def test_lock_of_a_killed_up_is_cleared_once_its_pulumi_is_gone(team: Team) -> None:
     team.add_stack("crash", render_stack(team, "[pipelines]"))
-    up = start_up(team.project.root, team.env, "crash")
+    up = start_pulumi(team.project.root, team.env, "crash", "up", "--yes", "--skip-preview")
     try:
         deadline = time.monotonic() + 120
         while not team.locks("crash") and up.poll() is None and time.monotonic() < deadline:
