@@ -41,7 +41,13 @@ from infra.local_cluster_config import (
     kwokctl_documents,
     volume_manifest,
 )
-from infra.local_cluster_kwokctl import Kwokctl, KwokctlError, ProcessRecord, process_alive
+from infra.local_cluster_kwokctl import (
+    Kwokctl,
+    KwokctlError,
+    ProcessRecord,
+    ports_taken,
+    process_alive,
+)
 from infra.local_conversion import without_conversion_webhook
 
 __all__ = [
@@ -309,20 +315,21 @@ def start(
         _claim(state_dir)
     deadline = time.monotonic() + timeout
     try:
-        if kw.exists():
-            kw.forget_dead()
-            kw.run("start", "cluster", timeout=timeout)
-        else:
-            config = _prepare(kw, recorded)
-            kw.run(
-                "create",
-                "cluster",
-                f"--config={config}",
-                f"--kubeconfig={kw.home / 'kubeconfig'}",
-                f"--timeout={int(timeout)}s",
-                timeout=timeout,
-            )
-        _converge(kw, recorded, deadline)
+        with ports_taken():
+            if kw.exists():
+                kw.forget_dead()
+                kw.run("start", "cluster", timeout=timeout)
+            else:
+                config = _prepare(kw, recorded)
+                kw.run(
+                    "create",
+                    "cluster",
+                    f"--config={config}",
+                    f"--kubeconfig={kw.home / 'kubeconfig'}",
+                    f"--timeout={int(timeout)}s",
+                    timeout=timeout,
+                )
+            _converge(kw, recorded, deadline)
         kubeconfig = kw.run("get", "kubeconfig")
     except KwokctlError as err:
         raise LocalClusterError(str(err)) from err

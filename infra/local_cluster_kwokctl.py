@@ -10,14 +10,34 @@ on PATH: ours, at the pinned version) and no proxy settings.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import subprocess
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 CLUSTER_NAME = "kubeflow-local"
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+PORTS_LOCK = Path(tempfile.gettempdir()) / "kubeflow-pulumi-local-cluster-ports.lock"
+"""The machine-wide lock under which a cluster takes its ports (`ports_taken`)."""
+
+
+@contextlib.contextmanager
+def ports_taken(lock: Path = PORTS_LOCK) -> Iterator[None]:
+    """Hold the machine-wide lock while a cluster starts, until its processes listen.
+
+    kwokctl gives a new cluster the first free ports below 32767, free meaning
+    that nothing listens there at that moment: two clusters created at once (two test runs
+    side by side, two stacks' `make up`) took the same ports, and the later one's processes
+    failed with "address already in use"."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class KwokctlError(RuntimeError):

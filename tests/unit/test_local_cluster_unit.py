@@ -4,6 +4,7 @@ delays, extra components, pid files, stop, the Pulumi provider, the setting."""
 from __future__ import annotations
 
 import copy
+import fcntl
 import ipaddress
 import os
 import subprocess
@@ -19,7 +20,13 @@ from infra import local_cluster as lc
 from infra import local_cluster_config as lcc
 from infra import local_cluster_resource as lcr
 from infra.config import ClusterSettings, ConfigError
-from infra.local_cluster_kwokctl import CLUSTER_NAME, Kwokctl, KwokctlError, ProcessRecord
+from infra.local_cluster_kwokctl import (
+    CLUSTER_NAME,
+    Kwokctl,
+    KwokctlError,
+    ProcessRecord,
+    ports_taken,
+)
 from infra.local_conversion import union_schema
 from tests.unit.mocks import MIRROR
 
@@ -472,3 +479,25 @@ def test_provider_pickles_by_reference() -> None:
         [sys.executable, "-c", code], input=blob, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["infra.local_cluster_resource", "LocalClusterProvider"]
+
+
+# --- ports --------------------------------------------------------------------------
+
+
+def test_one_cluster_at_a_time_takes_its_ports(tmp_path: Path) -> None:
+    """kwokctl picks ports that nothing listens on yet: while one cluster starts, another
+    start waits for the lock (two test runs side by side took the same ports without it)."""
+    lock = tmp_path / "ports.lock"
+
+    def free() -> bool:
+        with lock.open("a") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    with ports_taken(lock):
+        assert not free()
+    assert free()
