@@ -62,7 +62,7 @@ test-e2e: setup ## real engine against a real kube-apiserver (loopback-only netn
 	$(ENV) $(NETNS) $(PYTEST) -m e2e -q
 
 test-slow: setup ## integration, e2e and preview-stacks: the full-platform e2e module beside the rest (scripts/test-slow.sh)
-	$(ENV) $(NETNS) scripts/test-slow.sh
+	$(ENV) PYTEST=$(PYTEST) $(NETNS) scripts/test-slow.sh
 
 # Stacks that preview with no network and no credentials. staging and prod render the
 # pinned upstream from GitHub and need their clusters' kubeconfigs: they preview only where

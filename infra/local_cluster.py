@@ -313,9 +313,9 @@ def start(
     if half_made or (kw.exists() and _recorded(state_dir) != recorded):
         stop(state_dir)
         _claim(state_dir)
-    deadline = time.monotonic() + timeout
     try:
         with ports_taken():
+            deadline = time.monotonic() + timeout  # not counting the wait for another start
             if kw.exists():
                 kw.forget_dead()
                 kw.run("start", "cluster", timeout=timeout)

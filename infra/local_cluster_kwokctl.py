@@ -25,14 +25,14 @@ PORTS_LOCK = Path(tempfile.gettempdir()) / "kubeflow-pulumi-local-cluster-ports.
 
 
 @contextlib.contextmanager
-def ports_taken(lock: Path = PORTS_LOCK) -> Iterator[None]:
+def ports_taken(lock: Path | None = None) -> Iterator[None]:
     """Hold the machine-wide lock while a cluster starts, until its processes listen.
 
     kwokctl gives a new cluster the first free ports below 32767, free meaning
     that nothing listens there at that moment: two clusters created at once (two test runs
     side by side, two stacks' `make up`) took the same ports, and the later one's processes
     failed with "address already in use"."""
-    with lock.open("a") as handle:
+    with (lock or PORTS_LOCK).open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The integration and e2e suites and the stack previews, in two lanes side by side (`make
 # test-slow`, which `make test` runs): the full-platform module (tests/e2e/test_local_platform.py,
-# about 40 minutes, one engine busy on about one core) in one; every other integration and
+# about 45 minutes, one engine busy on about one core) in one; every other integration and
 # e2e test, then `make preview-stacks` (about 40 minutes one after the other) in the other.
 # On 2 cores this takes about the longer of the two instead of their sum.
 #
@@ -14,18 +14,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PLATFORM_MODULE=tests/e2e/test_local_platform.py
-PYTEST=.venv/bin/pytest
+PYTEST="${PYTEST:-.venv/bin/pytest}"
 log=build/test-platform.log
 mkdir -p build
 
 started=$SECONDS
 # An asynchronous command ignores SIGINT unless told otherwise: the platform run takes it
-# back, so that the trap below can interrupt it like Ctrl-C and its fixtures stop the cluster.
-(trap - INT && exec "$PYTEST" -m e2e -q -p no:cacheprovider "$PLATFORM_MODULE") >"$log" 2>&1 &
+# back, so that the trap below can interrupt it like Ctrl-C and its fixtures stop the
+# cluster. In a session of its own, a Ctrl-C at the terminal reaches it only through that
+# trap: once, so that a second interrupt does not cut its teardown short.
+(trap - INT && exec setsid --wait "$PYTEST" -m e2e -q -p no:cacheprovider "$PLATFORM_MODULE") \
+  >"$log" 2>&1 &
 platform=$!
 # Whatever ends this script early (a failure, Ctrl-C) interrupts the platform run and waits
-# for its teardown.
+# for its teardown; a Ctrl-C ends the script once the foreground run has stopped.
 trap 'kill -INT "$platform" 2>/dev/null && wait "$platform"' EXIT
+trap 'exit 130' INT
 
 rest=0
 "$PYTEST" -m "integration or e2e" -q --ignore="$PLATFORM_MODULE" || rest=$?

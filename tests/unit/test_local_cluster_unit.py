@@ -18,6 +18,7 @@ import yaml
 from components.manifests import load_objects
 from infra import local_cluster as lc
 from infra import local_cluster_config as lcc
+from infra import local_cluster_kwokctl as lcw
 from infra import local_cluster_resource as lcr
 from infra.config import ClusterSettings, ConfigError
 from infra.local_cluster_kwokctl import (
@@ -484,7 +485,9 @@ def test_provider_pickles_by_reference() -> None:
 # --- ports --------------------------------------------------------------------------
 
 
-def test_one_cluster_at_a_time_takes_its_ports(tmp_path: Path) -> None:
+def test_one_cluster_at_a_time_takes_its_ports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """kwokctl picks ports that nothing listens on yet: while one cluster starts, another
     start waits for the lock (two test runs side by side took the same ports without it)."""
     lock = tmp_path / "ports.lock"
@@ -501,3 +504,19 @@ def test_one_cluster_at_a_time_takes_its_ports(tmp_path: Path) -> None:
     with ports_taken(lock):
         assert not free()
     assert free()
+
+    # start() holds it from kwokctl's create until the cluster is up
+    monkeypatch.setattr(lcw, "PORTS_LOCK", lock)
+    monkeypatch.setattr(lc, "network_links", lambda: ["lo"])
+    monkeypatch.setattr(lc, "check_binaries", lambda _bin_dir: None)
+    monkeypatch.setattr(lc, "_prepare", lambda _kw, _recorded: "kwok.yaml")
+    held: dict[str, bool] = {}
+    monkeypatch.setattr(lc, "_converge", lambda *_args: held.setdefault("converge", not free()))
+
+    def run(_kw: Kwokctl, *args: str, **_options: Any) -> str:
+        held.setdefault(args[0], not free())
+        return "kubeconfig"
+
+    monkeypatch.setattr(Kwokctl, "run", run)
+    assert lc.start(tmp_path / "state", tmp_path / "bin") == "kubeconfig"
+    assert held == {"create": True, "converge": True, "get": False}

@@ -112,7 +112,7 @@ def test_the_platform_installs_the_dashboard_and_registry_after_pipelines_withou
     assert not [r.name for r in kube_objects(recorder) if r.deleted_with]
 
 
-def test_a_namespace_that_goes_takes_the_built_in_objects_of_the_components_after_it():
+def test_a_namespace_that_goes_takes_the_built_in_objects_of_the_components_after_it() -> None:
     def program() -> None:
         KubeflowPlatform(
             "kubeflow",

@@ -123,12 +123,12 @@ def test_keep_data_false_lets_them_go(tmp_path):
     assert not [r.name for r in kube_objects(recorder) if r.retain_on_delete]
 
 
-def test_a_kept_namespace_takes_nothing_with_it(kept):
+def test_a_kept_namespace_takes_nothing_with_it(kept: Recorder) -> None:
     """Its objects are deleted one by one (destroy, removing the component): not orphaned."""
     assert not [r.name for r in kube_objects(kept) if r.deleted_with]
 
 
-def test_a_namespace_that_goes_takes_its_built_in_objects_with_it(tmp_path):
+def test_a_namespace_that_goes_takes_its_built_in_objects_with_it(tmp_path: Path) -> None:
     args = PipelinesArgs(source=_mirror(tmp_path), keep_data=False)
     recorder = install(KubeflowPipelines, args, "kfp")
     namespace = registered(recorder, "Namespace", "kubeflow")
