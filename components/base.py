@@ -103,6 +103,11 @@ class ComponentArgs:
     the cluster when they leave the stack: removing the component, a version that drops them,
     a replace or `destroy` take them out of the stack's state only (Pulumi `retainOnDelete`).
     None: keep (a stack's config decides by its cluster mode)."""
+    delete_with_namespace: bool = True
+    """Whether built-in objects in a Namespace the stack deletes go with it (Pulumi
+    `deletedWith`) instead of each being deleted on its own. False where each delete must
+    reach its object: a provider that renders YAML (render mode) removes an object's file
+    only when it deletes it (the stack config sets it for `cluster: render`)."""
     shared_namespaces: Mapping[str, pulumi.Resource] = field(default_factory=dict)
     """Namespaces other components install and delete with them, by name (KubeflowPlatform
     passes those of the components before this one; from Python, another component's
@@ -365,6 +370,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         old_types = other_version_types(obj, self._served)
         retained = self.args.keep_data is not False and holds_data(obj)
         namespaces = {**self.args.shared_namespaces, **self.namespace_resources}
+        namespaces = namespaces if self.args.delete_with_namespace else {}
         return pulumi.ResourceOptions(
             parent=self,
             depends_on=waits_on,

@@ -137,6 +137,11 @@ def load_settings(
         component_id: _component_args(component_id, raw, mirror, errors) for component_id in enabled
     }
     component_args = _with_keep_data(component_args, raw, cluster.mode, errors)
+    if cluster.mode == "render":  # a rendered object's file goes only when it is deleted
+        component_args = {
+            cid: dataclasses.replace(args, delete_with_namespace=False)
+            for cid, args in component_args.items()
+        }
     component_args, namespace_problems = share_namespaces(component_args)
     errors += namespace_problems
     store = artifact_store(raw, enabled, errors)
@@ -320,7 +325,14 @@ def _component_args(
     fields = {
         f.name: f
         for f in dataclasses.fields(entry.args_cls)
-        if f.name not in ("transforms", "exclude", "artifact_store", "shared_namespaces")
+        if f.name
+        not in (
+            "transforms",
+            "exclude",
+            "artifact_store",
+            "delete_with_namespace",
+            "shared_namespaces",
+        )
     }
     kwargs: dict[str, Any] = {"source": mirror}
     for key, value in settings.items():

@@ -15,7 +15,7 @@ from components.catalog import install_order, share_namespaces
 from infra.config import ConfigError, load_settings
 from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import kube_objects
-from tests.unit.mocks import REPO, run
+from tests.unit.mocks import REPO, run, run_stack
 
 
 def creates(args: dict) -> dict:
@@ -177,3 +177,15 @@ def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror():
         "default",
         "spark-jobs",
     ]
+
+
+@pytest.mark.usefixtures("kube_bin")  # the local stack
+@pytest.mark.parametrize(("stack", "goes_with"), [("local", True), ("ci", False)])
+def test_a_rendering_stack_deletes_each_object_so_its_file_goes(
+    stack: str, goes_with: bool
+) -> None:
+    """Render mode writes a file per object and removes it only on that object's delete."""
+    recorder = run_stack(stack, {"kubeflow:components": ["pipelines"], "kubeflow:keepData": False})
+    deployments = [r for r in kube_objects(recorder) if r.inputs["kind"] == "Deployment"]
+    assert deployments
+    assert all(bool(r.deleted_with) == goes_with for r in deployments)
