@@ -5,10 +5,10 @@ versions. Each version is an ordered list of manifest parts; each part comes
 from the pinned upstream (rendered once per reference and checked against the
 lock, `components.upstream`) or from a mirror folder. Either way the component
 gets the same list of objects, filtered (`keeps`), expanded, customised by
-transforms and applied in an explicit order: Namespaces and CRDs, then built-in
-objects (including the webhook Deployments the provider waits on until
-Available), then the webhook configurations, then custom resources. Each part
-waits for the part before it.
+transforms and applied in an explicit order (`components.objects.install_tier`):
+Namespaces, the built-in objects that run nothing, CRDs, workloads (including the
+webhook Deployments the provider waits on until Available), the webhook
+configurations, then custom resources, across the parts of a version.
 
 The checks of the common settings live in `components.validation`, the helpers for the
 objects installed in `components.objects`.
@@ -30,6 +30,7 @@ from components.manifests import (
     MirrorSource,
 )
 from components.objects import (
+    INSTALL_TIERS,
     KubernetesObject,
     controller_owned_fields,
     deleted_with_namespace,
@@ -307,14 +308,13 @@ class KubeflowComponent(pulumi.ComponentResource):
         folder, parts = self.mirror_folder(self.args), self.manifest_parts(source)
         loaded = [(part, self._load(source, folder, part)) for part in parts]
         self._served = served_versions(o for _, objects in loaded for o in objects)
-        own = [(o, transform(o)) for o in self.own_objects()]
-        previous = self._register_part(ManifestPart("own", "", "file", ""), own, [])
+        own, final = ManifestPart("own", "", "file", ""), ManifestPart("final", "", "file", "")
+        entries = [(own, o, transform(o)) for o in self.own_objects()]
         for part, objects in loaded:
             expanded = [each for o in objects if self.keeps(o) for each in self.expand(o)]
-            pairs = [(o, transform(o)) for o in expanded]
-            previous = self._register_part(part, pairs, previous, source)
-        final = [(o, transform(o)) for o in self.final_objects()]
-        self._register_part(ManifestPart("final", "", "file", ""), final, previous)
+            entries += [(part, o, transform(o)) for o in expanded]
+        entries += [(final, o, transform(o)) for o in self.final_objects()]
+        self._register(entries, source)
 
     def _load(self, source: ManifestSource, folder: str, part: ManifestPart) -> list[KubeObject]:
         """One part's objects; a render the lock has no digest for yet is reported as new."""
@@ -325,38 +325,37 @@ class KubeflowComponent(pulumi.ComponentResource):
             pulumi.log.warn(checked.note, self)
         return checked.objects
 
-    def _register_part(
-        self,
-        part: ManifestPart,
-        pairs: list[tuple[KubeObject, KubeObject]],
-        after: list[pulumi.Resource],
-        source: ManifestSource | None = None,
-    ) -> list[pulumi.Resource]:
-        """Register (upstream object, transformed object) pairs tier by tier, each tier
-        waiting for the ones before and for `after`. From an upstream source, each object is
-        also aliased to its name under the provider-side render of its part (stacks made
-        before: `render_alias`)."""
-        created: list[pulumi.Resource] = []
-        waits_on = list(after)
-        rendered = isinstance(source, UpstreamSource) and bool(part.upstream)
-        render = render_urn(self.urn, part, self._name) if rendered else None
-        for tier in (0, 1, 2, 3):
+    def _register(
+        self, entries: list[tuple[ManifestPart, KubeObject, KubeObject]], source: ManifestSource
+    ) -> None:
+        """Register (part, upstream object, transformed object) entries tier by tier
+        (`install_tier`), across the component's parts: each object waits for every object
+        of the tiers before its own, so the order never depends on which part or file an
+        object came from. From an upstream source, each object is also aliased to its name
+        under the provider-side render of its part (stacks made before: `render_alias`)."""
+        rendered = isinstance(source, UpstreamSource)
+        renders = {
+            part.name: render_urn(self.urn, part, self._name)
+            for part, _, _ in entries
+            if rendered and part.upstream
+        }
+        waits_on: list[pulumi.Resource] = []
+        for tier in range(INSTALL_TIERS):
             registered: list[pulumi.Resource] = []
-            for raw, obj in pairs:
+            for part, raw, obj in entries:
                 if install_tier(obj) != tier:
                     continue
                 opts = self._object_options(part, obj, waits_on)
-                if render is not None:
+                if part.name in renders:
+                    render = renders[part.name]
                     alias = render_alias(part, raw, self._name, self.resolved_namespace, render)
                     opts.aliases = [*(opts.aliases or []), alias]
                 resource = KubernetesObject(resource_name(self._name, obj), obj, opts)
                 if is_namespace(obj) and not opts.retain_on_delete:
                     self.namespace_resources[obj["metadata"]["name"]] = resource
                 registered.append(resource)
-            created += registered
-            waits_on = waits_on + registered if registered else waits_on
-        self.objects += created
-        return created or after
+            self.objects += registered
+            waits_on = waits_on + registered
 
     def _object_options(
         self, part: ManifestPart, obj: KubeObject, waits_on: list[pulumi.Resource]

@@ -70,19 +70,52 @@ def other_version_types(
     return [type_token({**obj, "apiVersion": f"{group}/{v}"}) for v in versions if v != current]
 
 
+WORKLOAD_KINDS = frozenset(
+    {"Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+)
+"""Built-in kinds that run containers: a controller among them needs its CRDs at start."""
+
+WEBHOOK_KINDS = frozenset(
+    {
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+    }
+)
+"""Admission configurations: they apply to every later write of the objects they match."""
+
+INSTALL_TIERS = 6
+"""The number of install tiers (`install_tier`)."""
+
+
 def install_tier(obj: Mapping[str, Any]) -> int:
-    """0: Namespaces and CRDs; 1: other built-in objects, and cert-manager Issuers and
-    Certificates (Deployments of tier 1 mount the Secrets they issue); 2: webhook
-    configurations, once the Deployments serving them are Available (a pod webhook registered
-    earlier blocks its own server's pods); 3: custom resources."""
-    kind = obj["kind"]
-    if kind in ("Namespace", "CustomResourceDefinition"):
+    """0: Namespaces. 1: the built-in objects that run nothing (RBAC, ServiceAccounts,
+    ConfigMaps, Secrets, Services, claims, ...). 2: CRDs. 3: workloads, APIServices (served
+    by them) and cert-manager Issuers and Certificates (workloads mount the Secrets they
+    issue), once their CRDs are Established. 4: webhook and admission-policy configurations,
+    once the Deployments serving them are Available (a pod webhook registered earlier blocks
+    its own server's pods). 5: custom resources.
+
+    CRDs come after the objects that run nothing because the engine saves the whole state
+    after each step and pulumi-kubernetes stores each CRD three times: the full platform's
+    CRDs are 90% of its state, so every step taken after them saves megabytes
+    (README, "Benchmark")."""
+    kind, group = obj["kind"], api_group(obj)
+    if kind == "Namespace" and group == "":
         return 0
-    if kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+    if kind == "CustomResourceDefinition" and group == "apiextensions.k8s.io":
         return 2
-    if api_group(obj) == "cert-manager.io" and kind in ("Issuer", "Certificate"):
-        return 1
-    return 1 if api_group(obj) in BUILTIN_GROUPS else 3
+    if kind in WEBHOOK_KINDS and group == "admissionregistration.k8s.io":
+        return 4
+    if group == "cert-manager.io" and kind in ("Issuer", "Certificate"):
+        return 3
+    if group not in BUILTIN_GROUPS:
+        return 5
+    runs = kind in WORKLOAD_KINDS or (kind == "APIService" and group == "apiregistration.k8s.io")
+    return 3 if runs else 1
 
 
 def resource_name(prefix: str, obj: Mapping[str, Any]) -> str:

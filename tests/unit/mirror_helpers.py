@@ -74,26 +74,60 @@ def part_of(resource: Registered, component: str) -> str:
     return resource.aliases[0].partition(":")[0].removeprefix(f"{component}-")
 
 
+RUNS_NOTHING = frozenset(
+    {
+        "ServiceAccount",
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "PersistentVolumeClaim",
+        "Role",
+        "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PriorityClass",
+        "NetworkPolicy",
+    }
+)
+"""Built-in kinds that run no code: they need no CRD and are applied before the CRDs."""
+
+
+def waits_for(resources: list[Registered]) -> dict[str, set[str]]:
+    """Each resource's URN -> the URNs of `resources` it waits for, directly or through
+    others (what the engine applies before it)."""
+    by_urn = {r.urn: r for r in resources}
+    before: dict[str, set[str]] = {}
+
+    def visit(urn: str) -> set[str]:
+        if urn not in before:
+            direct = [d for d in by_urn[urn].dependencies if d in by_urn]
+            before[urn] = set(direct).union(*(visit(d) for d in direct))
+        return before[urn]
+
+    return {urn: visit(urn) for urn in by_urn}
+
+
 def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list[str]:
-    """Every pair the install order gets wrong: within a part each object waits for every
-    object of a lower tier; each part waits for every object of the part before it. A part
-    that registered nothing is a problem too (else a wrong part name would check nothing)."""
-    objects = [r for r in recorder.registered if ":" in r.name and "kind" in r.inputs]
-    by_part: dict[str, list[Registered]] = {part: [] for part in parts}
+    """Every pair the install order gets wrong across the component's `parts`: each object
+    waits for every object of a lower tier, whatever part it came from, and for none of its
+    own tier or a higher one. A part that registered nothing is a problem too (else a wrong
+    part name would check nothing)."""
+    objects = [
+        r
+        for r in recorder.registered
+        if ":" in r.name and "kind" in r.inputs and part_of(r, component) in parts
+    ]
+    present = {part_of(r, component) for r in objects}
+    problems = [f"part {part!r} registered no object" for part in parts if part not in present]
+    before = waits_for(objects)
     for resource in objects:
-        if part_of(resource, component) in by_part:
-            by_part[part_of(resource, component)].append(resource)
-    problems = [f"part {part!r} registered no object" for part in parts if not by_part[part]]
-    for index, part in enumerate(parts):
-        before = by_part[parts[index - 1]] if index else []
-        for resource in by_part[part]:
-            tier = install_tier(resource.inputs)
-            waits_for = [r for r in by_part[part] if install_tier(r.inputs) < tier] + before
-            problems += [
-                f"{resource.name} does not wait for {r.name}"
-                for r in waits_for
-                if r.urn not in resource.dependencies
-            ]
+        tier = install_tier(resource.inputs)
+        for other in objects:
+            lower, waits = install_tier(other.inputs) < tier, other.urn in before[resource.urn]
+            if lower and not waits:
+                problems.append(f"{resource.name} does not wait for {other.name}")
+            elif waits and not lower:
+                problems.append(f"{resource.name} waits for {other.name} (not a lower tier)")
     return problems
 
 

@@ -16,6 +16,7 @@ from tests.unit.component_helpers import (
     registered,
     resolved,
 )
+from tests.unit.mirror_helpers import RUNS_NOTHING, waits_for
 from tests.unit.mocks import MIRROR
 
 NOTEBOOKS = MIRROR / "notebook-controller" / "v1.10.0"
@@ -54,15 +55,19 @@ def test_mirror_install_registers_exactly_the_standalone_objects(mirrored, upstr
     assert sum(expected.values()) == 13
 
 
-def test_namespace_and_crd_come_first(mirrored):
+def test_namespace_then_what_runs_nothing_then_the_crd_then_the_controller(mirrored):
+    """The CRD is Established before the controller starts; the small objects that run
+    nothing are applied before it, while the stack's state is still small."""
     objects = kube_objects(mirrored)
-    first = {
-        r.urn for r in objects if r.inputs["kind"] in ("Namespace", "CustomResourceDefinition")
-    }
-    assert len(first) == 2
-    for r in objects:
-        if r.urn not in first:
-            assert first <= set(r.dependencies), r.name
+    before = waits_for(objects)
+    (namespace,) = [r for r in objects if r.inputs["kind"] == "Namespace"]
+    (crd,) = [r for r in objects if r.inputs["kind"] == "CustomResourceDefinition"]
+    controller = registered(mirrored, "Deployment", "notebook-controller-deployment")
+    runs_nothing = [r for r in objects if r.inputs["kind"] in RUNS_NOTHING]
+    assert len(runs_nothing) == 10
+    assert all(namespace.urn in before[r.urn] for r in objects if r is not namespace)
+    assert all(r.urn in before[crd.urn] and crd.urn not in before[r.urn] for r in runs_nothing)
+    assert crd.urn in before[controller.urn]
 
 
 def test_defaults_run_without_istio_and_without_culling(mirrored):

@@ -16,7 +16,7 @@ from components import (
 from components.manifests import load_objects
 from tests.unit.component_helpers import identities, kube_objects, resolved
 from tests.unit.component_helpers import install as install_component
-from tests.unit.mirror_helpers import mirror_objects, order_problems
+from tests.unit.mirror_helpers import RUNS_NOTHING, mirror_objects, order_problems, waits_for
 from tests.unit.mocks import MIRROR, Recorder, Registered
 
 KFP = MIRROR / "kfp" / "2.15.0"
@@ -55,31 +55,26 @@ def _of_file(recorder: Recorder, file: str) -> list[Registered]:
     return [r for r in kube_objects(recorder) if identities([r.inputs]) <= wanted]
 
 
-def test_cluster_scoped_part_is_applied_before_the_namespaced_part(mirrored):
-    cluster_scoped = {r.urn for r in _of_file(mirrored, "cluster-scoped.yaml")}
+def test_install_order_spans_both_files(mirrored):
+    """The Namespace (cluster-scoped.yaml) before everything; the objects that run nothing,
+    from either file, before the CRDs (cluster-scoped.yaml); the CRDs before every Deployment
+    (platform-agnostic.yaml)."""
+    cluster_scoped = _of_file(mirrored, "cluster-scoped.yaml")
     namespaced = _of_file(mirrored, "platform-agnostic.yaml")
     assert len(cluster_scoped) == 15 and len(namespaced) == 71
-    for resource in namespaced:
-        assert cluster_scoped <= set(resource.dependencies), resource.name
-
-
-def test_crds_and_namespace_come_before_everything_else_in_their_part(mirrored):
-    by_kind: dict[str, list[Registered]] = {}
-    for r in _of_file(mirrored, "cluster-scoped.yaml"):
-        by_kind.setdefault(r.inputs["kind"], []).append(r)
-    foundation = {
-        r.urn for kind in ("CustomResourceDefinition", "Namespace") for r in by_kind[kind]
-    }
-    assert len(foundation) == 12
-    others = [
-        r
-        for kind, rs in by_kind.items()
-        if kind not in ("CustomResourceDefinition", "Namespace")
-        for r in rs
-    ]
-    assert others
-    for r in others:
-        assert foundation <= set(r.dependencies)
+    objects = cluster_scoped + namespaced
+    before = waits_for(objects)
+    (namespace,) = [r for r in objects if r.inputs["kind"] == "Namespace"]
+    crds = {r.urn for r in objects if r.inputs["kind"] == "CustomResourceDefinition"}
+    deployments = [r for r in objects if r.inputs["kind"] == "Deployment"]
+    runs_nothing = [r for r in objects if r.inputs["kind"] in RUNS_NOTHING]
+    assert (len(crds), len(deployments), len(runs_nothing)) == (11, 14, 60)
+    assert all(namespace.urn in before[r.urn] for r in objects if r is not namespace)
+    for r in runs_nothing:
+        assert not crds & before[r.urn], r.name
+        assert all(r.urn in before[crd] for crd in crds), r.name
+    for r in deployments:
+        assert crds <= before[r.urn], r.name
 
 
 def test_children_are_parented_to_the_component_and_use_the_stack_provider(mirrored):
