@@ -43,7 +43,7 @@ tools: venv render-tools ## build (or find) pulumi, its plugins, the control-pla
 	scripts/kfp-tools.sh >/dev/null
 
 # kustomize and helm render the pinned upstream (docs/upstream.md); the unit tests render local
-# upstreams with them. About 12 min cold on 2 cores, well under a second warm (docs/tools.md).
+# upstreams with them. About 90 s cold on 2 cores (2026-12-06), well under a second warm (docs/tools.md).
 render-tools: ## build (or find) kustomize and helm from Go modules (scripts/render-tools.sh)
 	scripts/render-tools.sh >/dev/null
 
