@@ -14,6 +14,7 @@ import yaml
 from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, MirrorSource
 from tests.unit.component_helpers import install, kube_objects
+from tests.unit.mirror_helpers import transitively
 from tests.unit.mocks import Recorder
 
 CRD: KubeObject = {
@@ -151,18 +152,9 @@ def layout(recorder: Recorder) -> dict[str, tuple[str, frozenset[str], str]]:
 
 
 def applied_before(resources: dict[str, tuple[str, frozenset[str], str]]) -> dict[str, set[str]]:
-    """Each object -> every object applied before it (what it waits for, transitively)."""
-    before: dict[str, set[str]] = {}
-
-    def visit(name: str) -> set[str]:
-        if name not in before:
-            direct = resources[name][1]
-            before[name] = set(direct).union(*(visit(d) for d in direct))
-        return before[name]
-
-    for name in resources:
-        visit(name)
-    return before
+    """Each object of a `layout` -> every object applied before it (what it waits for,
+    transitively)."""
+    return transitively({name: direct for name, (_, direct, _) in resources.items()})
 
 
 def demo_install(cls: type[Demo], source: Any, **settings: Any) -> Recorder:

@@ -11,7 +11,7 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,19 +92,24 @@ RUNS_NOTHING = frozenset(
 """Built-in kinds that run no code: they need no CRD and are applied before the CRDs."""
 
 
-def waits_for(resources: list[Registered]) -> dict[str, set[str]]:
-    """Each resource's URN -> the URNs of `resources` it waits for, directly or through
-    others (what the engine applies before it)."""
-    by_urn = {r.urn: r for r in resources}
+def transitively(direct: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """Each key of `direct` -> every key it reaches through `direct` (what it waits for,
+    directly or through others: what the engine applies before it)."""
     before: dict[str, set[str]] = {}
 
-    def visit(urn: str) -> set[str]:
-        if urn not in before:
-            direct = [d for d in by_urn[urn].dependencies if d in by_urn]
-            before[urn] = set(direct).union(*(visit(d) for d in direct))
-        return before[urn]
+    def visit(key: str) -> set[str]:
+        if key not in before:
+            before[key] = set(direct[key]).union(*(visit(d) for d in direct[key]))
+        return before[key]
 
-    return {urn: visit(urn) for urn in by_urn}
+    return {key: visit(key) for key in direct}
+
+
+def waits_for(resources: list[Registered]) -> dict[str, set[str]]:
+    """Each resource's URN -> the URNs of `resources` it waits for, directly or through
+    others."""
+    urns = {r.urn for r in resources}
+    return transitively({r.urn: [d for d in r.dependencies if d in urns] for r in resources})
 
 
 def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list[str]:
