@@ -333,12 +333,12 @@ class KubeflowComponent(pulumi.ComponentResource):
         of the tiers before its own, so the order never depends on which part or file an
         object came from. From an upstream source, each object is also aliased to its name
         under the provider-side render of its part (stacks made before: `render_alias`)."""
-        rendered = isinstance(source, UpstreamSource)
-        renders = {
-            part.name: render_urn(self.urn, part, self._name)
-            for part, _, _ in entries
-            if rendered and part.upstream
-        }
+        upstream_parts = {part.name: part for part, _, _ in entries if part.upstream}
+        renders = (
+            {name: render_urn(self.urn, part, self._name) for name, part in upstream_parts.items()}
+            if isinstance(source, UpstreamSource)
+            else {}
+        )
         waits_on: list[pulumi.Resource] = []
         for tier in range(INSTALL_TIERS):
             registered: list[pulumi.Resource] = []
