@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import pulumi
 
+from components.awaits import await_recreate_rollout, skip_service_await
 from components.manifests import (
     KubeObject,
     ManifestError,
@@ -54,7 +55,6 @@ from components.transforms import (
     set_namespace,
     set_replicas,
     set_resources,
-    skip_service_await,
 )
 from components.upstream import UpstreamSource, render_alias, render_urn
 from components.validation import (
@@ -243,7 +243,8 @@ class KubeflowComponent(pulumi.ComponentResource):
         out.append(label_pod_security(pod_security_level(self.mirror_folder(args))))
         out += [add_labels(args.labels), set_replicas(args.replicas)]
         out += [set_resources(args.resources), *self.extra_transforms(), *args.transforms]
-        return [*out, skip_service_await]  # last: it sees the Service type the others leave
+        # last: they see the Service type and the replicas the others leave
+        return [*out, skip_service_await, await_recreate_rollout]
 
     def extra_transforms(self) -> list[Transform]:
         """Transforms a component adds for its own settings (before the user's)."""

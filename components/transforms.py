@@ -273,28 +273,6 @@ def with_annotation(obj: KubeObject, key: str, value: str) -> KubeObject:
     return {**obj, "metadata": {**metadata, "annotations": annotations}}
 
 
-SKIP_AWAIT = "pulumi.com/skipAwait"
-
-
-def skip_service_await(obj: KubeObject) -> KubeObject:
-    """Let `pulumi up` go on once a Service is applied, without the provider's wait on it.
-
-    For a Service with a selector, pulumi-kubernetes waits until its Endpoints have had no
-    change for 10 seconds, and then succeeds whether or not any pod serves it; each wait
-    holds one of the engine's parallel slots (8 on 2 cores). Whether the pods are there is
-    what the Deployment's own wait (Available) checks. A LoadBalancer Service keeps its wait,
-    which is for the address the cloud assigns, and so does a Service that already says
-    (a user's transform setting `pulumi.com/skipAwait: "false"`).
-    """
-    if obj.get("kind") != "Service" or obj.get("apiVersion") != "v1":
-        return obj
-    if (obj.get("spec") or {}).get("type") == "LoadBalancer":
-        return obj
-    if SKIP_AWAIT in ((obj.get("metadata") or {}).get("annotations") or {}):
-        return obj
-    return with_annotation(obj, SKIP_AWAIT, "true")
-
-
 def release_namespace(namespace: str) -> Transform:
     """Put the namespaced objects a chart template leaves without a namespace into the
     release namespace, and take it off the cluster-scoped ones it gives one."""

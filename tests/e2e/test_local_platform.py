@@ -112,8 +112,19 @@ def condition(obj: Any, kind: str) -> bool:
     return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
 
+def rolled_out(deployment: Any) -> bool:
+    """`kubectl rollout status`'s test: the controller saw the latest spec, and every replica
+    runs the latest pod template and is available (none of an older one left)."""
+    status = deployment.get("status") or {}
+    wanted = deployment["spec"].get("replicas", 1)
+    counts = [status.get(n, 0) for n in ("updatedReplicas", "replicas", "availableReplicas")]
+    seen = status.get("observedGeneration") == deployment["metadata"]["generation"]
+    return seen and counts == [wanted] * 3
+
+
 def assert_ready(stack: Stack, at_least: int = 60) -> None:
-    """Every CRD of the stack Established, every Deployment Available, read from the API."""
+    """Every CRD of the stack Established, every Deployment Available and rolled out, read
+    from the API."""
     client = stack.kube()
     objects = stack_objects(stack)
     kinds = {"CustomResourceDefinition": "Established", "Deployment": "Available"}
@@ -124,6 +135,8 @@ def assert_ready(stack: Stack, at_least: int = 60) -> None:
         api = client.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
         live = api.get(name=obj["metadata"]["name"], namespace=obj["metadata"].get("namespace"))
         assert condition(live.to_dict(), kinds[obj["kind"]]), key(obj)
+        if obj["kind"] == "Deployment":
+            assert rolled_out(live.to_dict()), key(obj)
         checked += 1
     assert checked >= at_least
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -202,3 +203,48 @@ def test_services_are_not_awaited_except_load_balancers_and_those_a_user_keeps(m
     assert users.pop("ml-pipeline-ui") is None  # a LoadBalancer waits for its address
     assert users.pop("ml-pipeline") == "false"
     assert set(users.values()) == {"true"}
+
+
+WAIT_FOR = "pulumi.com/waitFor"
+
+
+def test_recreate_deployments_wait_for_their_rollout_as_kubectl_rollout_status(mirrored):
+    """The Deployments that upstream rolls out by Recreate (KFP's databases and object store)
+    make `up` wait until the new pods are all there and available, counted for the replicas
+    the stack sets; the others keep the provider's wait, and a user's own waitFor stays."""
+
+    def waits(recorder: Recorder) -> dict[str, str]:
+        return {
+            r.inputs["metadata"]["name"]: r.inputs["metadata"]["annotations"][WAIT_FOR]
+            for r in kube_objects(recorder)
+            if WAIT_FOR in (r.inputs["metadata"].get("annotations") or {})
+        }
+
+    recreated = {
+        o["metadata"]["name"]
+        for o in load_objects(KFP / "platform-agnostic.yaml")
+        if o["kind"] == "Deployment" and o["spec"].get("strategy", {}).get("type") == "Recreate"
+    }
+    assert recreated == {"cache-deployer-deployment", "mysql", "seaweedfs"}
+    one = [
+        f"jsonpath={{.status.{n}}}=1" for n in ("updatedReplicas", "replicas", "availableReplicas")
+    ]
+    assert {name: json.loads(w) for name, w in waits(mirrored).items()} == dict.fromkeys(
+        recreated, one
+    )
+
+    def own_wait(obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "seaweedfs":
+            annotations = {WAIT_FOR: "condition=Available"}
+            return {**obj, "metadata": {**obj["metadata"], "annotations": annotations}}
+        return obj
+
+    args = PipelinesArgs(
+        source=MirrorSource(MIRROR),
+        replicas={"mysql": 2, "cache-deployer-deployment": 0},
+        transforms=[own_wait],
+    )
+    users = waits(install(args))
+    assert json.loads(users["mysql"]) == [c.replace("=1", "=2") for c in one]
+    assert users["seaweedfs"] == "condition=Available"  # not a JSON list: taken as it is
+    assert "cache-deployer-deployment" not in users  # scaled to 0: the provider's own wait

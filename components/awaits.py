@@ -1,0 +1,71 @@
+"""What `pulumi up` waits for before it calls an object ready, set per object by annotations.
+
+pulumi-kubernetes waits on some kinds by its own rules; two of them do not fit what this
+project installs, so the last transforms every component applies change them:
+
+- Services skip the wait (`pulumi.com/skipAwait`): it buys nothing (skip_service_await).
+- Deployments with the `Recreate` strategy wait on the rollout as `kubectl rollout status`
+  does (`pulumi.com/waitFor`): the provider's own wait can end before the rollout begins
+  (await_recreate_rollout).
+
+An annotation a user's transform already set is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+
+from components.manifests import KubeObject
+from components.transforms import with_annotation
+
+SKIP_AWAIT = "pulumi.com/skipAwait"
+WAIT_FOR = "pulumi.com/waitFor"
+
+
+def _annotations(obj: KubeObject) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("annotations") or {}
+
+
+def skip_service_await(obj: KubeObject) -> KubeObject:
+    """Let `pulumi up` go on once a Service is applied, without the provider's wait on it.
+
+    For a Service with a selector, pulumi-kubernetes waits until its Endpoints have had no
+    change for 10 seconds, and then succeeds whether or not any pod serves it; each wait
+    holds one of the engine's parallel slots (8 on 2 cores). Whether the pods are there is
+    what the Deployment's own wait (Available) checks. A LoadBalancer Service keeps its wait,
+    which is for the address the cloud assigns, and so does a Service that already says
+    (a user's transform setting `pulumi.com/skipAwait: "false"`).
+    """
+    if obj.get("kind") != "Service" or obj.get("apiVersion") != "v1":
+        return obj
+    if (obj.get("spec") or {}).get("type") == "LoadBalancer":
+        return obj
+    if SKIP_AWAIT in _annotations(obj):
+        return obj
+    return with_annotation(obj, SKIP_AWAIT, "true")
+
+
+def await_recreate_rollout(obj: KubeObject) -> KubeObject:
+    """Make `pulumi up` wait until a `Recreate` Deployment runs its new pods, and only them.
+
+    When such a Deployment's pod template changes, the Deployment controller first scales
+    the old ReplicaSet down and reports the new generation as observed while its status
+    still describes the old pods: Available, `NewReplicaSetAvailable`, the old revision
+    (kubernetes/kubernetes#115538). The provider's Deployment wait accepts that status, so
+    `up` could end with the old pod going and the new one not yet created (seen in the KFP
+    upgrade e2e: SeaweedFS unavailable right after `up`). Instead, the provider waits, on
+    the observed generation, for `kubectl rollout status`'s test: as many updated, current
+    and available replicas as `spec.replicas`. A Deployment scaled to 0 (its status then
+    omits those counts) keeps the provider's wait.
+    """
+    if obj.get("kind") != "Deployment" or obj.get("apiVersion") != "apps/v1":
+        return obj
+    spec = obj.get("spec") or {}
+    replicas = 1 if spec.get("replicas") is None else spec["replicas"]
+    if (spec.get("strategy") or {}).get("type") != "Recreate" or replicas == 0:
+        return obj
+    if WAIT_FOR in _annotations(obj) or SKIP_AWAIT in _annotations(obj):
+        return obj
+    counts = ("updatedReplicas", "replicas", "availableReplicas")
+    conditions = [f"jsonpath={{.status.{count}}}={replicas}" for count in counts]
+    return with_annotation(obj, WAIT_FOR, json.dumps(conditions))
