@@ -1,7 +1,8 @@
 """KFP, 2.15.0 -> 2.16.1, on a real kube-apiserver: after `up` every Deployment is Available
 and every CRD Established, the API server holds exactly the objects 2.16.1 declares (what
 2.15.0 alone declared is gone), and a second preview shows no changes. `kubeflow` enforces
-its Pod Security level. Then data survives a component's removal: KFP's CRDs, a user's
+its Pod Security level. A change of its Recreate Deployments' pod template has rolled out
+when `up` returns. Then data survives a component's removal: KFP's CRDs, a user's
 Workflow and its MySQL claim stay (keepData), the Spark Operator's CRDs go (keepData off)."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.e2e.test_local_platform import (
     key,
     live_objects,
     namespaces,
+    rolled_out,
     stack_objects,
     stop_everything,
 )
@@ -66,6 +68,26 @@ def test_kfp_2_16_1_replaces_it_whole(kfp: Stack) -> None:
     assert compared - live == set()
     assert len(compared) > 80
     kfp.pulumi("preview", "--expect-no-changes")
+
+
+RECREATED = ("mysql", "seaweedfs", "cache-deployer-deployment")
+
+
+def test_recreate_deployments_have_rolled_out_when_up_ends(kfp: Stack) -> None:
+    """A change of the pod template (`resources`) of KFP's Recreate Deployments alone, three
+    times: when `up` returns, each runs only new pods, all available. With the provider's
+    own wait, `up` could return before (README, "Install order")."""
+    deployments = kfp.kube().resources.get(api_version="apps/v1", kind="Deployment")
+    for memory in ("200Mi", "300Mi", "400Mi"):
+        requests = {"requests": {"cpu": "10m", "memory": memory}}
+        resources = dict.fromkeys(RECREATED, requests)
+        kfp.set_config("pipelines", {"version": "2.16.1", "resources": resources})
+        kfp.up()
+        live = {n: deployments.get(name=n, namespace="kubeflow").to_dict() for n in RECREATED}
+        for name, deployment in live.items():
+            (container, *_) = deployment["spec"]["template"]["spec"]["containers"]
+            assert container["resources"] == requests, name
+        assert not [(n, d["status"]) for n, d in live.items() if not rolled_out(d)], memory
 
 
 def test_a_pod_that_breaks_its_namespaces_level_is_rejected(kfp: Stack) -> None:
