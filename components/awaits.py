@@ -5,8 +5,8 @@ project installs, so the last transforms every component applies change them:
 
 - Services skip the wait (`pulumi.com/skipAwait`): it buys nothing (skip_service_await).
 - Deployments with the `Recreate` strategy wait on the rollout as `kubectl rollout status`
-  does (`pulumi.com/waitFor`): the provider's own wait can end before the rollout begins
-  (await_recreate_rollout).
+  does (`pulumi.com/waitFor`): the provider's own wait can end while the old pods go, before
+  the new ones exist (await_recreate_rollout).
 
 An annotation a user's transform already set is left as it is.
 """
@@ -54,18 +54,27 @@ def await_recreate_rollout(obj: KubeObject) -> KubeObject:
     (kubernetes/kubernetes#115538). The provider's Deployment wait accepts that status, so
     `up` could end with the old pod going and the new one not yet created (seen in the KFP
     upgrade e2e: SeaweedFS unavailable right after `up`). Instead, the provider waits, on
-    the observed generation, for `kubectl rollout status`'s test: as many updated, current
-    and available replicas as `spec.replicas`. A Deployment scaled to 0 (its status then
-    omits those counts) keeps the provider's wait.
+    the observed generation, for `kubectl rollout status`'s test against the replicas the
+    stack declares: as many updated, current and available replicas. The object then
+    declares `spec.replicas` (1 where upstream leaves it out), so that the number waited
+    for is the live one: `up` takes back a `kubectl scale` like any other drift, and the
+    component's `replicas` setting is the way to scale. A Deployment scaled to 0 (its
+    status then omits those counts), one whose replicas are not a whole number, and one
+    with `pulumi.com/skipAwait: "true"` or its own `pulumi.com/waitFor` keep the
+    provider's wait or the user's.
     """
     if obj.get("kind") != "Deployment" or obj.get("apiVersion") != "apps/v1":
         return obj
     spec = obj.get("spec") or {}
     replicas = 1 if spec.get("replicas") is None else spec["replicas"]
-    if (spec.get("strategy") or {}).get("type") != "Recreate" or replicas == 0:
+    if (spec.get("strategy") or {}).get("type") != "Recreate":
         return obj
-    if WAIT_FOR in _annotations(obj) or SKIP_AWAIT in _annotations(obj):
+    if type(replicas) is not int or replicas == 0:
+        return obj
+    annotations = _annotations(obj)
+    if WAIT_FOR in annotations or annotations.get(SKIP_AWAIT) == "true":
         return obj
     counts = ("updatedReplicas", "replicas", "availableReplicas")
     conditions = [f"jsonpath={{.status.{count}}}={replicas}" for count in counts]
-    return with_annotation(obj, WAIT_FOR, json.dumps(conditions))
+    obj = with_annotation(obj, WAIT_FOR, json.dumps(conditions))
+    return {**obj, "spec": {**spec, "replicas": replicas}}

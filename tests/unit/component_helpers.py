@@ -101,3 +101,23 @@ def pulumi_warnings() -> Iterator[list[str]]:
         yield messages
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+WAIT_FOR = "pulumi.com/waitFor"
+
+
+def wait_for_annotations(recorder: Recorder) -> dict[str, str]:
+    """Each registered Deployment's `pulumi.com/waitFor` annotation, by name (those that
+    have one)."""
+    return {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["annotations"][WAIT_FOR]
+        for r in kube_objects(recorder)
+        if r.inputs["kind"] == "Deployment"
+        and WAIT_FOR in (r.inputs["metadata"].get("annotations") or {})
+    }
+
+
+def rollout_wait(replicas: int) -> list[str]:
+    """What a Recreate Deployment of `replicas` waits for (components/awaits.py)."""
+    counts = ("updatedReplicas", "replicas", "availableReplicas")
+    return [f"jsonpath={{.status.{n}}}={replicas}" for n in counts]

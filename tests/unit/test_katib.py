@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from tests.unit.component_helpers import (
     mirror_install,
     registered,
     resolved,
+    rollout_wait,
+    wait_for_annotations,
 )
 from tests.unit.mirror_helpers import images_in, mirror_objects, order_problems
 from tests.unit.mocks import run_stack
@@ -145,3 +148,9 @@ def test_a_bad_stack_setting_is_reported_before_any_resource():
         run_stack(
             "ci", {"kubeflow:components": ["katib"], "kubeflow:katib": {"metricsCollector": True}}
         )
+
+
+def test_its_database_waits_for_its_rollout(mirrored):
+    """Its database Deployment, rolled out by Recreate, waits as components/awaits.py says."""
+    waits = {name: json.loads(w) for name, w in wait_for_annotations(mirrored).items()}
+    assert waits == {"katib-mysql": rollout_wait(1)}

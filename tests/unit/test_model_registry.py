@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pulumi.runtime import rpc
 
@@ -16,6 +18,8 @@ from tests.unit.component_helpers import (
     kube_objects,
     registered,
     resolved,
+    rollout_wait,
+    wait_for_annotations,
 )
 from tests.unit.mocks import MIRROR
 
@@ -123,3 +127,9 @@ def test_the_db_credentials_are_registered_as_a_secret(mirrored):
 def test_bad_args_fail_before_anything_is_registered(args, message):
     with pytest.raises(ComponentArgsError, match=message):
         install(ModelRegistry, args)
+
+
+def test_its_database_waits_for_its_rollout(mirrored):
+    """Its database Deployment, rolled out by Recreate, waits as components/awaits.py says."""
+    waits = {name: json.loads(w) for name, w in wait_for_annotations(mirrored).items()}
+    assert waits == {"model-registry-db": rollout_wait(1)}

@@ -15,7 +15,13 @@ from components import (
     PipelinesArgs,
 )
 from components.manifests import load_objects
-from tests.unit.component_helpers import identities, kube_objects, resolved
+from tests.unit.component_helpers import (
+    identities,
+    kube_objects,
+    resolved,
+    rollout_wait,
+    wait_for_annotations,
+)
 from tests.unit.component_helpers import install as install_component
 from tests.unit.mirror_helpers import RUNS_NOTHING, mirror_objects, order_problems, waits_for
 from tests.unit.mocks import MIRROR, Recorder, Registered
@@ -205,46 +211,49 @@ def test_services_are_not_awaited_except_load_balancers_and_those_a_user_keeps(m
     assert set(users.values()) == {"true"}
 
 
-WAIT_FOR = "pulumi.com/waitFor"
-
-
 def test_recreate_deployments_wait_for_their_rollout_as_kubectl_rollout_status(mirrored):
-    """The Deployments that upstream rolls out by Recreate (KFP's databases and object store)
-    make `up` wait until the new pods are all there and available, counted for the replicas
-    the stack sets; the others keep the provider's wait, and a user's own waitFor stays."""
-
-    def waits(recorder: Recorder) -> dict[str, str]:
-        return {
-            r.inputs["metadata"]["name"]: r.inputs["metadata"]["annotations"][WAIT_FOR]
-            for r in kube_objects(recorder)
-            if WAIT_FOR in (r.inputs["metadata"].get("annotations") or {})
-        }
-
+    """The Deployments that upstream rolls out by Recreate (KFP's database, object store and
+    cache deployer) make `up` wait until the new pods are all there and available, counted
+    for the replicas the stack declares, which they then always declare; the others keep the
+    provider's wait."""
     recreated = {
-        o["metadata"]["name"]
+        o["metadata"]["name"]: o["spec"].get("replicas")
         for o in load_objects(KFP / "platform-agnostic.yaml")
         if o["kind"] == "Deployment" and o["spec"].get("strategy", {}).get("type") == "Recreate"
     }
-    assert recreated == {"cache-deployer-deployment", "mysql", "seaweedfs"}
-    one = [
-        f"jsonpath={{.status.{n}}}=1" for n in ("updatedReplicas", "replicas", "availableReplicas")
-    ]
-    assert {name: json.loads(w) for name, w in waits(mirrored).items()} == dict.fromkeys(
-        recreated, one
-    )
+    assert recreated == {"cache-deployer-deployment": 1, "mysql": None, "seaweedfs": 1}
+    waits = {name: json.loads(w) for name, w in wait_for_annotations(mirrored).items()}
+    assert waits == dict.fromkeys(recreated, rollout_wait(1))
+    declared = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]["replicas"]
+        for r in kube_objects(mirrored)
+        if r.inputs["metadata"]["name"] in recreated and r.inputs["kind"] == "Deployment"
+    }
+    assert declared == dict.fromkeys(recreated, 1)  # mysql's too, which upstream leaves out
 
-    def own_wait(obj: dict[str, Any]) -> dict[str, Any]:
-        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "seaweedfs":
-            annotations = {WAIT_FOR: "condition=Available"}
+
+def annotated(name: str, annotations: dict[str, str]) -> Any:
+    """A user's transform: `annotations` on the Deployment `name`."""
+
+    def apply(obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == name:
             return {**obj, "metadata": {**obj["metadata"], "annotations": annotations}}
         return obj
 
-    args = PipelinesArgs(
-        source=MirrorSource(MIRROR),
-        replicas={"mysql": 2, "cache-deployer-deployment": 0},
-        transforms=[own_wait],
-    )
-    users = waits(install(args))
-    assert json.loads(users["mysql"]) == [c.replace("=1", "=2") for c in one]
-    assert users["seaweedfs"] == "condition=Available"  # not a JSON list: taken as it is
-    assert "cache-deployer-deployment" not in users  # scaled to 0: the provider's own wait
+    return apply
+
+
+def test_a_recreate_deployments_wait_follows_its_replicas_and_the_users_own_say():
+    transforms = [
+        annotated("seaweedfs", {"pulumi.com/waitFor": "condition=Available"}),
+        annotated("cache-deployer-deployment", {"pulumi.com/skipAwait": "true"}),
+    ]
+    args = PipelinesArgs(source=MirrorSource(MIRROR), replicas={"mysql": 2}, transforms=transforms)
+    waits = wait_for_annotations(install(args))
+    assert waits == {"mysql": json.dumps(rollout_wait(2)), "seaweedfs": "condition=Available"}
+    # scaled to 0, the status has no counts to wait for: the provider's own wait; a user's
+    # skipAwait "false" asks for a wait, and gets this one
+    transforms = [annotated("seaweedfs", {"pulumi.com/skipAwait": "false"})]
+    args = PipelinesArgs(source=MirrorSource(MIRROR), replicas={"mysql": 0}, transforms=transforms)
+    waits = wait_for_annotations(install(args))
+    assert set(waits) == {"seaweedfs", "cache-deployer-deployment"}
