@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.awaits import WAIT_FOR
 from components.base import ComponentArgs, KubeflowComponent
 from components.catalog import CATALOG
 from components.manifests import KubeObject, MirrorSource
@@ -101,9 +102,6 @@ def pulumi_warnings() -> Iterator[list[str]]:
         yield messages
     finally:
         logging.getLogger().removeHandler(handler)
-
-
-WAIT_FOR = "pulumi.com/waitFor"
 
 
 def wait_for_annotations(recorder: Recorder) -> dict[str, str]:
