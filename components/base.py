@@ -32,12 +32,14 @@ from components.manifests import (
 )
 from components.objects import (
     INSTALL_TIERS,
+    WORKLOAD_TIER,
     KubernetesObject,
     controller_owned_fields,
     deleted_with_namespace,
     holds_data,
     install_tier,
     is_namespace,
+    namespace_needed,
     namespace_object,
     other_version_types,
     resource_name,
@@ -110,10 +112,17 @@ class ComponentArgs:
     reach its object: a provider that renders YAML (render mode) removes an object's file
     only when it deletes it (the stack config sets it for `cluster: render`)."""
     shared_namespaces: Mapping[str, pulumi.Resource] = field(default_factory=dict)
-    """Namespaces other components install and delete with them, by name (KubeflowPlatform
+    """Namespaces other components (or the program) install, by name (KubeflowPlatform
     passes those of the components before this one; from Python, another component's
-    `namespace_resources`): built-in objects this component puts in one go with it when both
-    are deleted (`deleted_with_namespace`)."""
+    `namespace_resources`): this component's objects in one wait for it (and for nothing
+    else of the component that installs it), and its built-in objects there go in one go
+    with it when both are deleted, unless it is kept (`deleted_with_namespace`)."""
+    requires: Sequence[pulumi.Resource] = ()
+    """What this component's workloads, webhook configurations and custom resources wait for,
+    e.g. the CertManager component for KServe (KubeflowPlatform passes the components of the
+    catalog's `requires`); its Namespaces, the built-in objects that run nothing and its CRDs
+    go ahead without them. Depending on a component is depending on everything it installs.
+    (A component's own `depends_on` holds back all of its objects.)"""
 
 
 class KubeflowComponent(pulumi.ComponentResource):
@@ -133,8 +142,9 @@ class KubeflowComponent(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     """The namespace the component runs in."""
     namespace_resources: dict[str, pulumi.Resource]
-    """The Namespaces the component installs and deletes with it (not kept: `keep_data`), by
-    name; its built-in objects in them go with them (`deleted_with_namespace`)."""
+    """The Namespaces the component installs, by name: objects of any component in one wait
+    for it, and built-in ones go with it when the stack deletes it rather than keeps it
+    (`keep_data`; `deleted_with_namespace`)."""
 
     def __init__(
         self, name: str, args: ComponentArgs, opts: pulumi.ResourceOptions | None = None
@@ -342,6 +352,8 @@ class KubeflowComponent(pulumi.ComponentResource):
         )
         waits_on: list[pulumi.Resource] = []
         for tier in range(INSTALL_TIERS):
+            if tier == WORKLOAD_TIER:
+                waits_on = [*waits_on, *self.args.requires]
             registered: list[pulumi.Resource] = []
             for part, raw, obj in entries:
                 if install_tier(obj) != tier:
@@ -352,7 +364,7 @@ class KubeflowComponent(pulumi.ComponentResource):
                     alias = render_alias(part, raw, self._name, self.resolved_namespace, render)
                     opts.aliases = [*(opts.aliases or []), alias]
                 resource = KubernetesObject(resource_name(self._name, obj), obj, opts)
-                if is_namespace(obj) and not opts.retain_on_delete:
+                if is_namespace(obj):
                     self.namespace_resources[obj["metadata"]["name"]] = resource
                 registered.append(resource)
             self.objects += registered
@@ -369,11 +381,12 @@ class KubeflowComponent(pulumi.ComponentResource):
         old_names = [resource_name(f"{self._name}-{p}", obj) for p in parts]
         old_types = other_version_types(obj, self._served)
         retained = self.args.keep_data is not False and holds_data(obj)
+        shared = self.args.shared_namespaces.get(namespace_needed(obj) or "")
         namespaces = {**self.args.shared_namespaces, **self.namespace_resources}
         namespaces = namespaces if self.args.delete_with_namespace else {}
         return pulumi.ResourceOptions(
             parent=self,
-            depends_on=waits_on,
+            depends_on=[*waits_on, shared] if shared else waits_on,
             retain_on_delete=retained,
             deleted_with=None if retained else deleted_with_namespace(obj, namespaces),
             ignore_changes=controller_owned_fields(obj) or None,

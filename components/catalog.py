@@ -34,10 +34,12 @@ class CatalogEntry:
     cls: type[KubeflowComponent]
     args_cls: type[ComponentArgs]
     requires: tuple[str, ...] = ()
-    """Components that must be installed first (and enabled in the same stack)."""
+    """Components that must be enabled in the same stack and installed before this one's
+    workloads, webhook configurations and custom resources (`ComponentArgs.requires`)."""
     after: tuple[str, ...] = ()
-    """Components installed first when they are enabled too, e.g. those whose manifests
-    create the namespace this one shares."""
+    """Components placed before this one when they are enabled too: those whose manifests
+    create the namespace this one shares. Its objects there wait for that Namespace only
+    (`ComponentArgs.shared_namespaces`), not for the rest of the component."""
 
 
 _KUBEFLOW_CREATORS = ("pipelines", "katib", "training-operator")

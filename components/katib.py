@@ -57,7 +57,7 @@ class KatibArgs(ComponentArgs):
     in it. Katib's pod webhook then admits every pod created there; turn off when the
     namespace is shared (e.g. with Kubeflow Pipelines) and Experiments run elsewhere. When
     another component creates the namespace (`create_namespace` false, or None with Kubeflow
-    Pipelines installed first), the namespace is only labelled, by a patch that is undone
+    Pipelines enabled), the namespace is only labelled, by a patch that is undone
     when Katib is removed."""
 
 

@@ -4,7 +4,7 @@ Upstream: the release files of kserve/kserve, applied in order as its install gu
 `kserve.yaml` (CRDs, controllers, webhooks; namespace `kserve`), then
 `kserve-cluster-resources.yaml` (ClusterServingRuntimes, the default ClusterStorageContainer,
 LLMInferenceServiceConfigs), which the first file's webhooks admit. The webhooks' certificates
-come from cert-manager, which must be installed first.
+come from cert-manager, which its workloads wait for (`ComponentArgs.requires`).
 
 Deployment mode: upstream's release defaults to Knative (its ConfigMap still says
 `Serverless`, the old name), which needs Knative Serving and an ingress such as Istio, which

@@ -89,6 +89,9 @@ WEBHOOK_KINDS = frozenset(
 
 INSTALL_TIERS = 6
 """The number of install tiers (`install_tier`)."""
+WORKLOAD_TIER = 3
+"""The first tier whose objects run something or need another component running: from it
+on, a component's objects wait for what it `requires` (`ComponentArgs.requires`)."""
 
 
 def install_tier(obj: Mapping[str, Any]) -> int:
@@ -111,11 +114,11 @@ def install_tier(obj: Mapping[str, Any]) -> int:
     if kind in WEBHOOK_KINDS and group == "admissionregistration.k8s.io":
         return 4
     if group == "cert-manager.io" and kind in ("Issuer", "Certificate"):
-        return 3
+        return WORKLOAD_TIER
     if group not in BUILTIN_GROUPS:
         return 5
     runs = kind in WORKLOAD_KINDS or (kind == "APIService" and group == "apiregistration.k8s.io")
-    return 3 if runs else 1
+    return WORKLOAD_TIER if runs else 1
 
 
 def resource_name(prefix: str, obj: Mapping[str, Any]) -> str:
@@ -140,10 +143,20 @@ def is_namespace(obj: Mapping[str, Any]) -> bool:
     return obj.get("kind") == "Namespace" and api_group(obj) == ""
 
 
+def namespace_needed(obj: Mapping[str, Any]) -> str | None:
+    """The namespace that must exist before `obj` is applied: its own, or the one a
+    Namespace (or a patch of one) is; None for other cluster-scoped objects."""
+    metadata = obj.get("metadata") or {}
+    if obj["kind"] in ("Namespace", "NamespacePatch") and api_group(obj) == "":
+        return metadata.get("name")
+    namespace = metadata.get("namespace")
+    return namespace if isinstance(namespace, str) else None
+
+
 def deleted_with_namespace(
     obj: Mapping[str, Any], namespaces: Mapping[str, pulumi.Resource]
 ) -> pulumi.Resource | None:
-    """The Namespace resource, of `namespaces` (the ones the stack deletes rather than keeps),
+    """The Namespace resource, of `namespaces` and not kept (`KubernetesObject.retained`),
     that takes `obj` with it when both are deleted (`destroy`, removing a component): for a
     built-in object in one of them. Pulumi then makes no delete call and waits for nothing of
     its own for it (`deletedWith`): the Namespace's delete waits until the namespace
@@ -154,7 +167,8 @@ def deleted_with_namespace(
     namespace = (obj.get("metadata") or {}).get("namespace")
     if api_group(obj) not in BUILTIN_GROUPS or not isinstance(namespace, str):
         return None
-    return namespaces.get(namespace)
+    resource = namespaces.get(namespace)
+    return None if isinstance(resource, KubernetesObject) and resource.retained else resource
 
 
 def holds_data(obj: Mapping[str, Any]) -> bool:
@@ -191,7 +205,11 @@ def namespace_object(name: str) -> KubeObject:
 class KubernetesObject(pulumi.CustomResource):
     """Any Kubernetes object, applied by the Kubernetes provider from its manifest."""
 
+    retained: bool
+    """Whether the object stays in the cluster when it leaves the stack (`retainOnDelete`)."""
+
     def __init__(self, name: str, obj: KubeObject, opts: pulumi.ResourceOptions) -> None:
+        self.retained = bool(opts.retain_on_delete)
         props: dict[str, Any] = dict(obj)
         if str(obj.get("kind", "")).endswith("Patch") and api_group(obj) in BUILTIN_GROUPS:
             # A <Kind>Patch resource applies to a <Kind>: the API server knows only that kind.

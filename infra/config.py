@@ -332,6 +332,7 @@ def _component_args(
             "artifact_store",
             "delete_with_namespace",
             "shared_namespaces",
+            "requires",
         )
     }
     kwargs: dict[str, Any] = {"source": mirror}

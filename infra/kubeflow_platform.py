@@ -60,13 +60,10 @@ class KubeflowPlatform(pulumi.ComponentResource):
                 args,
                 transforms=[*args.transforms, *extra_transforms, annotate],
                 shared_namespaces={**namespaces, **args.shared_namespaces},
+                requires=[*args.requires, *(self.components[d] for d in entry.requires)],
             )
-            needs: list[pulumi.Resource] = [installed]
-            needs += [
-                self.components[d] for d in (*entry.requires, *entry.after) if d in self.components
-            ]
             self.components[component_id] = entry.cls(
-                component_id, args, pulumi.ResourceOptions(parent=self, depends_on=needs)
+                component_id, args, pulumi.ResourceOptions(parent=self, depends_on=[installed])
             )
             namespaces.update(self.components[component_id].namespace_resources)
         self.summary = pulumi.Output.all(

@@ -40,10 +40,12 @@ provider = (
 with_provider = pulumi.ResourceOptions(provider=provider)
 
 cert_manager = CertManager("cert-manager", CertManagerArgs(source=source), with_provider)
+# KServe's workloads, webhooks and custom resources wait for cert-manager; the rest of it
+# installs beside cert-manager.
 kserve = KServe(
     "kserve",
-    KServeArgs(source=source, deployment_mode="Standard"),
-    pulumi.ResourceOptions(provider=provider, depends_on=[cert_manager]),
+    KServeArgs(source=source, deployment_mode="Standard", requires=[cert_manager]),
+    with_provider,
 )
 registry = ModelRegistry(
     "model-registry",

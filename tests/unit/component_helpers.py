@@ -15,6 +15,7 @@ from components.awaits import WAIT_FOR
 from components.base import ComponentArgs, KubeflowComponent
 from components.catalog import CATALOG
 from components.manifests import KubeObject, MirrorSource
+from components.objects import install_tier
 from components.transforms import compose
 from tests.unit.mirror_helpers import cached_loads, without_crd_schemas
 from tests.unit.mocks import MIRROR, Recorder, Registered, run
@@ -67,6 +68,24 @@ def as_installed(component: KubeflowComponent, objects: list[KubeObject]) -> lis
 def kube_objects(recorder: Recorder) -> list[Registered]:
     """Every Kubernetes object registered (not the provider), in registration order."""
     return [r for r in recorder.registered if r.type.startswith("kubernetes:")]
+
+
+def children_of(recorder: Recorder, component: Registered) -> list[Registered]:
+    """The Kubernetes objects `component` registered."""
+    return [r for r in kube_objects(recorder) if r.parent == component.urn]
+
+
+def tiers_waiting(
+    recorder: Recorder, waiter: Registered, component: Registered
+) -> dict[int, tuple[int, int]]:
+    """Per install tier (`install_tier`) of `waiter`'s objects: how many of them wait for an
+    object of `component`, and how many there are."""
+    theirs = {r.urn for r in children_of(recorder, component)}
+    tiers: dict[int, tuple[int, int]] = {}
+    for r in children_of(recorder, waiter):
+        waiting, total = tiers.get(install_tier(r.inputs), (0, 0))
+        tiers[install_tier(r.inputs)] = (waiting + bool(theirs & set(r.dependencies)), total + 1)
+    return dict(sorted(tiers.items()))
 
 
 def identities(objects: list[dict[str, Any]]) -> Counter[Identity]:

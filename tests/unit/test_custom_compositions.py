@@ -6,6 +6,8 @@ import runpy
 
 import pytest
 
+from components.objects import INSTALL_TIERS, WORKLOAD_TIER
+from tests.unit.component_helpers import tiers_waiting
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
 
@@ -20,13 +22,18 @@ def components_of(recorder: Recorder) -> dict[str, str]:
 @pytest.mark.usefixtures("kube_bin")
 def test_serving_stack_installs_only_serving_and_cert_manager_first():
     recorder = run_stack("serving")
-    installed = components_of(recorder)
-    assert set(installed) == {"CertManager", "KServe", "ModelRegistry"}
-    kserve = next(r for r in recorder.registered if r.urn == installed["KServe"])
-    cert_manager_objects = [
-        r.urn for r in recorder.registered if r.parent == installed["CertManager"]
-    ]
-    assert cert_manager_objects and set(cert_manager_objects) <= set(kserve.dependencies)
+    assert set(components_of(recorder)) == {"CertManager", "KServe", "ModelRegistry"}
+    assert kserve_waits_for_cert_manager(recorder)
+
+
+def kserve_waits_for_cert_manager(recorder: Recorder) -> bool:
+    """Whether KServe's objects from the workloads on, and those only, wait for cert-manager."""
+    (kserve,) = recorder.of_type("kubeflow:components:KServe")
+    (cert_manager,) = recorder.of_type("kubeflow:components:CertManager")
+    tiers = tiers_waiting(recorder, kserve, cert_manager)
+    return set(tiers) == set(range(INSTALL_TIERS)) and all(
+        waiting == (n if tier >= WORKLOAD_TIER else 0) for tier, (waiting, n) in tiers.items()
+    )
 
 
 def test_python_program_composes_components_with_its_own_provider():
@@ -38,6 +45,7 @@ def test_python_program_composes_components_with_its_own_provider():
     )
     installed = components_of(recorder)
     assert set(installed) == {"CertManager", "KServe", "ModelRegistry"}
+    assert kserve_waits_for_cert_manager(recorder)
     provider = next(r for r in recorder.registered if r.type == "pulumi:providers:kubernetes")
     assert provider.name == "serving"
     objects = [

@@ -11,6 +11,7 @@ from components import ComponentArgsError, Katib, KatibArgs
 from components.katib import INJECTION_LABEL
 from infra.config import ConfigError
 from tests.unit.component_helpers import (
+    children_of,
     identities,
     install,
     kube_objects,
@@ -93,15 +94,26 @@ def test_in_a_namespace_another_component_created_katib_only_labels_it():
     assert patch.urn in controller.dependencies
 
 
-def test_with_pipelines_katib_installs_after_it_and_leaves_it_the_namespace():
+def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespace():
     recorder = run_stack(
         "ci", {"kubeflow:manifestMirror": "", "kubeflow:components": ["katib", "pipelines"]}
     )
     (katib,) = recorder.of_type("kubeflow:components:Katib")
-    pipelines = {r.urn for r in recorder.registered if r.name.startswith("pipelines:")}
-    assert pipelines and pipelines <= set(katib.dependencies)
+    (pipelines,) = recorder.of_type("kubeflow:components:KubeflowPipelines")
+    (namespace,) = [r for r in recorder.registered if r.type == "kubernetes:core/v1:Namespace"]
+    assert namespace.inputs["metadata"]["name"] == "kubeflow"
+    assert namespace.parent == pipelines.urn
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
-    assert patch.inputs["metadata"]["name"] == "kubeflow"
+    assert patch.inputs["metadata"]["name"] == "kubeflow" and patch.parent == katib.urn
+    objects = children_of(recorder, katib)
+    assert namespace.urn in patch.dependencies
+    assert all(
+        namespace.urn in r.dependencies
+        for r in objects
+        if r.inputs["metadata"].get("namespace") == "kubeflow"
+    )
+    theirs = {r.urn for r in children_of(recorder, pipelines)}
+    assert all(theirs & set(r.dependencies) <= {namespace.urn} for r in objects)
 
 
 def test_image_registry_moves_every_image_katib_pulls():

@@ -11,14 +11,17 @@ import pytest
 
 from components import ComponentArgsError, KServe, KServeArgs
 from components.kserve import pin_latest_images
+from components.objects import INSTALL_TIERS, WORKLOAD_TIER
 from infra.config import ConfigError
 from tests.unit.component_helpers import (
+    children_of,
     identities,
     install,
     kube_objects,
     mirror_install,
     registered,
     resolved,
+    tiers_waiting,
 )
 from tests.unit.mirror_helpers import (
     any_of,
@@ -273,14 +276,19 @@ def test_kserve_without_cert_manager_is_a_config_error():
     ) in str(error.value)
 
 
-def test_the_platform_installs_cert_manager_before_kserve():
+def test_the_platform_runs_kserve_once_cert_manager_is_installed():
+    """KServe's workloads, Certificates, webhook configurations and custom resources wait for
+    all of cert-manager; its Namespace, RBAC, configuration and CRDs go ahead beside it."""
     recorder = run_stack(
         "ci", {"kubeflow:manifestMirror": "", "kubeflow:components": ["kserve", "cert-manager"]}
     )
     (kserve,) = recorder.of_type("kubeflow:components:KServe")
     (cert_manager,) = recorder.of_type("kubeflow:components:CertManager")
-    children = {r.urn for r in recorder.registered if r.parent == cert_manager.urn}
-    assert children and children <= set(kserve.dependencies)
-    assert [r.type for r in recorder.registered].index(cert_manager.type) < [
-        r.type for r in recorder.registered
-    ].index(kserve.type)
+    tiers = tiers_waiting(recorder, kserve, cert_manager)
+    assert set(tiers) == set(range(INSTALL_TIERS))
+    assert all(waiting == 0 for tier, (waiting, _) in tiers.items() if tier < WORKLOAD_TIER)
+    assert all(waiting == n for tier, (waiting, n) in tiers.items() if tier >= WORKLOAD_TIER)
+    # each of those waits for every object of cert-manager, its webhook's Deployment included
+    controller = registered(recorder, "Deployment", "kserve-controller-manager")
+    assert {r.urn for r in children_of(recorder, cert_manager)} <= set(controller.dependencies)
+    assert {r.urn for r in children_of(recorder, cert_manager)}.isdisjoint(kserve.dependencies)

@@ -14,7 +14,7 @@ from components import (
 from components.catalog import install_order, share_namespaces
 from infra.config import ConfigError, load_settings
 from infra.kubeflow_platform import KubeflowPlatform
-from tests.unit.component_helpers import kube_objects
+from tests.unit.component_helpers import children_of, kube_objects
 from tests.unit.mocks import REPO, run, run_stack
 
 
@@ -76,7 +76,7 @@ def test_a_second_owner_of_a_namespace_is_a_problem(args):
     assert "runs in namespace 'kubeflow' already; fix: unset createNamespace" in problem
 
 
-def test_the_platform_installs_the_dashboard_and_registry_after_pipelines_without_a_namespace():
+def test_the_dashboard_and_registry_wait_only_for_the_namespace_pipelines_creates():
     def program() -> None:
         KubeflowPlatform(
             "kubeflow",
@@ -91,23 +91,22 @@ def test_the_platform_installs_the_dashboard_and_registry_after_pipelines_withou
     components = {
         r.name: r for r in recorder.registered if r.type.startswith("kubeflow:components")
     }
-    assert list(components) == ["pipelines", "central-dashboard", "model-registry"]
-    # Depending on a component is depending on what it installs.
-    renders = {
-        name: {r.urn for r in recorder.registered if r.parent == component.urn}
-        for name, component in components.items()
-    }
-    assert len(renders["pipelines"]) > 80
-    # ... and on the record of installed versions, which every component waits for
-    (record,) = [r.urn for r in recorder.registered if r.name == "kubeflow-versions"]
-    assert set(components["central-dashboard"].dependencies) == renders["pipelines"] | {record}
-    assert set(components["model-registry"].dependencies) == (
-        renders["pipelines"] | renders["central-dashboard"] | {record}
-    )
     # kubeflow comes from the KFP kustomization only
     (namespace,) = [r for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
     assert namespace.inputs["metadata"]["name"] == "kubeflow"
     assert namespace.parent == components["pipelines"].urn
+    # Each component waits for the record of installed versions; the later ones' objects in
+    # kubeflow wait for that Namespace, and for nothing else of KFP (its Deployments may
+    # still be rolling out)
+    (record,) = [r.urn for r in recorder.registered if r.name == "kubeflow-versions"]
+    assert all(component.dependencies == [record] for component in components.values())
+    pipelines = {r.urn for r in children_of(recorder, components["pipelines"])}
+    assert len(pipelines) > 80
+    for later in ("central-dashboard", "model-registry"):
+        objects = children_of(recorder, components[later])
+        in_kubeflow = [r for r in objects if r.inputs["metadata"].get("namespace") == "kubeflow"]
+        assert in_kubeflow and all(namespace.urn in r.dependencies for r in in_kubeflow)
+        assert all(pipelines & set(r.dependencies) <= {namespace.urn} for r in objects)
     # kept (keepData's default): the others' objects in it are deleted one by one
     assert not [r.name for r in kube_objects(recorder) if r.deleted_with]
 
