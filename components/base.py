@@ -115,8 +115,9 @@ class ComponentArgs:
     """Namespaces other components (or the program) install, by name (KubeflowPlatform
     passes those of the components before this one; from Python, another component's
     `namespace_resources`): this component's objects in one wait for it (and for nothing
-    else of the component that installs it), and its built-in objects there go in one go
-    with it when both are deleted, unless it is kept (`deleted_with_namespace`)."""
+    else of the component that installs it), and, where a component installs it and does not
+    keep it, its built-in objects there go in one go with it when both are deleted
+    (`deleted_with_namespace`)."""
     requires: Sequence[pulumi.Resource] = ()
     """What this component's workloads, webhook configurations and custom resources wait for,
     e.g. the CertManager component for KServe (KubeflowPlatform passes the components of the

@@ -4,7 +4,7 @@ settings are under `kubeflow:<component id>` (formerly camelCase: data/renamed_s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -110,6 +110,12 @@ def under_new_keys(
             f"it to kubeflow:{new} in stacks/Pulumi.{stack}.yaml"
         )
     return current, warnings, errors
+
+
+def missing_requirements(enabled: Iterable[str]) -> list[tuple[str, str]]:
+    """(component, the component it requires) for each requirement `enabled` lacks."""
+    known = [c for c in dict.fromkeys(enabled) if c in CATALOG]
+    return [(c, d) for c in known for d in CATALOG[c].requires if d not in known]
 
 
 def install_order(enabled: list[str]) -> list[str]:

@@ -156,19 +156,20 @@ def namespace_needed(obj: Mapping[str, Any]) -> str | None:
 def deleted_with_namespace(
     obj: Mapping[str, Any], namespaces: Mapping[str, pulumi.Resource]
 ) -> pulumi.Resource | None:
-    """The Namespace resource, of `namespaces` and not kept (`KubernetesObject.retained`),
-    that takes `obj` with it when both are deleted (`destroy`, removing a component): for a
-    built-in object in one of them. Pulumi then makes no delete call and waits for nothing of
-    its own for it (`deletedWith`): the Namespace's delete waits until the namespace
-    controller has deleted everything in it. Custom resources are still deleted one by one,
-    before the Deployments of their controllers, which may hold finalizers for them.
-    Anything else (a custom resource, a cluster-scoped object, one in a namespace that is kept
-    or not the stack's) is deleted on its own."""
+    """The Namespace resource, of `namespaces`, installed by a component and not kept
+    (`KubernetesObject.retained`; of any other resource this cannot be known, so it takes
+    nothing with it), that takes `obj` with it when both are deleted (`destroy`, removing a
+    component): for a built-in object in one of them. Pulumi then makes no delete call and
+    waits for nothing of its own for it (`deletedWith`): the Namespace's delete waits until
+    the namespace controller has deleted everything in it. Custom resources are still
+    deleted one by one, before the Deployments of their controllers, which may hold
+    finalizers for them. Anything else (a custom resource, a cluster-scoped object, one in a
+    namespace that is kept or not the stack's) is deleted on its own."""
     namespace = (obj.get("metadata") or {}).get("namespace")
     if api_group(obj) not in BUILTIN_GROUPS or not isinstance(namespace, str):
         return None
     resource = namespaces.get(namespace)
-    return None if isinstance(resource, KubernetesObject) and resource.retained else resource
+    return resource if isinstance(resource, KubernetesObject) and not resource.retained else None
 
 
 def holds_data(obj: Mapping[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from components.catalog import (
     CATALOG,
     CatalogEntry,
     install_order,
+    missing_requirements,
     renamed_settings,
     share_namespaces,
     under_new_keys,
@@ -239,15 +240,12 @@ def _components(raw: Mapping[str, Any], errors: list[str]) -> list[str]:
         )
     if len(set(enabled)) != len(enabled):
         errors.append(f"kubeflow:components lists a component twice: {enabled}; fix: list once")
-    known = [c for c in dict.fromkeys(enabled) if c in CATALOG]
-    for component_id in known:
-        for dependency in CATALOG[component_id].requires:
-            if dependency not in known:
-                errors.append(
-                    f"kubeflow:components enables {component_id!r}, which needs {dependency!r}; "
-                    f"fix: add {dependency!r} to kubeflow:components"
-                )
-    return known
+    errors += [
+        f"kubeflow:components enables {component_id!r}, which needs {dependency!r}; "
+        f"fix: add {dependency!r} to kubeflow:components"
+        for component_id, dependency in missing_requirements(enabled)
+    ]
+    return [c for c in dict.fromkeys(enabled) if c in CATALOG]
 
 
 def _mirror(raw: Mapping[str, Any], project_dir: Path, errors: list[str]) -> MirrorSource | None:

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from components.base import ComponentArgs, KubeflowComponent
-from components.catalog import CATALOG, install_order, share_namespaces
+from components.catalog import CATALOG, install_order, missing_requirements, share_namespaces
 from components.transforms import Transform
 from components.validation import ComponentArgsError
 from infra.pipeline_settings import ExamplePipelines
@@ -17,7 +17,9 @@ from infra.version_guard import InstalledVersions
 
 
 class KubeflowPlatform(pulumi.ComponentResource):
-    """Every enabled component, each after the components it requires."""
+    """Every enabled component, side by side: a component's objects in a namespace another
+    creates wait for that Namespace, and its workloads and what comes after them for the
+    components it requires (`ComponentArgs.requires`)."""
 
     components: dict[str, KubeflowComponent]
     """The installed components by id."""
@@ -34,6 +36,11 @@ class KubeflowPlatform(pulumi.ComponentResource):
         """`component_args` maps enabled component ids to their args; `extra_transforms`
         apply to every component (e.g. the local cluster's webhook policy)."""
         component_args, problems = share_namespaces(component_args)
+        problems += [
+            f"KubeflowPlatform: {component_id!r} needs {dependency!r}; fix: add {dependency!r} "
+            f"to the component args"
+            for component_id, dependency in missing_requirements(component_args)
+        ]
         if problems:
             raise ComponentArgsError("\n".join(problems))
         super().__init__("kubeflow:platform:KubeflowPlatform", name, None, opts)

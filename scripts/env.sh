@@ -27,7 +27,17 @@
 #
 # Tool versions come from the pulumi and pulumi-kubernetes pins in
 # pyproject.toml; the cache root is ${KUBEFLOW_TOOLS_DIR:-$HOME/.cache/kubeflow-pulumi}.
-# Sourcing prints nothing, changes no shell option, and is safe to repeat.
+# Sourcing prints nothing unless a setting is wrong (then it returns 1 before changing
+# anything), changes no shell option, and is safe to repeat.
+
+case "${KUBEFLOW_PULUMI_AUTOMATIC_LOGS:-off}" in
+  on | off) ;;
+  *)
+    echo "scripts/env.sh: KUBEFLOW_PULUMI_AUTOMATIC_LOGS=$KUBEFLOW_PULUMI_AUTOMATIC_LOGS;" \
+      "fix: set it to on (the engine logs every command to \$PULUMI_HOME/logs) or off" >&2
+    return 1
+    ;;
+esac
 
 _kp_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -63,11 +73,13 @@ export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 # The engine's automatic log: Pulumi (3.2xx) writes every command's debug log, resources'
 # properties included, gzip'd and encrypted, to $PULUMI_HOME/logs, whatever the verbosity.
 # For the full platform that took 73% of a no-op preview (87 s against 24 s without it;
-# README "What bounds up, preview and destroy"). It is off here: $PULUMI_HOME/logs is a
+# README "Benchmark", docs/tools.md). It is off here: $PULUMI_HOME/logs is a
 # link to /dev/null, where the engine cannot make its folder and runs on without the log
 # (by design: "automatic logging unavailable"). KUBEFLOW_PULUMI_AUTOMATIC_LOGS=on turns it
 # back on (e.g. for `pulumi logs share` with a Pulumi bug report); a folder of logs found
-# where the link goes is kept, renamed logs.kept-<time>.
+# where the link goes is kept, renamed logs.kept-<time>-<pid>. The link is in the tools
+# cache, so the setting holds for every shell and run that uses that cache, from the next
+# sourcing on.
 _kp_logs="$PULUMI_HOME/logs"
 case "${KUBEFLOW_PULUMI_AUTOMATIC_LOGS:-off}" in
   on)
@@ -76,15 +88,11 @@ case "${KUBEFLOW_PULUMI_AUTOMATIC_LOGS:-off}" in
   off)
     if [[ ! -L "$_kp_logs" ]]; then
       mkdir -p "$PULUMI_HOME"
-      if [[ -e "$_kp_logs" ]]; then mv "$_kp_logs" "$_kp_logs.kept-$(date +%Y%m%d%H%M%S)"; fi
+      if [[ -d "$_kp_logs" && ! -L "$_kp_logs" ]]; then # another shell may move it first
+        mv "$_kp_logs" "$_kp_logs.kept-$(date +%Y%m%d%H%M%S)-$$" 2>/dev/null || true
+      fi
       ln -s /dev/null "$_kp_logs" 2>/dev/null || true # another shell may have made it
     fi
-    ;;
-  *)
-    echo "scripts/env.sh: KUBEFLOW_PULUMI_AUTOMATIC_LOGS=$KUBEFLOW_PULUMI_AUTOMATIC_LOGS;" \
-      "fix: set it to on (the engine logs every command to \$PULUMI_HOME/logs) or off" >&2
-    unset _kp_logs _kp_root _kp_base _kp_dir
-    return 1
     ;;
 esac
 unset _kp_logs

@@ -20,20 +20,19 @@ def components_of(recorder: Recorder) -> dict[str, str]:
 
 
 @pytest.mark.usefixtures("kube_bin")
-def test_serving_stack_installs_only_serving_and_cert_manager_first():
+def test_serving_stack_installs_only_serving_and_kserve_waits_for_cert_manager():
     recorder = run_stack("serving")
     assert set(components_of(recorder)) == {"CertManager", "KServe", "ModelRegistry"}
-    assert kserve_waits_for_cert_manager(recorder)
+    assert_kserve_waits_for_cert_manager(recorder)
 
 
-def kserve_waits_for_cert_manager(recorder: Recorder) -> bool:
-    """Whether KServe's objects from the workloads on, and those only, wait for cert-manager."""
+def assert_kserve_waits_for_cert_manager(recorder: Recorder) -> None:
+    """KServe's objects from the workloads on, and those only, wait for cert-manager."""
     (kserve,) = recorder.of_type("kubeflow:components:KServe")
     (cert_manager,) = recorder.of_type("kubeflow:components:CertManager")
     tiers = tiers_waiting(recorder, kserve, cert_manager)
-    return set(tiers) == set(range(INSTALL_TIERS)) and all(
-        waiting == (n if tier >= WORKLOAD_TIER else 0) for tier, (waiting, n) in tiers.items()
-    )
+    assert set(tiers) == set(range(INSTALL_TIERS))
+    assert tiers == {t: (n if t >= WORKLOAD_TIER else 0, n) for t, (_, n) in tiers.items()}
 
 
 def test_python_program_composes_components_with_its_own_provider():
@@ -45,7 +44,7 @@ def test_python_program_composes_components_with_its_own_provider():
     )
     installed = components_of(recorder)
     assert set(installed) == {"CertManager", "KServe", "ModelRegistry"}
-    assert kserve_waits_for_cert_manager(recorder)
+    assert_kserve_waits_for_cert_manager(recorder)
     provider = next(r for r in recorder.registered if r.type == "pulumi:providers:kubernetes")
     assert provider.name == "serving"
     objects = [

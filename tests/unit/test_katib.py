@@ -107,11 +107,8 @@ def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespac
     assert patch.inputs["metadata"]["name"] == "kubeflow" and patch.parent == katib.urn
     objects = children_of(recorder, katib)
     assert namespace.urn in patch.dependencies
-    assert all(
-        namespace.urn in r.dependencies
-        for r in objects
-        if r.inputs["metadata"].get("namespace") == "kubeflow"
-    )
+    in_kubeflow = [r for r in objects if r.inputs["metadata"].get("namespace") == "kubeflow"]
+    assert in_kubeflow and all(namespace.urn in r.dependencies for r in in_kubeflow)
     theirs = {r.urn for r in children_of(recorder, pipelines)}
     assert all(theirs & set(r.dependencies) <= {namespace.urn} for r in objects)
 

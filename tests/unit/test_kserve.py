@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from components import ComponentArgsError, KServe, KServeArgs
+from components import ComponentArgsError, KServe, KServeArgs, MirrorSource
 from components.kserve import pin_latest_images
 from components.objects import INSTALL_TIERS, WORKLOAD_TIER
 from infra.config import ConfigError
+from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import (
     children_of,
     identities,
@@ -31,7 +32,7 @@ from tests.unit.mirror_helpers import (
     order_problems,
     small_mirror,
 )
-from tests.unit.mocks import Recorder, run_stack
+from tests.unit.mocks import MIRROR, Recorder, run, run_stack
 
 VERSION = "v0.16.0"
 FILES = ("kserve.yaml", "kserve-cluster-resources.yaml")
@@ -274,6 +275,15 @@ def test_kserve_without_cert_manager_is_a_config_error():
         "kubeflow:components enables 'kserve', which needs 'cert-manager'; "
         "fix: add 'cert-manager' to kubeflow:components"
     ) in str(error.value)
+
+
+def test_a_platform_built_in_python_without_cert_manager_stops_before_registering():
+    recorder = Recorder()
+    args = KServeArgs(source=MirrorSource(MIRROR))
+    with pytest.raises(ComponentArgsError) as error:
+        run(lambda: KubeflowPlatform("kubeflow", {"kserve": args}), recorder=recorder)
+    assert "'kserve' needs 'cert-manager'; fix: add 'cert-manager'" in str(error.value)
+    assert recorder.registered == []
 
 
 def test_the_platform_runs_kserve_once_cert_manager_is_installed():

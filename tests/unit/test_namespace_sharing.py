@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pulumi_kubernetes as k8s
 import pytest
 
 from components import (
     CentralDashboardArgs,
     ComponentArgsError,
+    MirrorSource,
+    ModelRegistry,
     ModelRegistryArgs,
     PipelinesArgs,
     SparkOperatorArgs,
@@ -15,7 +18,7 @@ from components.catalog import install_order, share_namespaces
 from infra.config import ConfigError, load_settings
 from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import children_of, kube_objects
-from tests.unit.mocks import REPO, run, run_stack
+from tests.unit.mocks import MIRROR, REPO, run, run_stack
 
 
 def creates(args: dict) -> dict:
@@ -188,3 +191,27 @@ def test_a_rendering_stack_deletes_each_object_so_its_file_goes(
     deployments = [r for r in kube_objects(recorder) if r.inputs["kind"] == "Deployment"]
     assert deployments
     assert all(bool(r.deleted_with) == goes_with for r in deployments)
+
+
+def test_a_programs_own_namespace_is_waited_for_and_takes_nothing_with_it() -> None:
+    """A Namespace the program makes itself, passed from Python: the component's objects in
+    it wait for it, and, since whether the program keeps it cannot be known, each is deleted
+    on its own rather than left to the Namespace's delete."""
+
+    def program() -> None:
+        namespace = k8s.core.v1.Namespace("kubeflow", metadata={"name": "kubeflow"})
+        args = ModelRegistryArgs(
+            source=MirrorSource(MIRROR),
+            create_namespace=False,
+            keep_data=False,
+            shared_namespaces={"kubeflow": namespace},
+        )
+        ModelRegistry("model-registry", args)
+
+    recorder = run(program)
+    (namespace,) = [r for r in recorder.registered if r.type == "kubernetes:core/v1:Namespace"]
+    (registry,) = recorder.of_type("kubeflow:components:ModelRegistry")
+    objects = children_of(recorder, registry)
+    in_it = [r for r in objects if r.inputs["metadata"].get("namespace") == "kubeflow"]
+    assert in_it and all(namespace.urn in r.dependencies for r in in_it)
+    assert [r.name for r in objects if r.deleted_with] == []
