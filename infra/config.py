@@ -240,12 +240,13 @@ def _components(raw: Mapping[str, Any], errors: list[str]) -> list[str]:
         )
     if len(set(enabled)) != len(enabled):
         errors.append(f"kubeflow:components lists a component twice: {enabled}; fix: list once")
+    known = [c for c in dict.fromkeys(enabled) if c in CATALOG]
     errors += [
         f"kubeflow:components enables {component_id!r}, which needs {dependency!r}; "
         f"fix: add {dependency!r} to kubeflow:components"
-        for component_id, dependency in missing_requirements(enabled)
+        for component_id, dependency in missing_requirements(known)
     ]
-    return [c for c in dict.fromkeys(enabled) if c in CATALOG]
+    return known
 
 
 def _mirror(raw: Mapping[str, Any], project_dir: Path, errors: list[str]) -> MirrorSource | None:

@@ -88,7 +88,7 @@ case "${KUBEFLOW_PULUMI_AUTOMATIC_LOGS:-off}" in
   off)
     if [[ ! -L "$_kp_logs" ]]; then
       mkdir -p "$PULUMI_HOME"
-      if [[ -d "$_kp_logs" && ! -L "$_kp_logs" ]]; then # another shell may move it first
+      if [[ -d "$_kp_logs" ]]; then # another shell may move it first
         mv "$_kp_logs" "$_kp_logs.kept-$(date +%Y%m%d%H%M%S)-$$" 2>/dev/null || true
       fi
       ln -s /dev/null "$_kp_logs" 2>/dev/null || true # another shell may have made it

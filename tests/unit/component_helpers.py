@@ -15,7 +15,7 @@ from components.awaits import WAIT_FOR
 from components.base import ComponentArgs, KubeflowComponent
 from components.catalog import CATALOG
 from components.manifests import KubeObject, MirrorSource
-from components.objects import install_tier
+from components.objects import WORKLOAD_TIER, install_tier
 from components.transforms import compose
 from tests.unit.mirror_helpers import cached_loads, without_crd_schemas
 from tests.unit.mocks import MIRROR, Recorder, Registered, run
@@ -83,9 +83,43 @@ def tiers_waiting(
     theirs = {r.urn for r in children_of(recorder, component)}
     tiers: dict[int, tuple[int, int]] = {}
     for r in children_of(recorder, waiter):
-        waiting, total = tiers.get(install_tier(r.inputs), (0, 0))
-        tiers[install_tier(r.inputs)] = (waiting + bool(theirs & set(r.dependencies)), total + 1)
+        tier = install_tier(r.inputs)
+        waiting, total = tiers.get(tier, (0, 0))
+        tiers[tier] = (waiting + bool(theirs & set(r.dependencies)), total + 1)
     return dict(sorted(tiers.items()))
+
+
+def required_waits(
+    recorder: Recorder, waiter_type: str, required_type: str
+) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """`tiers_waiting` of the components of `waiter_type` on the one of `required_type`, as
+    registered, and as `ComponentArgs.requires` has it: every object from `WORKLOAD_TIER` on
+    waits, none before it."""
+    (waiter,) = recorder.of_type(waiter_type)
+    (required,) = recorder.of_type(required_type)
+    tiers = tiers_waiting(recorder, waiter, required)
+    return tiers, {t: (n if t >= WORKLOAD_TIER else 0, n) for t, (_, n) in tiers.items()}
+
+
+def namespace_waits(
+    recorder: Recorder, waiter: Registered, namespace: Registered
+) -> tuple[int, int]:
+    """How many of `waiter`'s objects in the Namespace `namespace` wait for it, and how many
+    are in it."""
+    name = namespace.inputs["metadata"]["name"]
+    inside = [
+        r for r in children_of(recorder, waiter) if r.inputs["metadata"].get("namespace") == name
+    ]
+    return sum(namespace.urn in r.dependencies for r in inside), len(inside)
+
+
+def waits_beyond(
+    recorder: Recorder, waiter: Registered, other: Registered, allowed: Registered
+) -> list[str]:
+    """`waiter`'s objects that wait for an object of the component `other` besides
+    `allowed` (e.g. the Namespace it creates), by name."""
+    theirs = {r.urn for r in children_of(recorder, other)} - {allowed.urn}
+    return [r.name for r in children_of(recorder, waiter) if theirs & set(r.dependencies)]
 
 
 def identities(objects: list[dict[str, Any]]) -> Counter[Identity]:

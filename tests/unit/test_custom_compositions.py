@@ -6,8 +6,9 @@ import runpy
 
 import pytest
 
-from components.objects import INSTALL_TIERS, WORKLOAD_TIER
-from tests.unit.component_helpers import tiers_waiting
+from components import CertManager, KServe
+from components.objects import INSTALL_TIERS
+from tests.unit.component_helpers import required_waits
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
 
@@ -23,16 +24,8 @@ def components_of(recorder: Recorder) -> dict[str, str]:
 def test_serving_stack_installs_only_serving_and_kserve_waits_for_cert_manager():
     recorder = run_stack("serving")
     assert set(components_of(recorder)) == {"CertManager", "KServe", "ModelRegistry"}
-    assert_kserve_waits_for_cert_manager(recorder)
-
-
-def assert_kserve_waits_for_cert_manager(recorder: Recorder) -> None:
-    """KServe's objects from the workloads on, and those only, wait for cert-manager."""
-    (kserve,) = recorder.of_type("kubeflow:components:KServe")
-    (cert_manager,) = recorder.of_type("kubeflow:components:CertManager")
-    tiers = tiers_waiting(recorder, kserve, cert_manager)
-    assert set(tiers) == set(range(INSTALL_TIERS))
-    assert tiers == {t: (n if t >= WORKLOAD_TIER else 0, n) for t, (_, n) in tiers.items()}
+    tiers, expected = required_waits(recorder, KServe.TYPE, CertManager.TYPE)
+    assert set(tiers) == set(range(INSTALL_TIERS)) and tiers == expected
 
 
 def test_python_program_composes_components_with_its_own_provider():
@@ -44,7 +37,8 @@ def test_python_program_composes_components_with_its_own_provider():
     )
     installed = components_of(recorder)
     assert set(installed) == {"CertManager", "KServe", "ModelRegistry"}
-    assert_kserve_waits_for_cert_manager(recorder)
+    tiers, expected = required_waits(recorder, KServe.TYPE, CertManager.TYPE)
+    assert set(tiers) == set(range(INSTALL_TIERS)) and tiers == expected
     provider = next(r for r in recorder.registered if r.type == "pulumi:providers:kubernetes")
     assert provider.name == "serving"
     objects = [

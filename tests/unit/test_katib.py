@@ -11,15 +11,16 @@ from components import ComponentArgsError, Katib, KatibArgs
 from components.katib import INJECTION_LABEL
 from infra.config import ConfigError
 from tests.unit.component_helpers import (
-    children_of,
     identities,
     install,
     kube_objects,
     mirror_install,
+    namespace_waits,
     registered,
     resolved,
     rollout_wait,
     wait_for_annotations,
+    waits_beyond,
 )
 from tests.unit.mirror_helpers import images_in, mirror_objects, order_problems
 from tests.unit.mocks import run_stack
@@ -105,12 +106,10 @@ def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespac
     assert namespace.parent == pipelines.urn
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
     assert patch.inputs["metadata"]["name"] == "kubeflow" and patch.parent == katib.urn
-    objects = children_of(recorder, katib)
     assert namespace.urn in patch.dependencies
-    in_kubeflow = [r for r in objects if r.inputs["metadata"].get("namespace") == "kubeflow"]
-    assert in_kubeflow and all(namespace.urn in r.dependencies for r in in_kubeflow)
-    theirs = {r.urn for r in children_of(recorder, pipelines)}
-    assert all(theirs & set(r.dependencies) <= {namespace.urn} for r in objects)
+    waiting, inside = namespace_waits(recorder, katib, namespace)
+    assert inside and waiting == inside
+    assert waits_beyond(recorder, katib, pipelines, namespace) == []
 
 
 def test_image_registry_moves_every_image_katib_pulls():

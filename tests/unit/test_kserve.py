@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from components import ComponentArgsError, KServe, KServeArgs, MirrorSource
+from components import CertManager, ComponentArgsError, KServe, KServeArgs, MirrorSource
 from components.kserve import pin_latest_images
-from components.objects import INSTALL_TIERS, WORKLOAD_TIER
+from components.objects import INSTALL_TIERS
 from infra.config import ConfigError
 from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import (
@@ -21,8 +21,8 @@ from tests.unit.component_helpers import (
     kube_objects,
     mirror_install,
     registered,
+    required_waits,
     resolved,
-    tiers_waiting,
 )
 from tests.unit.mirror_helpers import (
     any_of,
@@ -292,12 +292,10 @@ def test_the_platform_runs_kserve_once_cert_manager_is_installed():
     recorder = run_stack(
         "ci", {"kubeflow:manifestMirror": "", "kubeflow:components": ["kserve", "cert-manager"]}
     )
-    (kserve,) = recorder.of_type("kubeflow:components:KServe")
-    (cert_manager,) = recorder.of_type("kubeflow:components:CertManager")
-    tiers = tiers_waiting(recorder, kserve, cert_manager)
-    assert set(tiers) == set(range(INSTALL_TIERS))
-    assert all(waiting == 0 for tier, (waiting, _) in tiers.items() if tier < WORKLOAD_TIER)
-    assert all(waiting == n for tier, (waiting, n) in tiers.items() if tier >= WORKLOAD_TIER)
+    tiers, expected = required_waits(recorder, KServe.TYPE, CertManager.TYPE)
+    assert set(tiers) == set(range(INSTALL_TIERS)) and tiers == expected
+    (kserve,) = recorder.of_type(KServe.TYPE)
+    (cert_manager,) = recorder.of_type(CertManager.TYPE)
     # each of those waits for every object of cert-manager, its webhook's Deployment included
     controller = registered(recorder, "Deployment", "kserve-controller-manager")
     assert {r.urn for r in children_of(recorder, cert_manager)} <= set(controller.dependencies)

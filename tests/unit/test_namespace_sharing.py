@@ -17,7 +17,12 @@ from components import (
 from components.catalog import install_order, share_namespaces
 from infra.config import ConfigError, load_settings
 from infra.kubeflow_platform import KubeflowPlatform
-from tests.unit.component_helpers import children_of, kube_objects
+from tests.unit.component_helpers import (
+    children_of,
+    kube_objects,
+    namespace_waits,
+    waits_beyond,
+)
 from tests.unit.mocks import MIRROR, REPO, run, run_stack
 
 
@@ -103,13 +108,11 @@ def test_the_dashboard_and_registry_wait_only_for_the_namespace_pipelines_create
     # still be rolling out)
     (record,) = [r.urn for r in recorder.registered if r.name == "kubeflow-versions"]
     assert all(component.dependencies == [record] for component in components.values())
-    pipelines = {r.urn for r in children_of(recorder, components["pipelines"])}
-    assert len(pipelines) > 80
+    assert len(children_of(recorder, components["pipelines"])) > 80
     for later in ("central-dashboard", "model-registry"):
-        objects = children_of(recorder, components[later])
-        in_kubeflow = [r for r in objects if r.inputs["metadata"].get("namespace") == "kubeflow"]
-        assert in_kubeflow and all(namespace.urn in r.dependencies for r in in_kubeflow)
-        assert all(pipelines & set(r.dependencies) <= {namespace.urn} for r in objects)
+        waiting, inside = namespace_waits(recorder, components[later], namespace)
+        assert inside and waiting == inside
+        assert waits_beyond(recorder, components[later], components["pipelines"], namespace) == []
     # kept (keepData's default): the others' objects in it are deleted one by one
     assert not [r.name for r in kube_objects(recorder) if r.deleted_with]
 
@@ -211,7 +214,6 @@ def test_a_programs_own_namespace_is_waited_for_and_takes_nothing_with_it() -> N
     recorder = run(program)
     (namespace,) = [r for r in recorder.registered if r.type == "kubernetes:core/v1:Namespace"]
     (registry,) = recorder.of_type("kubeflow:components:ModelRegistry")
-    objects = children_of(recorder, registry)
-    in_it = [r for r in objects if r.inputs["metadata"].get("namespace") == "kubeflow"]
-    assert in_it and all(namespace.urn in r.dependencies for r in in_it)
-    assert [r.name for r in objects if r.deleted_with] == []
+    waiting, inside = namespace_waits(recorder, registry, namespace)
+    assert inside and waiting == inside
+    assert [r.name for r in children_of(recorder, registry) if r.deleted_with] == []
