@@ -17,7 +17,7 @@ from components.catalog import CATALOG
 from components.manifests import KubeObject, MirrorSource
 from components.objects import WORKLOAD_TIER, install_tier
 from components.transforms import compose
-from tests.unit.mirror_helpers import cached_loads, without_crd_schemas
+from tests.unit.mirror_helpers import cached_loads
 from tests.unit.mocks import MIRROR, Recorder, Registered, run
 
 Identity = tuple[str, str, str]
@@ -35,12 +35,12 @@ def install(cls: type[KubeflowComponent], args: ComponentArgs, name: str = "c") 
 
 def mirror_install(cls: type[KubeflowComponent], **settings: Any) -> Recorder:
     """`cls` with `settings` installed from the full manifest mirror under its catalog id, as
-    the platform names it. Mirror files are parsed once per process, and CRD schemas are left
-    out (`without_crd_schemas`: megabytes the mocks would copy that no unit test reads)."""
+    the platform names it. Mirror files are parsed once per process (and load without CRD
+    schemas: conftest.py)."""
     (entry,) = [e for e in CATALOG.values() if e.cls is cls]
     source = MirrorSource(MIRROR)
     with cached_loads():
-        args = entry.args_cls(source=source, transforms=[without_crd_schemas], **settings)
+        args = entry.args_cls(source=source, **settings)
         return install(cls, args, entry.component_id)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from components import render, upstream
 from components.catalog import CATALOG
-from components.manifests import ManifestError
+from components.manifests import ManifestError, ManifestPart, MirrorSource
 from components.model_registry import OVERLAYS
 from components.render import BIN_ENV, CACHE_ENV, Reference, tools_dir
 from components.training_operator import MODES
@@ -89,6 +89,22 @@ def mirror_renders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv(BIN_ENV, str(tmp_path_factory.mktemp("no-render-tools")))
         patch.setattr(render, "run_renderer", mirror_renderer)
         yield cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mirror_without_crd_schemas() -> Iterator[None]:
+    """Mirror files load with their CRDs' schemas left out, as the version tables' renders
+    do (`mirror_renderer`): megabytes per CRD that no unit test reads and that the mocks
+    would copy four times (the full platform registers in a third of the time). The
+    integration and e2e suites apply them in full."""
+    load = MirrorSource.load
+
+    def lean(self: MirrorSource, component: str, version: str, part: ManifestPart) -> list[Any]:
+        return [without_crd_schemas(o) for o in load(self, component, version, part)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MirrorSource, "load", lean)
+        yield
 
 
 @pytest.fixture

@@ -139,12 +139,11 @@ def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list
 def without_crd_schemas(obj: KubeObject) -> KubeObject:
     """A CRD with its version schemas left out: megabytes the mocks would copy four times
     and that no test here reads (a transform, as a user would pass one)."""
-    if obj["kind"] != "CustomResourceDefinition":
+    spec = obj.get("spec") or {}
+    if obj["kind"] != "CustomResourceDefinition" or "versions" not in spec:
         return obj
-    versions = [
-        {k: v for k, v in version.items() if k != "schema"} for version in obj["spec"]["versions"]
-    ]
-    return {**obj, "spec": {**obj["spec"], "versions": versions}}
+    versions = [{k: v for k, v in version.items() if k != "schema"} for version in spec["versions"]]
+    return {**obj, "spec": {**spec, "versions": versions}}
 
 
 _IMAGE = re.compile(r"""image\\?["']?\s*:\s*\\?["']?([\w./:@-]+)""")

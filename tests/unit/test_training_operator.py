@@ -19,7 +19,6 @@ from tests.unit.mirror_helpers import (
     named,
     order_problems,
     small_mirror,
-    without_crd_schemas,
 )
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
@@ -31,16 +30,14 @@ LAST_APPLIED_LIMIT = 262_144
 @pytest.fixture(scope="module")
 def training_operator() -> Recorder:
     with cached_loads():
-        args = TrainingOperatorArgs(source=MirrorSource(MIRROR), transforms=[without_crd_schemas])
+        args = TrainingOperatorArgs(source=MirrorSource(MIRROR))
         return install(TrainingOperator, args, "training-operator")
 
 
 @pytest.fixture(scope="module")
 def trainer() -> Recorder:
     with cached_loads():
-        args = TrainingOperatorArgs(
-            mode="trainer", source=MirrorSource(MIRROR), transforms=[without_crd_schemas]
-        )
+        args = TrainingOperatorArgs(mode="trainer", source=MirrorSource(MIRROR))
         return install(TrainingOperator, args, "trainer")
 
 

@@ -42,7 +42,7 @@ from tests.unit.local_upstreams import (
     with_parts,
     write_yaml,
 )
-from tests.unit.mirror_helpers import cached_loads, without_crd_schemas
+from tests.unit.mirror_helpers import cached_loads
 from tests.unit.mocks import MIRROR
 
 
@@ -141,7 +141,7 @@ def test_a_component_registers_the_same_resources_from_either_source(
     resources, save the upstream's aliases to the provider-side renders of stacks before."""
     entry = CATALOG[component_id]
     with cached_loads():
-        args = entry.args_cls(transforms=[without_crd_schemas], **settings)
+        args = entry.args_cls(**settings)
         upstream = layout(install(entry.cls, args, component_id))
     mirror = layout(mirror_install(entry.cls, **settings))
     assert {k: (v[0], v[2]) for k, v in upstream.items()} == {
