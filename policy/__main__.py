@@ -97,6 +97,18 @@ def config_schema(policy: str) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties={**properties, "exceptions": EXCEPTIONS_SCHEMA})
 
 
+def described(name: str) -> dict[str, Any]:
+    """What the catalog says of policy `name`: its description, level, settings and fix."""
+    entry = catalog()[name]
+    return {
+        "name": name,
+        "description": entry["description"],
+        "enforcement_level": EnforcementLevel(entry["enforcementLevel"]),
+        "config_schema": config_schema(name),
+        "remediation_steps": entry["fix"],
+    }
+
+
 def resource_policy(name: str) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not is_kubernetes_type(args.resource_type):
@@ -107,15 +119,7 @@ def resource_policy(name: str) -> ResourceValidationPolicy:
         ):
             report_violation(violation.text(), None)
 
-    entry = catalog()[name]
-    return ResourceValidationPolicy(
-        name=name,
-        description=entry["description"],
-        enforcement_level=EnforcementLevel(entry["enforcementLevel"]),
-        validate=validate,
-        config_schema=config_schema(name),
-        remediation_steps=entry["fix"],
-    )
+    return ResourceValidationPolicy(validate=validate, **described(name))
 
 
 def stack_policy(name: str) -> StackValidationPolicy:
@@ -128,15 +132,7 @@ def stack_policy(name: str) -> StackValidationPolicy:
         for urn, violation in evaluate_stack(name, resources, args.get_config()):
             report_violation(violation.text(), urn)
 
-    entry = catalog()[name]
-    return StackValidationPolicy(
-        name=name,
-        description=entry["description"],
-        enforcement_level=EnforcementLevel(entry["enforcementLevel"]),
-        validate=validate,
-        config_schema=config_schema(name),
-        remediation_steps=entry["fix"],
-    )
+    return StackValidationPolicy(validate=validate, **described(name))
 
 
 if __name__ == "__main__":
