@@ -138,7 +138,8 @@ def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list
 
 def without_crd_schemas(obj: KubeObject) -> KubeObject:
     """A CRD with its version schemas left out: megabytes the mocks would copy four times
-    and that no test here reads (a transform, as a user would pass one)."""
+    and that no unit test reads (how the unit tests' mirror and renders give CRDs:
+    conftest.py). Anything else, and a CRD without versions, as it is."""
     spec = obj.get("spec") or {}
     if obj["kind"] != "CustomResourceDefinition" or "versions" not in spec:
         return obj
