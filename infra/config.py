@@ -49,7 +49,7 @@ STRING_KEYS = {
 }
 OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore", "localCluster"} | set(CATALOG)
 ARRAY_KEYS = {"components"}
-BOOLEAN_KEYS = {"repairDrift"}
+BOOLEAN_KEYS = {"repairDrift", "crdDescriptions"}
 KNOWN_KEYS = STRING_KEYS | OBJECT_KEYS | ARRAY_KEYS | BOOLEAN_KEYS
 _CLUSTER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -317,6 +317,7 @@ def _component_args(
     entry = CATALOG[component_id]
     settings = dict(raw.get(component_id) or {})
     settings.setdefault("imageRegistry", raw.get("imageRegistry"))
+    settings.setdefault("crdDescriptions", raw.get("crdDescriptions"))
     if release_error(raw.get("release")) is None:
         settings.setdefault("release", raw.get("release"))
     if isinstance(settings.get("labels") or {}, Mapping):  # else reported as a type problem

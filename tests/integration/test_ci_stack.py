@@ -30,6 +30,16 @@ def identities(objects: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
     )
 
 
+def schema_docs(obj: dict[str, Any]) -> bool:
+    """Whether `obj` is a CRD with field descriptions (string-valued `description` keys; a
+    property may be named `description`) in its schemas."""
+    versions = (obj.get("spec") or {}).get("versions") or []
+    schemas = (
+        [v.get("schema") for v in versions] if obj["kind"] == "CustomResourceDefinition" else []
+    )
+    return '"description": "' in json.dumps(schemas)
+
+
 def rendered(folder: Path) -> list[dict[str, Any]]:
     return [o for path in sorted(folder.rglob("*.yaml")) for o in load_objects(path)]
 
@@ -116,6 +126,19 @@ def test_changing_one_setting_previews_exactly_that_change(ci: Stack) -> None:
         assert steps[0]["newState"]["inputs"]["spec"]["replicas"] == 2
     finally:
         ci.set_config("pipelines", {"version": "2.15.0"})
+
+
+def test_keeping_crd_descriptions_updates_each_crd_in_place(ci: Stack) -> None:
+    ci.set_config("crdDescriptions", True)
+    try:
+        steps = [s for s in ci.preview_steps()["steps"] if s["op"] != "same"]
+        described = [o for o in load_objects(KFP / "cluster-scoped.yaml") if schema_docs(o)]
+        assert described and sorted((s["op"], s["urn"].split("::")[-1]) for s in steps) == sorted(
+            ("update", f"pipelines:{o['metadata']['name']}") for o in described
+        )
+        assert all(schema_docs(s["newState"]["inputs"]) for s in steps)
+    finally:
+        ci.pulumi("config", "rm", "kubeflow:crdDescriptions")
 
 
 def test_secret_data_is_encrypted_in_the_state(ci: Stack) -> None:

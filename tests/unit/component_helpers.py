@@ -85,7 +85,7 @@ def tiers_waiting(
     for r in children_of(recorder, waiter):
         tier = install_tier(r.inputs)
         waiting, total = tiers.get(tier, (0, 0))
-        tiers[tier] = (waiting + bool(theirs & set(r.dependencies)), total + 1)
+        tiers[tier] = (waiting + bool(theirs & recorder.waits_for(r)), total + 1)
     return dict(sorted(tiers.items()))
 
 
@@ -110,7 +110,7 @@ def namespace_waits(
     inside = [
         r for r in children_of(recorder, waiter) if r.inputs["metadata"].get("namespace") == name
     ]
-    return sum(namespace.urn in r.dependencies for r in inside), len(inside)
+    return sum(namespace.urn in recorder.waits_for(r) for r in inside), len(inside)
 
 
 def waits_beyond(
@@ -119,7 +119,7 @@ def waits_beyond(
     """`waiter`'s objects that wait for an object of the component `other` besides
     `allowed` (e.g. the Namespace it creates), by name."""
     theirs = {r.urn for r in children_of(recorder, other)} - {allowed.urn}
-    return [r.name for r in children_of(recorder, waiter) if theirs & set(r.dependencies)]
+    return [r.name for r in children_of(recorder, waiter) if theirs & recorder.waits_for(r)]
 
 
 def identities(objects: list[dict[str, Any]]) -> Counter[Identity]:

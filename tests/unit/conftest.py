@@ -22,6 +22,8 @@ from tests.unit.component_helpers import mirror_install
 from tests.unit.mirror_helpers import mirror_objects, without_crd_schemas
 from tests.unit.mocks import MIRROR, Recorder
 
+FULL_MIRROR_LOAD = MirrorSource.load
+"""How mirror files load outside the unit tests: CRDs with their schemas (`full_crd_schemas`)."""
 RENDER_TOOLS = tools_dir()
 """kustomize and helm as scripts/render-tools.sh builds them (before the tests hide them)."""
 RUN_RENDERER = render.run_renderer
@@ -105,6 +107,12 @@ def mirror_without_crd_schemas() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MirrorSource, "load", lean)
         yield
+
+
+@pytest.fixture
+def full_crd_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mirror files load with their CRDs' schemas, as outside the unit tests."""
+    monkeypatch.setattr(MirrorSource, "load", FULL_MIRROR_LOAD)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import yaml
 from components.base import ComponentArgs, KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, MirrorSource
 from tests.unit.component_helpers import install, kube_objects
-from tests.unit.mirror_helpers import transitively
-from tests.unit.mocks import Recorder
+from tests.unit.mocks import Recorder, transitively
 
 CRD: KubeObject = {
     "apiVersion": "apiextensions.k8s.io/v1",

@@ -11,7 +11,7 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import yaml
 from components import manifests
 from components.manifests import KubeObject, MirrorSource, load_objects
 from components.objects import install_tier
-from tests.unit.mocks import MIRROR, Recorder, Registered
+from tests.unit.mocks import MIRROR, Recorder, Registered, transitively
 
 _parse = functools.cache(load_objects)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -90,19 +90,6 @@ RUNS_NOTHING = frozenset(
     }
 )
 """Built-in kinds that run no code: they need no CRD and are applied before the CRDs."""
-
-
-def transitively(direct: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
-    """Each key of `direct` -> every key it reaches through `direct` (what it waits for,
-    directly or through others: what the engine applies before it)."""
-    before: dict[str, set[str]] = {}
-
-    def visit(key: str) -> set[str]:
-        if key not in before:
-            before[key] = set(direct[key]).union(*(visit(d) for d in direct[key]))
-        return before[key]
-
-    return {key: visit(key) for key in direct}
 
 
 def waits_for(resources: list[Registered]) -> dict[str, set[str]]:

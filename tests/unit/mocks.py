@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ class Recorder(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.registered: list[Registered] = []
         self._inputs: dict[tuple[str, str], dict[str, Any]] = {}
+        self._before: dict[str, set[str]] = {}
+        self._closed_over = 0
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self._inputs[(args.typ, args.name)] = args.inputs
@@ -58,6 +60,28 @@ class Recorder(pulumi.runtime.Mocks):
 
     def by_urn(self) -> dict[str, Registered]:
         return {r.urn: r for r in self.registered}
+
+    def waits_for(self, resource: Registered) -> set[str]:
+        """The URNs `resource` waits for, directly or through what it waits for: what the
+        engine applies before it (a component waits only for the tier before its own)."""
+        if len(self.registered) != self._closed_over:
+            self._before = transitively({r.urn: r.dependencies for r in self.registered})
+            self._closed_over = len(self.registered)
+        return self._before[resource.urn]
+
+
+def transitively(direct: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """Each key of `direct` -> every key it reaches through `direct` (what it waits for,
+    directly or through others: what the engine applies before it)."""
+    before: dict[str, set[str]] = {}
+
+    def visit(key: str) -> set[str]:
+        if key not in before:
+            after = direct.get(key, ())
+            before[key] = set(after).union(*(visit(d) for d in after))
+        return before[key]
+
+    return {key: visit(key) for key in direct}
 
 
 class RecordingMonitor(MockMonitor):

@@ -44,7 +44,7 @@ def test_mirror_install_is_the_dashboard_without_istio_plus_its_namespace(mirror
 def test_the_namespace_comes_before_everything(mirrored):
     namespace = registered(mirrored, "Namespace", "kubeflow")
     others = [r for r in kube_objects(mirrored) if r is not namespace]
-    assert others and all(namespace.urn in r.dependencies for r in others)
+    assert others and all(namespace.urn in mirrored.waits_for(r) for r in others)
 
 
 def test_istio_keeps_the_istio_objects():
@@ -83,7 +83,7 @@ def test_upstream_install_renders_the_kustomization_of_the_settings(
         "Namespace",
         "kubeflow",
     )
-    assert objects and all(namespace.urn in o.dependencies for o in objects)
+    assert objects and all(namespace.urn in recorder.waits_for(o) for o in objects)
     # The mirror's file for the settings is the same render (without Istio: filtered).
     part = dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=istio, kserve_menu=kserve_menu)
     assert part.mirror_file == mirror_file

@@ -53,9 +53,9 @@ def test_webhook_serves_before_its_configurations_and_the_issuer(mirrored):
     assert order_problems(mirrored, "cert-manager", ["cert-manager", "final"]) == []
     webhook = registered(mirrored, "Deployment", "cert-manager-webhook")
     for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
-        assert webhook.urn in registered(mirrored, kind, "cert-manager-webhook").dependencies
+        assert webhook.urn in mirrored.waits_for(registered(mirrored, kind, "cert-manager-webhook"))
     issuer = registered(mirrored, "ClusterIssuer", "kubeflow-self-signing-issuer")
-    assert webhook.urn in issuer.dependencies
+    assert webhook.urn in mirrored.waits_for(issuer)
 
 
 def test_upstream_install_applies_the_release_file_then_the_issuer(rendered):
@@ -65,7 +65,7 @@ def test_upstream_install_applies_the_release_file_then_the_issuer(rendered):
     assert identities([r.inputs for r in release]) == identities(release_objects())
     assert issuer.inputs["kind"] == "ClusterIssuer"
     webhook = registered(recorder, "Deployment", "cert-manager-webhook")
-    assert webhook.urn in issuer.dependencies
+    assert webhook.urn in recorder.waits_for(issuer)
 
 
 def test_issuer_setting_off_installs_cert_manager_alone():

@@ -55,7 +55,7 @@ def test_pod_webhook_is_registered_only_once_katib_controller_is_available(mirro
     controller = registered(mirrored, "Deployment", "katib-controller")
     webhooks = registered(mirrored, "MutatingWebhookConfiguration", "katib.kubeflow.org")
     # The pod webhook admits every pod of the labelled namespace, katib-controller's too.
-    assert controller.urn in webhooks.dependencies
+    assert controller.urn in mirrored.waits_for(webhooks)
 
 
 def test_namespace_keeps_upstreams_injection_label(mirrored):
@@ -92,7 +92,7 @@ def test_in_a_namespace_another_component_created_katib_only_labels_it():
     assert patch.inputs["kind"] == "Namespace"  # what the API server patches
     assert patch.inputs["metadata"] == {"name": "kubeflow", "labels": {INJECTION_LABEL: "enabled"}}
     controller = registered(recorder, "Deployment", "katib-controller")
-    assert patch.urn in controller.dependencies
+    assert patch.urn in recorder.waits_for(controller)
 
 
 def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespace():
@@ -106,7 +106,7 @@ def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespac
     assert namespace.parent == pipelines.urn
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
     assert patch.inputs["metadata"]["name"] == "kubeflow" and patch.parent == katib.urn
-    assert namespace.urn in patch.dependencies
+    assert namespace.urn in recorder.waits_for(patch)
     waiting, inside = namespace_waits(recorder, katib, namespace)
     assert inside and waiting == inside
     assert waits_beyond(recorder, katib, pipelines, namespace) == []

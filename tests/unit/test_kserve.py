@@ -82,13 +82,13 @@ def test_certificates_are_issued_while_the_controller_starts(mirrored):
     controller = registered(mirrored, "Deployment", "kserve-controller-manager")
     certificate = registered(mirrored, "Certificate", "serving-cert")
     issuer = registered(mirrored, "Issuer", "selfsigned-issuer")
-    assert certificate.urn not in controller.dependencies
-    assert controller.urn not in certificate.dependencies
-    assert issuer.urn not in certificate.dependencies  # cert-manager retries until it exists
+    assert certificate.urn not in mirrored.waits_for(controller)
+    assert controller.urn not in mirrored.waits_for(certificate)
+    assert issuer.urn not in mirrored.waits_for(certificate)  # cert-manager retries until it exists
     webhook = registered(
         mirrored, "ValidatingWebhookConfiguration", "servingruntime.serving.kserve.io"
     )
-    assert {controller.urn, certificate.urn} <= set(webhook.dependencies)
+    assert {controller.urn, certificate.urn} <= mirrored.waits_for(webhook)
 
 
 def test_llm_configs_wait_for_the_webhook_that_validates_them(mirrored):
@@ -97,7 +97,7 @@ def test_llm_configs_wait_for_the_webhook_that_validates_them(mirrored):
     )
     configs = [r for r in kube_objects(mirrored) if r.inputs["kind"] == "LLMInferenceServiceConfig"]
     assert len(configs) == 8
-    assert all(webhook.urn in c.dependencies for c in configs)
+    assert all(webhook.urn in mirrored.waits_for(c) for c in configs)
 
 
 def test_a_custom_resource_keeps_its_resource_when_its_version_moves():
@@ -298,5 +298,7 @@ def test_the_platform_runs_kserve_once_cert_manager_is_installed():
     (cert_manager,) = recorder.of_type(CertManager.TYPE)
     # each of those waits for every object of cert-manager, its webhook's Deployment included
     controller = registered(recorder, "Deployment", "kserve-controller-manager")
-    assert {r.urn for r in children_of(recorder, cert_manager)} <= set(controller.dependencies)
-    assert {r.urn for r in children_of(recorder, cert_manager)}.isdisjoint(kserve.dependencies)
+    assert {r.urn for r in children_of(recorder, cert_manager)} <= recorder.waits_for(controller)
+    assert {r.urn for r in children_of(recorder, cert_manager)}.isdisjoint(
+        recorder.waits_for(kserve)
+    )

@@ -79,7 +79,7 @@ def test_upstream_install_waits_for_the_namespace_it_creates():
     recorder = install(ModelRegistry, ModelRegistryArgs(namespace="ml", create_namespace=True))
     namespace, *objects = kube_objects(recorder)
     assert (namespace.inputs["kind"], namespace.inputs["metadata"]["name"]) == ("Namespace", "ml")
-    assert objects and all(namespace.urn in o.dependencies for o in objects)
+    assert objects and all(namespace.urn in recorder.waits_for(o) for o in objects)
 
 
 def test_settings_reach_the_objects():

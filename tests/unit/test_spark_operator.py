@@ -67,12 +67,14 @@ def test_the_crds_come_before_the_controller_and_the_webhooks_after_it(mirrored)
     (namespace,) = [r for (k, _, _), r in installed.items() if k == "Namespace"]
     crds = [r for (k, _, _), r in installed.items() if k == "CustomResourceDefinition"]
     assert len(crds) == 3
-    assert all(namespace.urn in crd.dependencies for crd in crds)
+    assert all(namespace.urn in recorder.waits_for(crd) for crd in crds)
     controller = installed[("Deployment", "spark-operator", "spark-operator-controller")]
     webhook_server = installed[("Deployment", "spark-operator", "spark-operator-webhook")]
-    assert {crd.urn for crd in crds} <= set(controller.dependencies)
+    assert {crd.urn for crd in crds} <= recorder.waits_for(controller)
     for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
-        assert webhook_server.urn in installed[(kind, "", "spark-operator-webhook")].dependencies
+        assert webhook_server.urn in recorder.waits_for(
+            installed[(kind, "", "spark-operator-webhook")]
+        )
 
 
 def test_job_namespaces_move_the_job_rbac_the_flags_and_the_webhook_selectors():
@@ -132,7 +134,7 @@ def test_upstream_install_renders_the_pinned_chart_and_applies_the_settings(rend
         "Namespace",
         "spark",
     )
-    assert others and all(namespace.urn in r.dependencies for r in others)
+    assert others and all(namespace.urn in recorder.waits_for(r) for r in others)
     installed = _installed(recorder)
     assert [key for key in installed if "webhook" in key[2]] == []
     for job_namespace in ("team-a", "team-b"):

@@ -58,7 +58,7 @@ def test_trainer_mirror_install_registers_the_manager_then_the_runtimes(trainer)
         trainer, "ValidatingWebhookConfiguration", "validator.trainer.kubeflow.org"
     )
     runtime = registered(trainer, "ClusterTrainingRuntime", "torch-distributed")
-    assert webhook.urn in runtime.dependencies
+    assert webhook.urn in trainer.waits_for(runtime)
 
 
 @pytest.mark.parametrize(

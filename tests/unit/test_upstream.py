@@ -69,7 +69,7 @@ def test_a_local_upstream_and_a_mirror_of_the_same_objects_give_the_same_resourc
     assert layout(from_upstream) == layout(from_mirror)
     assert len(layout(from_upstream)) == len(OBJECTS) + 1
     # the install order: the Widget waits for its CRD, the webhook for the controller
-    waits_for = {name: after for name, (_, after, _) in layout(from_upstream).items()}
+    waits_for = applied_before(layout(from_upstream))
     assert "CustomResourceDefinition::c:widgets.example.com" in waits_for["Widget::c:demo/w"]
     webhook = waits_for["ValidatingWebhookConfiguration::c:widgets.example.com"]
     assert "Deployment::c:demo/widget-controller" in webhook
