@@ -104,7 +104,7 @@ def install_tier(obj: Mapping[str, Any]) -> int:
 
     CRDs come after the objects that run nothing because the engine saves the whole state
     after each step and pulumi-kubernetes stores each CRD three times: the full platform's
-    CRDs are 94% of its objects' bytes, so every step taken after them saves megabytes
+    CRDs are 90% of its objects' bytes, so every step taken after them saves megabytes
     (README, "Install order")."""
     kind, group = obj["kind"], api_group(obj)
     if kind == "Namespace" and group == "":
