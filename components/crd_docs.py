@@ -40,9 +40,9 @@ def _version_without_descriptions(version: dict[str, Any]) -> dict[str, Any]:
     """One entry of a CRD's `versions` without the descriptions in its schema (its printer
     columns keep theirs: a few bytes each)."""
     schema = version.get("schema")
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or "openAPIV3Schema" not in schema:
         return version
-    lean = {**schema, "openAPIV3Schema": _undocumented(schema.get("openAPIV3Schema"))}
+    lean = {**schema, "openAPIV3Schema": _undocumented(schema["openAPIV3Schema"])}
     return {**version, "schema": lean}
 
 

@@ -104,13 +104,13 @@ def required_waits(
 def namespace_waits(
     recorder: Recorder, waiter: Registered, namespace: Registered
 ) -> tuple[int, int]:
-    """How many of `waiter`'s objects in the Namespace `namespace` wait for it, and how many
-    are in it."""
+    """How many of `waiter`'s objects in the Namespace `namespace` (another component's) name
+    it as what they wait for, and how many are in it."""
     name = namespace.inputs["metadata"]["name"]
     inside = [
         r for r in children_of(recorder, waiter) if r.inputs["metadata"].get("namespace") == name
     ]
-    return sum(namespace.urn in recorder.waits_for(r) for r in inside), len(inside)
+    return sum(namespace.urn in r.dependencies for r in inside), len(inside)
 
 
 def waits_beyond(

@@ -102,8 +102,10 @@ def waits_for(resources: list[Registered]) -> dict[str, set[str]]:
 def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list[str]:
     """Every pair the install order gets wrong across the component's `parts`: each object
     waits for every object of a lower tier, whatever part it came from, and for none of its
-    own tier or a higher one. A part that registered nothing is a problem too (else a wrong
-    part name would check nothing)."""
+    own tier or a higher one; and it names only the objects of the last lower tier that has
+    any (the rest it waits for through them), so the state records each dependency once. A
+    part that registered nothing is a problem too (else a wrong part name would check
+    nothing)."""
     objects = [
         r
         for r in recorder.registered
@@ -112,8 +114,16 @@ def order_problems(recorder: Recorder, component: str, parts: list[str]) -> list
     present = {part_of(r, component) for r in objects}
     problems = [f"part {part!r} registered no object" for part in parts if part not in present]
     before = waits_for(objects)
+    urns = {r.urn for r in objects}
+    tiers: dict[int, set[str]] = {}
+    for r in objects:
+        tiers.setdefault(install_tier(r.inputs), set()).add(r.urn)
     for resource in objects:
         tier = install_tier(resource.inputs)
+        lower_tiers = [t for t in tiers if t < tier]
+        named = {d for d in resource.dependencies if d in urns}
+        if named != (tiers[max(lower_tiers)] if lower_tiers else set()):
+            problems.append(f"{resource.name} names {len(named)} objects as what it waits for")
         for other in objects:
             lower, waits = install_tier(other.inputs) < tier, other.urn in before[resource.urn]
             if lower and not waits:

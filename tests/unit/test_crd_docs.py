@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -93,6 +94,37 @@ def test_every_schema_node_loses_its_description_and_nothing_else_changes() -> N
     assert without_descriptions(crd(described)) == crd(expected)  # the column keeps its own
     other = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"description": "kept"}}
     assert without_descriptions(other) is other
+
+
+DOCUMENTED = {"type": "string", "description": "Documented."}
+PLACES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "not": lambda s: {"not": s},
+    "allOf": lambda s: {"allOf": [s, {"minLength": 1}]},
+    "oneOf": lambda s: {"oneOf": [s, {"type": "integer"}]},
+    "patternProperties": lambda s: {"patternProperties": {"^x-": s}},
+    "definitions": lambda s: {"definitions": {"name": s}},
+    "dependencies": lambda s: {"dependencies": {"a": s, "b": ["a"]}},
+    "items list, additionalItems": lambda s: {"items": [s, s], "additionalItems": s},
+    "additionalProperties false": lambda s: {
+        "additionalProperties": False,
+        "properties": {"a": {"type": "array", "items": s}},
+    },
+}
+"""Every place a JSONSchemaProps holds schemas, around one that has a description."""
+
+
+@pytest.mark.parametrize("place", PLACES.values(), ids=PLACES.keys())
+def test_a_schema_anywhere_loses_its_description(
+    place: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    bare = {"type": "string"}
+    assert without_descriptions(crd(place(DOCUMENTED))) == crd(place(bare))
+
+
+def test_a_version_without_a_schema_stays_as_it_is() -> None:
+    schemaless = crd({})
+    schemaless["spec"]["versions"][0]["schema"] = {}
+    assert without_descriptions(schemaless) == schemaless
 
 
 def descriptions(value: Any) -> int:

@@ -106,7 +106,7 @@ def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespac
     assert namespace.parent == pipelines.urn
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
     assert patch.inputs["metadata"]["name"] == "kubeflow" and patch.parent == katib.urn
-    assert namespace.urn in recorder.waits_for(patch)
+    assert namespace.urn in patch.dependencies
     waiting, inside = namespace_waits(recorder, katib, namespace)
     assert inside and waiting == inside
     assert waits_beyond(recorder, katib, pipelines, namespace) == []
