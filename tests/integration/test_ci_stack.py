@@ -14,6 +14,7 @@ import pytest
 from components.manifests import load_objects
 from tests.engine import MIRROR, PulumiProject, Stack
 from tests.integration.conftest import RealKfp
+from tests.unit.mirror_helpers import schema_descriptions
 
 pytestmark = pytest.mark.integration
 
@@ -28,16 +29,6 @@ def identities(objects: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
     return Counter(
         (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects
     )
-
-
-def schema_docs(obj: dict[str, Any]) -> bool:
-    """Whether `obj` is a CRD with field descriptions (string-valued `description` keys; a
-    property may be named `description`) in its schemas."""
-    versions = (obj.get("spec") or {}).get("versions") or []
-    schemas = (
-        [v.get("schema") for v in versions] if obj["kind"] == "CustomResourceDefinition" else []
-    )
-    return '"description": "' in json.dumps(schemas)
 
 
 def rendered(folder: Path) -> list[dict[str, Any]]:
@@ -132,11 +123,11 @@ def test_keeping_crd_descriptions_updates_each_crd_in_place(ci: Stack) -> None:
     ci.set_config("crdDescriptions", True)
     try:
         steps = [s for s in ci.preview_steps()["steps"] if s["op"] != "same"]
-        described = [o for o in load_objects(KFP / "cluster-scoped.yaml") if schema_docs(o)]
+        described = [o for o in load_objects(KFP / "cluster-scoped.yaml") if schema_descriptions(o)]
         assert described and sorted((s["op"], s["urn"].split("::")[-1]) for s in steps) == sorted(
             ("update", f"pipelines:{o['metadata']['name']}") for o in described
         )
-        assert all(schema_docs(s["newState"]["inputs"]) for s in steps)
+        assert all(schema_descriptions(s["newState"]["inputs"]) for s in steps)
     finally:
         ci.pulumi("config", "rm", "kubeflow:crdDescriptions")
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -142,6 +143,24 @@ def without_crd_schemas(obj: KubeObject) -> KubeObject:
         return obj
     versions = [{k: v for k, v in version.items() if k != "schema"} for version in spec["versions"]]
     return {**obj, "spec": {**spec, "versions": versions}}
+
+
+def schema_descriptions(obj: KubeObject) -> int:
+    """How many field descriptions (string-valued `description` keys: a property may be
+    named `description`) the versions' schemas of `obj` hold, if it is a CRD; else 0."""
+    if obj.get("kind") != "CustomResourceDefinition":
+        return 0
+    return _descriptions([v.get("schema") for v in (obj.get("spec") or {}).get("versions") or []])
+
+
+def _descriptions(value: Any) -> int:
+    """How many string-valued `description` keys `value` holds, anywhere."""
+    if isinstance(value, dict):
+        own = isinstance(value.get("description"), str)
+        return own + sum(_descriptions(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_descriptions(v) for v in value)
+    return 0
 
 
 _IMAGE = re.compile(r"""image\\?["']?\s*:\s*\\?["']?([\w./:@-]+)""")

@@ -63,7 +63,7 @@ class Recorder(pulumi.runtime.Mocks):
 
     def waits_for(self, resource: Registered) -> set[str]:
         """The URNs `resource` waits for, directly or through what it waits for: what the
-        engine applies before it (a component waits only for the tier before its own)."""
+        engine applies before it (an object names only the last lower tier that has objects)."""
         if len(self.registered) != self._closed_over:
             self._before = transitively({r.urn: r.dependencies for r in self.registered})
             self._closed_over = len(self.registered)

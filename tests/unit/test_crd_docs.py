@@ -9,6 +9,7 @@ import pytest
 
 from components.crd_docs import without_descriptions
 from infra.config import ConfigError
+from tests.unit.mirror_helpers import schema_descriptions
 from tests.unit.mocks import run_stack
 
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -127,16 +128,6 @@ def test_a_version_without_a_schema_stays_as_it_is() -> None:
     assert without_descriptions(schemaless) == schemaless
 
 
-def descriptions(value: Any) -> int:
-    """How many string-valued `description` keys `value` holds, anywhere."""
-    if isinstance(value, dict):
-        own = isinstance(value.get("description"), str)
-        return own + sum(descriptions(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(descriptions(v) for v in value)
-    return 0
-
-
 def undescribed(value: Any) -> Any:
     """`value` without any string-valued `description` key (what KFP's CRD schemas, which
     hold no such key as data, should become)."""
@@ -166,11 +157,11 @@ def kfp_crds(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.mark.usefixtures("full_crd_schemas")
 def test_crds_install_without_descriptions_unless_the_stack_or_the_component_keeps_them() -> None:
     kept = kfp_crds({"kubeflow:crdDescriptions": True})
-    assert kept and descriptions(kept) > 100
+    assert kept and sum(schema_descriptions(c) for c in kept.values()) > 100
     assert kfp_crds({"kubeflow:pipelines": {"crdDescriptions": True}}) == kept
     default = kfp_crds({})
     assert default == {name: with_undescribed_schemas(c) for name, c in kept.items()}
-    assert descriptions([v["schema"] for c in default.values() for v in c["spec"]["versions"]]) == 0
+    assert sum(schema_descriptions(c) for c in default.values()) == 0
     both = {"kubeflow:crdDescriptions": True, "kubeflow:pipelines": {"crdDescriptions": False}}
     assert kfp_crds(both) == default
 
