@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import pulumi
 
-from components.awaits import await_recreate_rollout, skip_service_await
+from components.awaits import await_recreate_rollout, delete_in_background, skip_service_await
 from components.crd_docs import without_descriptions
 from components.manifests import (
     KubeObject,
@@ -260,8 +260,8 @@ class KubeflowComponent(pulumi.ComponentResource):
         out.append(label_pod_security(pod_security_level(self.mirror_folder(args))))
         out += [add_labels(args.labels), set_replicas(args.replicas)]
         out += [set_resources(args.resources), *self.extra_transforms(), *args.transforms]
-        # last: they see the Service type and the replicas the others leave
-        return [*out, skip_service_await, await_recreate_rollout]
+        # last: they see the Service type, the replicas and the annotations the others leave
+        return [*out, skip_service_await, await_recreate_rollout, delete_in_background]
 
     def extra_transforms(self) -> list[Transform]:
         """Transforms a component adds for its own settings (before the user's)."""

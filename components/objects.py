@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 
 from components.manifests import KubeObject
+from components.transforms import WORKLOAD_KINDS
 
 BUILTIN_GROUPS = frozenset(
     {
@@ -69,11 +70,6 @@ def other_version_types(
     versions = served.get((group, str(obj["kind"])), [])
     return [type_token({**obj, "apiVersion": f"{group}/{v}"}) for v in versions if v != current]
 
-
-WORKLOAD_KINDS = frozenset(
-    {"Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
-)
-"""Built-in kinds that run containers: a controller among them needs its CRDs at start."""
 
 WEBHOOK_KINDS = frozenset(
     {

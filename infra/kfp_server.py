@@ -282,7 +282,7 @@ def start(
         stop(state_dir)
         ports = free_ports(PORT_NAMES)
         if http_port is not None:
-            ports["http"] = _check_free(http_port)
+            ports["http"] = check_free_port(http_port)
         cfg = ServerConfig(state_dir, bin_dir, kubeconfig, namespace, find_mariadb(), ports)
         _prepare(cfg)
     deadline = time.monotonic() + timeout
@@ -297,8 +297,12 @@ def start(
     return cfg
 
 
-def _check_free(port: int) -> int:
+def check_free_port(port: int) -> int:
+    """`port`, once nothing listens on it at 127.0.0.1. Connections of a server stopped less
+    than a minute ago (TIME_WAIT, as after `make destroy`) do not count: the API server binds
+    its port with SO_REUSEADDR, and so does this check."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as err:

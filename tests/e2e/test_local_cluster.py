@@ -210,6 +210,48 @@ def test_a_deleted_pod_takes_a_moment_to_go(cluster: Cluster) -> None:
     assert 0.9 <= took <= 10, f"deleting took {took:.1f}s, expected 1-3s"
 
 
+def _crd(plural: str) -> dict[str, Any]:
+    schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"kind": plural.capitalize().removesuffix("s"), "plural": plural},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+
+
+def test_crds_go_at_once_the_api_server_reading_etcd(cluster: Cluster) -> None:
+    """Reads go to etcd, without watch caches: deleting a CRD lists its custom resources, and
+    a watch cache started for that list could hold the delete until etcd's next compaction
+    (up to 5 minutes; docs/local-cluster.md)."""
+    crds = [_crd(f"gadget{i}s") for i in range(10)]
+    cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(crds))
+    names = [f"crd/{c['metadata']['name']}" for c in crds]
+    cluster.kubectl("wait", "--for=condition=Established", *names, "--timeout=50s")
+    for crd in crds:
+        kind = crd["spec"]["names"]["kind"]
+        thing = {"apiVersion": "example.com/v1", "kind": kind, "metadata": {"name": "one"}}
+        cluster.kubectl("apply", "-n", "default", "-f", "-", stdin=yaml.safe_dump(thing))
+    t0 = time.monotonic()
+    cluster.kubectl("delete", "--wait=true", "--timeout=55s", *names)
+    took = time.monotonic() - t0
+    assert took < 30, f"deleting 10 CRDs took {took:.1f}s"
+    metrics = cluster.kubectl("get", "--raw", "/metrics").splitlines()
+    assert not [m for m in metrics if m.startswith("apiserver_watch_cache_initializations_total")]
+
+
 def _time(stamp: str) -> dt.datetime:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 

@@ -126,9 +126,13 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
         for step in preview["steps"]
         if step["op"] != "same"
     }
-    # Only the provider-side Directory goes; every object keeps its state under its new name
-    # (the Namespace gets its pod security labels: this render had no transforms).
-    assert changes == {"c-base": "delete", "c:demo": "update"}, changes
+    # Only the provider-side Directory goes; every object keeps its state under its new name.
+    # This render had no transforms: the Namespace gets its pod security labels, and every
+    # object but the two Deployments its delete policy (the CRD and the webhook configuration
+    # share the name `widgets.example.com`; the chart puts the ConfigMap in its namespace).
+    settings = "c:demo/settings" if kind == "helm" else "c:settings"
+    updated = ["c:demo", "c:demo/widget-controller", settings, "c:widgets.example.com"]
+    assert changes == {"c-base": "delete", **dict.fromkeys([*updated, "c:demo/w"], "update")}
     pulumi(tmp_path, "up", "--yes", "--skip-preview")
     after = _objects(tmp_path)
     # The same objects under the new names (`c:<ns>/<name>`; the ConfigMap upstream leaves

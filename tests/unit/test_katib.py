@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components import ComponentArgsError, Katib, KatibArgs
+from components.awaits import DELETION_PROPAGATION
 from components.katib import INJECTION_LABEL
 from infra.config import ConfigError
 from tests.unit.component_helpers import (
@@ -106,6 +107,8 @@ def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespac
     assert namespace.parent == pipelines.urn
     (patch,) = recorder.of_type("kubernetes:core/v1:NamespacePatch")
     assert patch.inputs["metadata"]["name"] == "kubeflow" and patch.parent == katib.urn
+    # the patch's fields land on pipelines' Namespace: no delete policy of katib's among them
+    assert DELETION_PROPAGATION not in (patch.inputs["metadata"].get("annotations") or {})
     assert namespace.urn in patch.dependencies
     waiting, inside = namespace_waits(recorder, katib, namespace)
     assert inside and waiting == inside

@@ -4,10 +4,12 @@ between files, data kept when it leaves the stack, fields left to the cluster's 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from components import KubeflowPipelines, MirrorSource, PipelinesArgs
+from components.awaits import DELETION_PROPAGATION
 from components.objects import other_version_types, served_versions
 from tests.unit.component_helpers import install, kube_objects, registered
 from tests.unit.mocks import Recorder
@@ -146,6 +148,38 @@ def test_a_namespace_that_goes_takes_its_built_in_objects_with_it(tmp_path: Path
     # a custom resource (its controller may hold a finalizer), cluster-scoped objects and
     # objects in a namespace the stack does not delete are each deleted on their own
     assert not {r.deleted_with for r in kube_objects(recorder)} - {"", namespace.urn}
+
+
+def delete_policies(recorder: Recorder) -> dict[tuple[str, str], str | None]:
+    """Each object's `pulumi.com/deletionPropagationPolicy` (None: the provider's foreground)."""
+    return {
+        (r.inputs["kind"], r.inputs["metadata"]["name"]): (
+            r.inputs["metadata"].get("annotations") or {}
+        ).get(DELETION_PROPAGATION)
+        for r in kube_objects(recorder)
+    }
+
+
+def test_destroy_deletes_all_but_the_workloads_in_the_background(kept):
+    """No delete waits on the garbage collector, which stalls while CRDs go; a workload's
+    delete waits until its pods are gone."""
+    policies = delete_policies(kept)
+    assert policies.pop(("Deployment", "ml-pipeline")) is None
+    assert len(policies) == 10 and set(policies.values()) == {"background"}
+
+
+def test_a_delete_policy_a_user_sets_is_kept(tmp_path):
+    def foreground(obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["kind"] != "ConfigMap":
+            return obj
+        metadata = obj["metadata"]
+        annotations = {**(metadata.get("annotations") or {}), DELETION_PROPAGATION: "foreground"}
+        return {**obj, "metadata": {**metadata, "annotations": annotations}}
+
+    args = PipelinesArgs(source=_mirror(tmp_path), transforms=[foreground])
+    policies = delete_policies(install(KubeflowPipelines, args, "kfp"))
+    assert policies.pop(("ConfigMap", "elsewhere")) == "foreground"
+    assert set(policies.values()) == {"background", None}
 
 
 @pytest.mark.parametrize(

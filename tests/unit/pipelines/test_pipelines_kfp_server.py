@@ -5,6 +5,7 @@ KFP API server run in tests/integration (conftest.py)."""
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -68,6 +69,22 @@ def test_every_port_is_distinct_and_given_to_the_store(tmp_path: Path) -> None:
     assert f"--port={cfg.ports['mysql']}" in db.argv and "--bind-address=127.0.0.1" in db.argv
     for name, flag in kfp_server.WEED_PORT_FLAGS.items():
         assert f"-{flag}={cfg.ports[name]}" in s3.argv
+
+
+def test_a_port_is_free_once_its_last_server_stopped_and_not_while_one_listens() -> None:
+    """`make up` right after `make destroy`: the old server's connections linger a minute."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with pytest.raises(kfp_server.KfpServerError, match=f"127.0.0.1:{port} is taken.*fix:"):
+            kfp_server.check_free_port(port)
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server's side closes first: its end waits (TIME_WAIT)
+        client.close()
+    assert kfp_server.check_free_port(port) == port
 
 
 def test_config_round_trips_through_its_json(tmp_path: Path) -> None:
