@@ -20,8 +20,7 @@ Transform = Callable[[KubeObject], KubeObject]
 WORKLOAD_KINDS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
 )
-"""Built-in kinds that run containers (and own the pods they run): a controller among them
-needs its CRDs at start."""
+"""Built-in kinds that run pods: a controller among them needs its CRDs at start."""
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet"})
 """The workload kinds whose `spec.replicas` the `replicas` setting sets."""
 CLUSTER_SCOPED_KINDS = frozenset(

@@ -298,9 +298,9 @@ def start(
 
 
 def check_free_port(port: int) -> int:
-    """`port`, once nothing listens on it at 127.0.0.1. Connections of a server stopped less
-    than a minute ago (TIME_WAIT, as after `make destroy`) do not count: the API server binds
-    its port with SO_REUSEADDR, and so does this check."""
+    """`port` if nothing listens on it at 127.0.0.1, else a KfpServerError. Connections of a
+    server stopped less than a minute ago (TIME_WAIT, as after `make destroy`) do not count:
+    the API server binds its port with SO_REUSEADDR, and so does this check."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -122,17 +122,27 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
     pulumi(tmp_path, "config", "set", "layout", "one-path")
     preview = json.loads(pulumi(tmp_path, "preview", "--json"))
     changes = {
-        step["urn"].rpartition("::")[2]: step["op"]
+        (step["urn"].split("::")[2].rpartition("$")[2], step["urn"].rpartition("::")[2]): step["op"]
         for step in preview["steps"]
         if step["op"] != "same"
     }
-    # Only the provider-side Directory goes; every object keeps its state under its new name.
+    # Only the provider-side render goes; every object keeps its state under its new name.
     # This render had no transforms: the Namespace gets its pod security labels, and every
-    # object but the two Deployments its delete policy (the CRD and the webhook configuration
-    # share the name `widgets.example.com`; the chart puts the ConfigMap in its namespace).
+    # object but the two Deployments its delete policy (the chart puts the ConfigMap in its
+    # namespace).
     settings = "c:demo/settings" if kind == "helm" else "c:settings"
-    updated = ["c:demo", "c:demo/widget-controller", settings, "c:widgets.example.com"]
-    assert changes == {"c-base": "delete", **dict.fromkeys([*updated, "c:demo/w"], "update")}
+    updated = [
+        ("core/v1:Namespace", "c:demo"),
+        ("core/v1:ServiceAccount", "c:demo/widget-controller"),
+        ("core/v1:ConfigMap", settings),
+        ("apiextensions.k8s.io/v1:CustomResourceDefinition", "c:widgets.example.com"),
+        ("admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration", "c:widgets.example.com"),
+        ("example.com/v1:Widget", "c:demo/w"),
+    ]
+    assert changes == {
+        (RENDER_TYPES[kind], "c-base"): "delete",
+        **{(f"kubernetes:{type_}", name): "update" for type_, name in updated},
+    }
     pulumi(tmp_path, "up", "--yes", "--skip-preview")
     after = _objects(tmp_path)
     # The same objects under the new names (`c:<ns>/<name>`; the ConfigMap upstream leaves

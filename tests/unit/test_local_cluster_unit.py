@@ -202,6 +202,7 @@ def test_kwokctl_gets_our_binaries_on_loopback_with_admission_and_rbac(bin_dir: 
         (p["name"], a["key"]): a["value"] for p in conf["componentsPatches"] for a in p["extraArgs"]
     }
     assert not ipaddress.ip_address(args["kube-apiserver", "advertise-address"]).is_loopback
+    assert args["kube-apiserver", "watch-cache"] == "false"  # CRD deletes never stall on one
     assert "0.0.0.0" not in yaml.safe_dump(conf)
     fixed, _ = _docs(bin_dir, delay_factor=1.0, api_port=16443)
     assert fixed["options"]["kubeApiserverPort"] == 16443

@@ -160,15 +160,14 @@ def delete_policies(recorder: Recorder) -> dict[tuple[str, str], str | None]:
     }
 
 
-def test_destroy_deletes_all_but_the_workloads_in_the_background(kept):
-    """No delete waits on the garbage collector, which stalls while CRDs go; a workload's
-    delete waits until its pods are gone."""
+def test_destroy_deletes_all_but_the_workloads_in_the_background(kept: Recorder) -> None:
+    """Only a workload's delete waits on the garbage collector (until its pods are gone)."""
     policies = delete_policies(kept)
     assert policies.pop(("Deployment", "ml-pipeline")) is None
     assert len(policies) == 10 and set(policies.values()) == {"background"}
 
 
-def test_a_delete_policy_a_user_sets_is_kept(tmp_path):
+def test_a_delete_policy_a_user_sets_is_kept(tmp_path: Path) -> None:
     def foreground(obj: dict[str, Any]) -> dict[str, Any]:
         if obj["kind"] != "ConfigMap":
             return obj
