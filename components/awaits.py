@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 
 from components.manifests import KubeObject
+from components.objects import BUILTIN_GROUPS, api_group
 from components.transforms import WORKLOAD_KINDS, with_annotation
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
@@ -106,7 +107,7 @@ def delete_in_background(obj: KubeObject) -> KubeObject:
     says.
     """
     kind = str(obj.get("kind", ""))
-    if kind in WORKLOAD_KINDS or kind.endswith("Patch"):
+    if api_group(obj) in BUILTIN_GROUPS and (kind in WORKLOAD_KINDS or kind.endswith("Patch")):
         return obj
     if DELETION_PROPAGATION in _annotations(obj):
         return obj
