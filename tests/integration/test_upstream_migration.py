@@ -144,6 +144,7 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
         **{(f"kubernetes:{type_}", name): "update" for type_, name in updated},
     }
     pulumi(tmp_path, "up", "--yes", "--skip-preview")
+    pulumi(tmp_path, "preview", "--expect-no-changes")  # each update was made once
     after = _objects(tmp_path)
     # The same objects under the new names (`c:<ns>/<name>`; the ConfigMap upstream leaves
     # without a namespace was `c-base:default/settings`, or the chart's release namespace).
