@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 
 from components.manifests import KubeObject
-from components.objects import BUILTIN_GROUPS, api_group
+from components.objects import BUILTIN_GROUPS, api_group, is_patch
 from components.transforms import WORKLOAD_KINDS, with_annotation
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
@@ -106,8 +106,7 @@ def delete_in_background(obj: KubeObject) -> KubeObject:
     gets no annotation that would land on that object; nor does an object that already
     says.
     """
-    kind = str(obj.get("kind", ""))
-    if api_group(obj) in BUILTIN_GROUPS and (kind in WORKLOAD_KINDS or kind.endswith("Patch")):
+    if is_patch(obj) or (api_group(obj) in BUILTIN_GROUPS and obj.get("kind") in WORKLOAD_KINDS):
         return obj
     if DELETION_PROPAGATION in _annotations(obj):
         return obj

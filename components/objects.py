@@ -39,6 +39,12 @@ def api_group(obj: Mapping[str, Any]) -> str:
     return api_version.rpartition("/")[0]
 
 
+def is_patch(obj: Mapping[str, Any]) -> bool:
+    """Whether `obj` is a `<Kind>Patch` of a built-in kind: fields the stack sets on an
+    object that is not its own (Katib's labels on KFP's Namespace), not an object."""
+    return str(obj.get("kind", "")).endswith("Patch") and api_group(obj) in BUILTIN_GROUPS
+
+
 def type_token(obj: Mapping[str, Any]) -> str:
     """The Pulumi Kubernetes type token of an object, e.g. `kubernetes:apps/v1:Deployment`."""
     group, _, version = str(obj["apiVersion"]).rpartition("/")
@@ -208,7 +214,7 @@ class KubernetesObject(pulumi.CustomResource):
     def __init__(self, name: str, obj: KubeObject, opts: pulumi.ResourceOptions) -> None:
         self.retained = bool(opts.retain_on_delete)
         props: dict[str, Any] = dict(obj)
-        if str(obj.get("kind", "")).endswith("Patch") and api_group(obj) in BUILTIN_GROUPS:
+        if is_patch(obj):
             # A <Kind>Patch resource applies to a <Kind>: the API server knows only that kind.
             props["kind"] = str(obj["kind"]).removesuffix("Patch")
         if obj.get("kind") == "Secret" and api_group(obj) == "":

@@ -26,6 +26,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider
 
 from components.manifests import KubeObject
+from components.objects import is_patch
 from components.releases import downgrade_problem
 from components.transforms import Transform
 
@@ -101,7 +102,7 @@ class InstalledVersions(pulumi.dynamic.Resource, module="kubeflow", name="Instal
         )
 
         def apply(obj: KubeObject) -> KubeObject:
-            if str(obj.get("kind", "")).endswith("Patch"):
+            if is_patch(obj):
                 return obj  # another component's object (Katib's label on KFP's Namespace)
             metadata = obj.get("metadata") or {}
             crd = obj.get("kind") == "CustomResourceDefinition"

@@ -11,6 +11,7 @@ import pytest
 from components import KubeflowPipelines, MirrorSource, PipelinesArgs
 from components.awaits import DELETION_PROPAGATION
 from components.objects import other_version_types, served_versions
+from components.transforms import with_annotation
 from tests.unit.component_helpers import install, kube_objects, registered
 from tests.unit.mocks import Recorder
 
@@ -177,9 +178,7 @@ def test_a_delete_policy_a_user_sets_is_kept(tmp_path: Path) -> None:
     def foreground(obj: dict[str, Any]) -> dict[str, Any]:
         if obj["kind"] != "ConfigMap":
             return obj
-        metadata = obj["metadata"]
-        annotations = {**(metadata.get("annotations") or {}), DELETION_PROPAGATION: "foreground"}
-        return {**obj, "metadata": {**metadata, "annotations": annotations}}
+        return with_annotation(obj, DELETION_PROPAGATION, "foreground")
 
     args = PipelinesArgs(source=_mirror(tmp_path), transforms=[foreground])
     policies = delete_policies(install(KubeflowPipelines, args, "kfp"))
