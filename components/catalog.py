@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.central_dashboard import CentralDashboard, CentralDashboardArgs
 from components.cert_manager import CertManager, CertManagerArgs
 from components.katib import Katib, KatibArgs

@@ -19,7 +19,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import (
     KubeObject,
     ManifestPart,

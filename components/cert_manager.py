@@ -20,7 +20,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, github_release_file
 from components.objects import api_group
 from components.transforms import Transform

@@ -22,7 +22,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.cert_manager import follow_namespace
 from components.embedded_images import rehome_embedded_images
 from components.manifests import KubeObject, ManifestError, ManifestPart, github_release_file

@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.catalog import CATALOG
 from components.manifests import ManifestError
 from components.render import Reference, Render, cache_dir, cached_renders, note_use, render

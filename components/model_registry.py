@@ -16,7 +16,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import ManifestPart, ManifestSource, github_kustomize
 
 MODEL_REGISTRY_REPO = "kubeflow/model-registry"

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, github_kustomize
 from components.transforms import Transform, pod_spec
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, github_kustomize
 from components.transforms import Transform
 from pipelines.artifact_store import (

@@ -27,7 +27,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart
 from components.transforms import Transform, containers, release_namespace
 from components.validation import flag_errors

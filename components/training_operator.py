@@ -23,7 +23,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.embedded_images import rehome_embedded_images
 from components.manifests import ManifestPart, github_kustomize
 from components.transforms import Transform

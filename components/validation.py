@@ -11,13 +11,11 @@ import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from components.args import ComponentArgs
 from components.manifests import KubeObject, MirrorSource
 from components.transforms import SCALABLE_KINDS, is_valid_registry, pod_spec
-
-if TYPE_CHECKING:
-    from components.base import ComponentArgs
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_KEY = re.compile(
@@ -82,8 +80,6 @@ def validate_common(args: ComponentArgs, versions: Mapping[str, Any], component:
 @functools.cache
 def _common_hints() -> dict[str, Any]:
     """The type hints of the settings every component takes, by field name."""
-    from components.base import ComponentArgs
-
     hints = typing.get_type_hints(ComponentArgs)
     return {f.name: hints[f.name] for f in dataclasses.fields(ComponentArgs)}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from components.base import ComponentArgs
+from components.args import ComponentArgs
 from components.catalog import (
     CATALOG,
     CatalogEntry,

@@ -8,7 +8,8 @@ from typing import Any
 
 import pulumi
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.catalog import CATALOG, install_order, missing_requirements, share_namespaces
 from components.transforms import Transform
 from components.validation import ComponentArgsError

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from components.base import ComponentArgs
+from components.args import ComponentArgs
 from components.pipelines import PipelinesArgs
 from pipelines.artifact_store import S3ArtifactSettings, validate_settings
 from pipelines.catalog import EXAMPLES

@@ -1,7 +1,7 @@
 """What every rule works on: the Kubernetes object of a resource, its settings, its violations.
 
 Rules read the resource's Kubernetes type token and its input properties only, so they
-apply alike to an object registered as its own resource (components.base.KubernetesObject)
+apply alike to an object registered as its own resource (components.objects.KubernetesObject)
 and to the children of a provider-side component (yaml/v2 ConfigGroup, kustomize, Helm),
 which are `kubernetes:<group>/<version>:<Kind>` resources in the engine too.
 """

@@ -19,7 +19,7 @@ POLICY = REPO / "policy"
 # Appended to the program: objects that each break one policy. The first alone is "one
 # injected violation"; INJECT_ALL adds one per other policy.
 PINNED = """
-from components.base import KubernetesObject as _Object
+from components.objects import KubernetesObject as _Object
 
 _opts = pulumi.ResourceOptions(provider=cluster.provider)
 _requests = {"requests": {"cpu": "10m", "memory": "16Mi"}}

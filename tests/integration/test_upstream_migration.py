@@ -26,7 +26,8 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import ManifestPart
 from components.transforms import Transform, release_namespace
 from components.upstream import UpstreamSource

@@ -6,16 +6,21 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pytest
 
+from components import render, upstream
+from components.args import ComponentArgs
 from components.awaits import WAIT_FOR
-from components.base import ComponentArgs, KubeflowComponent
+from components.base import KubeflowComponent
 from components.catalog import CATALOG
 from components.manifests import KubeObject, MirrorSource
 from components.objects import WORKLOAD_TIER, install_tier
+from components.render import Reference
 from components.transforms import compose
 from tests.unit.mirror_helpers import cached_loads
 from tests.unit.mocks import MIRROR, Recorder, Registered, run
@@ -172,3 +177,17 @@ def rollout_wait(replicas: int) -> list[str]:
     """What a Recreate Deployment of `replicas` waits for (components/awaits.py)."""
     counts = ("updatedReplicas", "replicas", "availableReplicas")
     return [f"jsonpath={{.status.{n}}}={replicas}" for n in counts]
+
+
+def record_renders(monkeypatch: pytest.MonkeyPatch) -> list[Reference]:
+    """From now on (until `monkeypatch` undoes it), the references components render (from
+    the render cache or anew), in the order they ask for them."""
+    seen: list[Reference] = []
+    real = upstream.render
+
+    def recording(reference: Reference, cache: Path, *, refresh: bool = False) -> render.Render:
+        seen.append(reference)
+        return real(reference, cache, refresh=refresh)
+
+    monkeypatch.setattr(upstream, "render", recording)
+    return seen

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components import render, upstream
+from components import render
 from components.catalog import CATALOG
 from components.manifests import ManifestError, ManifestPart, MirrorSource
 from components.model_registry import OVERLAYS
@@ -18,7 +18,7 @@ from components.render import BIN_ENV, CACHE_ENV, Reference, tools_dir
 from components.training_operator import MODES
 from components.upstream import UpstreamSource
 from tests.render_tools import require_render_tools
-from tests.unit.component_helpers import mirror_install
+from tests.unit.component_helpers import mirror_install, record_renders
 from tests.unit.mirror_helpers import mirror_objects, without_crd_schemas
 from tests.unit.mocks import MIRROR, Recorder
 
@@ -156,12 +156,4 @@ def fake_aws_credentials() -> Iterator[None]:
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[Reference]:
     """The references the test's components render (from the render cache or anew), in
     the order they ask for them."""
-    seen: list[Reference] = []
-    real = upstream.render
-
-    def recording(reference: Reference, cache: Path, *, refresh: bool = False) -> render.Render:
-        seen.append(reference)
-        return real(reference, cache, refresh=refresh)
-
-    monkeypatch.setattr(upstream, "render", recording)
-    return seen
+    return record_renders(monkeypatch)

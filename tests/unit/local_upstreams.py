@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 
 import yaml
 
-from components.base import ComponentArgs, KubeflowComponent
+from components.args import ComponentArgs
+from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, MirrorSource
 from tests.unit.component_helpers import install, kube_objects
 from tests.unit.mocks import Recorder, transitively

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,10 +12,11 @@ import yaml
 
 from components import KubeflowPipelines
 from components.catalog import CATALOG
+from components.render import Reference
 from components.transforms import containers, pod_spec
 from infra.config import decode, load_settings
-from tests.unit.component_helpers import kube_objects
-from tests.unit.mocks import MIRROR, REPO, run_stack, stack_config
+from tests.unit.component_helpers import kube_objects, record_renders
+from tests.unit.mocks import MIRROR, REPO, Recorder, run_stack, stack_config
 
 STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
 PROD = yaml.safe_load((REPO / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
@@ -22,13 +25,37 @@ PROD = yaml.safe_load((REPO / "stacks" / "Pulumi.prod.yaml").read_text())["confi
 pytestmark = pytest.mark.usefixtures("kube_bin")  # the local stacks
 
 
+@dataclass
+class StackRun:
+    """One stack's program under mocks: what it registered and the references it rendered."""
+
+    recorder: Recorder
+    renders: list[Reference]
+
+
+@pytest.fixture(scope="module")
+def stack_runs() -> Callable[[str], StackRun]:
+    """Each stack's program with its own config, run once for the tests of this module that
+    look at it (a full platform takes about 2 s to register)."""
+    runs: dict[str, StackRun] = {}
+
+    def run(stack: str) -> StackRun:
+        if stack not in runs:
+            with pytest.MonkeyPatch.context() as patch:
+                renders = record_renders(patch)
+                runs[stack] = StackRun(run_stack(stack), renders)
+        return runs[stack]
+
+    return run
+
+
 def test_there_is_a_stack_per_environment():
     assert {"ci", "dev", "local", "prod", "staging"} <= set(STACKS)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_stack_builds_its_resource_graph(stack):
-    recorder = run_stack(stack)
+def test_stack_builds_its_resource_graph(stack, stack_runs):
+    recorder = stack_runs(stack).recorder
     types = {r.type for r in recorder.registered}
     enabled = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"][
         "kubeflow:components"
@@ -80,7 +107,7 @@ def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def test_prod_settings_reach_the_objects_of_its_upstream_install(rendered):
+def test_prod_settings_reach_the_objects_of_its_upstream_install(stack_runs):
     """prod installs the pinned upstream: each part is rendered once (here from the mirror:
     GitHub is out of reach) and its objects are registered one by one, like a mirror's,
     with every prod setting."""
@@ -89,8 +116,11 @@ def test_prod_settings_reach_the_objects_of_its_upstream_install(rendered):
     args = settings.component_args["pipelines"]
     assert args.source is None
     version = KubeflowPipelines.version_for(args)
-    recorder = run_stack("prod")
-    kfp = list(dict.fromkeys(r.location for r in rendered if "/kubeflow/pipelines/" in r.location))
+    run = stack_runs("prod")
+    recorder = run.recorder
+    kfp = list(
+        dict.fromkeys(r.location for r in run.renders if "/kubeflow/pipelines/" in r.location)
+    )
     assert len(kfp) == 2 and all(location.endswith(f"?ref={version}") for location in kfp)
     (pipelines,) = recorder.of_type(KubeflowPipelines.TYPE)
     objects = [r.inputs for r in kube_objects(recorder) if r.parent == pipelines.urn]
