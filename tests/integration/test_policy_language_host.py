@@ -37,5 +37,7 @@ def test_the_language_hosts_go_tests_pass() -> None:
         "TestRunPluginUsesTheVirtualenvOption",
         "TestRunPluginWithoutVirtualenvSaysHowToInstall",
         "TestRunPluginWithoutMainPySaysSo",
+        "TestRunPluginStreamsStdoutAndStderrWrittenAtOnce",
+        "TestRunPluginNeverSendsTwoMessagesAtOnce",
     ):
         assert f"--- PASS: {test}" in output, output[-4000:]

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -31,8 +32,9 @@ const defaultPluginVirtualenv = "venv"
 // Pulumi's own host can also run a buildable package without __main__.py
 // through `python -m pulumi.run.plugin`; this host runs plugin directories
 // only, and says so.
-func (h *pythonHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+func (h *pythonHost) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.LanguageRuntime_RunPluginServer,
 ) error {
+	server := &oneSenderAtATime{LanguageRuntime_RunPluginServer: stream}
 	cmd, err := pluginCommand(req, server)
 	if err != nil {
 		return err
@@ -59,6 +61,22 @@ func (h *pythonHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc
 		return fmt.Errorf("running the Python plugin in %s: %w", cmd.Dir, err)
 	}
 	return closer.Close()
+}
+
+// oneSenderAtATime serialises Send: exec.Cmd copies the plugin's stdout and
+// stderr to their writers from two goroutines, and a gRPC stream takes one
+// sender at a time (two first messages at once fail one of them with
+// "transport: SendHeader called multiple times").
+type oneSenderAtATime struct {
+	pulumirpc.LanguageRuntime_RunPluginServer
+	mu sync.Mutex
+}
+
+// Send sends one message once no other Send is under way.
+func (s *oneSenderAtATime) Send(response *pulumirpc.RunPluginResponse) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.LanguageRuntime_RunPluginServer.Send(response)
 }
 
 // pluginCommand is the command line, directory and environment of a plugin run.

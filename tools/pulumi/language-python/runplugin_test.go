@@ -6,13 +6,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -77,8 +80,15 @@ func runPlugin(t *testing.T, req *pulumirpc.RunPluginRequest) (string, string, i
 
 func pluginDir(t *testing.T, withVenv bool) string {
 	t.Helper()
+	return pluginDirWith(t, pluginMain, withVenv)
+}
+
+// pluginDirWith is a plugin directory whose __main__.py is main, with a
+// virtualenv in venv/ if withVenv.
+func pluginDirWith(t *testing.T, main string, withVenv bool) string {
+	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "__main__.py"), []byte(pluginMain), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "__main__.py"), []byte(main), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if withVenv {
@@ -165,5 +175,76 @@ func TestRunPluginWithoutMainPySaysSo(t *testing.T) {
 	_, _, _, err := runPlugin(t, request(dir, dir, map[string]any{}))
 	if err == nil || !strings.Contains(err.Error(), "__main__.py") {
 		t.Fatalf("want an error naming __main__.py, got %v", err)
+	}
+}
+
+// A plugin that writes to stdout and stderr at once, as a policy pack does when
+// it announces its port while it logs.
+const chattyPluginMain = `import sys, threading
+def write(stream, name):
+    for i in range(200):
+        stream.write(f"{name} {i}\n")
+        stream.flush()
+both = [threading.Thread(target=write, args=(s, n)) for s, n in ((sys.stdout, "out"), (sys.stderr, "err"))]
+for t in both: t.start()
+for t in both: t.join()
+`
+
+func TestRunPluginStreamsStdoutAndStderrWrittenAtOnce(t *testing.T) {
+	dir := pluginDirWith(t, chattyPluginMain, true)
+	stdout, stderr, code, err := runPlugin(t, request(dir, dir, map[string]any{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	for name, got := range map[string]string{"out": stdout, "err": stderr} {
+		lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+		if len(lines) != 200 {
+			t.Fatalf("%s: %d lines, want 200", name, len(lines))
+		}
+		for i, line := range lines {
+			if want := fmt.Sprintf("%s %d", name, i); line != want {
+				t.Fatalf("%s: line %d is %q, want %q", name, i, line, want)
+			}
+		}
+	}
+}
+
+// overlapDetector is a RunPlugin stream whose Send takes a while and records
+// whether a second Send began before the first had returned.
+type overlapDetector struct {
+	pulumirpc.LanguageRuntime_RunPluginServer
+	ctx      context.Context
+	inSend   atomic.Bool
+	overlaps atomic.Int32
+	sent     atomic.Int32
+}
+
+func (d *overlapDetector) Context() context.Context { return d.ctx }
+
+func (d *overlapDetector) Send(*pulumirpc.RunPluginResponse) error {
+	if !d.inSend.CompareAndSwap(false, true) {
+		d.overlaps.Add(1)
+		return nil
+	}
+	defer d.inSend.Store(false)
+	d.sent.Add(1)
+	time.Sleep(2 * time.Millisecond)
+	return nil
+}
+
+func TestRunPluginNeverSendsTwoMessagesAtOnce(t *testing.T) {
+	dir := pluginDirWith(t, chattyPluginMain, true)
+	stream := &overlapDetector{ctx: context.Background()}
+	if err := (&pythonHost{}).RunPlugin(request(dir, dir, map[string]any{}), stream); err != nil {
+		t.Fatal(err)
+	}
+	if n := stream.overlaps.Load(); n != 0 {
+		t.Errorf("%d sends began while another was under way (of %d)", n, stream.sent.Load())
+	}
+	if stream.sent.Load() < 2 {
+		t.Errorf("only %d messages sent; the plugin wrote to both streams", stream.sent.Load())
 	}
 }
