@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -50,13 +51,39 @@ class ProcessSpec:
     stop_grace: float = 15.0
 
 
-def free_ports(names: tuple[str, ...]) -> dict[str, int]:
-    """Distinct TCP ports on 127.0.0.1 that are free right now, by name."""
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+"""Where Linux keeps the range outgoing connections (and `bind` to port 0) take ports from."""
+LOWEST_SERVER_PORT = 10000
+"""The lowest port `free_ports` hands out."""
+
+
+def server_ports(ephemeral: Path = EPHEMERAL_PORTS) -> range:
+    """The ports `free_ports` hands out: from LOWEST_SERVER_PORT to below the kernel's
+    ephemeral range. A port taken from that range can become an outgoing connection's before
+    its server starts (a cluster starting beside it opens hundreds), which then fails to
+    listen; empty where the ephemeral range leaves no room."""
+    try:
+        first = int(ephemeral.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first = 32768  # Linux's default
+    return range(LOWEST_SERVER_PORT, first)
+
+
+def free_ports(names: tuple[str, ...], candidates: range | None = None) -> dict[str, int]:
+    """Distinct TCP ports on 127.0.0.1 that are free right now, by name: random ones of
+    `candidates` (`server_ports()`), or ones the kernel picks where those are too few."""
+    pool = server_ports() if candidates is None else candidates
+    chosen = random.sample(pool, k=min(len(pool), 64 * len(names))) if len(pool) >= 1000 else []
     with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in names]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return {name: int(sock.getsockname()[1]) for name, sock in zip(names, socks, strict=True)}
+        ports: list[int] = []
+        for port in [*chosen, *[0] * len(names)]:
+            sock = stack.enter_context(socket.socket())
+            with contextlib.suppress(OSError):
+                sock.bind(("127.0.0.1", port))
+                ports.append(int(sock.getsockname()[1]))
+            if len(ports) == len(names):
+                return dict(zip(names, ports, strict=True))
+    raise OSError(f"no free TCP ports on 127.0.0.1 for {', '.join(names)}")
 
 
 def _pid_file(state_dir: Path, name: str) -> Path:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import yaml
 
 from infra import local_cluster as lc
 from infra import local_cluster_resource as lcr
+from infra.process_runner import free_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -96,14 +96,7 @@ class Cluster:
         return out.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-HTTP_PORT = _free_port()
+HTTP_PORT = free_ports(("http",))["http"]
 #: An extra process beside the control plane, as the KFP API server will be.
 HTTP = lc.ExtraComponent(
     name="http",

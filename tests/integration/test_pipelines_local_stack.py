@@ -7,7 +7,6 @@ platform on a real kube-apiserver, like tests/e2e/test_local_stack.py."""
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from infra import kfp_server
+from infra.process_runner import free_ports
 from tests.engine import MIRROR, REPO, PulumiProject, in_loopback_netns
 
 pytestmark = pytest.mark.e2e
@@ -30,19 +30,13 @@ def get(url: str) -> dict[str, Any]:
         return body
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_up_uploads_the_examples_to_the_stacks_own_kfp_api_and_destroy_removes_it(
     tmp_path: Path,
 ) -> None:
     assert in_loopback_netns(), "run e2e tests inside scripts/netns.sh (loopback only)"
     stack_file = yaml.safe_load((REPO / "stacks" / "Pulumi.local.yaml").read_text())
     config = {k.removeprefix("kubeflow:"): v for k, v in stack_file["config"].items()}
-    api_url = f"http://127.0.0.1:{free_port()}"
+    api_url = f"http://127.0.0.1:{free_ports(('http',))['http']}"
     config |= {
         "manifestMirror": str(MIRROR),
         "localClusterDir": str(tmp_path / "cluster"),

@@ -21,6 +21,7 @@ from infra.process_runner import (
     Readiness,
     alive,
     free_ports,
+    server_ports,
     spawn,
     terminate,
     wait_ready,
@@ -69,6 +70,33 @@ def test_every_port_is_distinct_and_given_to_the_store(tmp_path: Path) -> None:
     assert f"--port={cfg.ports['mysql']}" in db.argv and "--bind-address=127.0.0.1" in db.argv
     for name, flag in kfp_server.WEED_PORT_FLAGS.items():
         assert f"-{flag}={cfg.ports[name]}" in s3.argv
+
+
+def test_free_ports_are_free_and_below_the_ephemeral_range() -> None:
+    """Outgoing connections (a cluster starting beside the server opens hundreds) take their
+    ports from the kernel's ephemeral range: a server's port comes from below it."""
+    ports = free_ports(kfp_server.PORT_NAMES)
+    assert len(set(ports.values())) == len(kfp_server.PORT_NAMES)
+    assert all(port in server_ports() for port in ports.values())
+    assert max(server_ports()) < int(
+        Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+    )
+    for port in ports.values():
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))  # free when handed out
+
+
+def test_server_ports_follow_the_kernels_ephemeral_range(tmp_path: Path) -> None:
+    ephemeral = tmp_path / "ip_local_port_range"
+    ephemeral.write_text("40000\t60999\n")
+    assert server_ports(ephemeral) == range(10000, 40000)
+    assert server_ports(tmp_path / "missing") == range(10000, 32768)  # Linux's default
+
+
+def test_too_few_candidates_leave_the_choice_to_the_kernel() -> None:
+    ports = free_ports(("a", "b"), candidates=range(10000, 10010))
+    assert len(set(ports.values())) == 2
+    assert all(port not in range(10000, 10010) for port in ports.values())
 
 
 def test_a_port_is_free_once_its_last_server_stopped_and_not_while_one_listens() -> None:
