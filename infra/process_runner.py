@@ -45,8 +45,10 @@ class ProcessSpec:
     env: Mapping[str, str]
     ports: Mapping[str, int]
     readiness: Readiness
-    #: Sent one after another (2 s apart) to stop it; the KFP server needs two SIGTERMs.
+    #: Sent one after another (`stop_interval` apart) to stop it; the KFP server needs two SIGTERMs.
     stop_signals: tuple[int, ...] = (signal.SIGTERM,)
+    #: How long it may take to stop after each stop signal but the last.
+    stop_interval: float = 2.0
     #: How long it may take after the last stop signal before it gets SIGKILL.
     stop_grace: float = 15.0
 
@@ -173,7 +175,7 @@ def terminate(state_dir: Path, spec: ProcessSpec) -> bool:
             return True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, sig)
-        end = time.monotonic() + (spec.stop_grace if index == last else 2.0)
+        end = time.monotonic() + (spec.stop_grace if index == last else spec.stop_interval)
         while alive(state_dir, spec.name) is not None and time.monotonic() < end:
             time.sleep(0.05)
     return alive(state_dir, spec.name) is None

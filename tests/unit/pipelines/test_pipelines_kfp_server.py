@@ -185,7 +185,7 @@ def test_every_stop_signal_is_sent_before_sigkill(tmp_path: Path) -> None:
         "while True: time.sleep(0.05)\n"
     )
     spec = ProcessSpec(
-        "stubborn", (sys.executable, "-c", code), {}, {}, Readiness(1), (signal.SIGTERM,) * 2
+        "stubborn", (sys.executable, "-c", code), {}, {}, Readiness(1), (signal.SIGTERM,) * 2, 0.3
     )
     (tmp_path / "run").mkdir()
     spawn(spec, tmp_path)
