@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 
 from components.manifests import KubeObject
-from components.objects import BUILTIN_GROUPS, api_group, is_patch
-from components.transforms import WORKLOAD_KINDS, with_annotation
+from components.objects import is_patch, is_workload
+from components.transforms import with_annotation
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 WAIT_FOR = "pulumi.com/waitFor"
@@ -106,7 +106,7 @@ def delete_in_background(obj: KubeObject) -> KubeObject:
     gets no annotation that would land on that object; nor does an object that already
     says.
     """
-    if is_patch(obj) or (api_group(obj) in BUILTIN_GROUPS and obj.get("kind") in WORKLOAD_KINDS):
+    if is_patch(obj) or is_workload(obj):
         return obj
     if DELETION_PROPAGATION in _annotations(obj):
         return obj

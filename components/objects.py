@@ -39,6 +39,12 @@ def api_group(obj: Mapping[str, Any]) -> str:
     return api_version.rpartition("/")[0]
 
 
+def is_workload(obj: Mapping[str, Any]) -> bool:
+    """Whether `obj` is a built-in workload (WORKLOAD_KINDS, told by its group too: a custom
+    resource may be named `Job`): it runs pods."""
+    return obj.get("kind") in WORKLOAD_KINDS and api_group(obj) in BUILTIN_GROUPS
+
+
 def is_patch(obj: Mapping[str, Any]) -> bool:
     """Whether `obj` is a `<Kind>Patch` of a built-in kind: fields the stack sets on an
     object that is not its own (Katib's labels on KFP's Namespace), not an object."""
@@ -119,7 +125,7 @@ def install_tier(obj: Mapping[str, Any]) -> int:
         return WORKLOAD_TIER
     if group not in BUILTIN_GROUPS:
         return 5
-    runs = kind in WORKLOAD_KINDS or (kind == "APIService" and group == "apiregistration.k8s.io")
+    runs = is_workload(obj) or (kind == "APIService" and group == "apiregistration.k8s.io")
     return WORKLOAD_TIER if runs else 1
 
 

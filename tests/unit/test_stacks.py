@@ -35,8 +35,9 @@ class StackRun:
 
 @pytest.fixture(scope="module")
 def stack_runs() -> Callable[[str], StackRun]:
-    """Each stack's program with its own config, run once for the tests of this module that
-    look at it (a full platform takes about 2 s to register)."""
+    """Each stack's program with its own config, run once per test process (xdist worker)
+    for the tests of this module that look at it (a full platform takes about 2 s to
+    register)."""
     runs: dict[str, StackRun] = {}
 
     def run(stack: str) -> StackRun:
