@@ -1,5 +1,5 @@
 """Suite-wide rule: a test run leaves no process behind. And the fixtures of more than one
-test folder (a moto S3 server).
+test folder (a moto S3 server, a URL nothing serves).
 
 Before any test runs, the run gets a marker variable in os.environ that every process it
 starts inherits (pulumi, its plugins, the local control plane, ...). When the run ends, a
@@ -16,6 +16,7 @@ from collections.abc import Generator, Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
+from infra.process_runner import free_ports
 from tests.processes import MARKER, kill, wait_for_exit
 
 # Processes that are exiting when the run ends (xdist workers, a stopped control plane)
@@ -58,6 +59,12 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
             print(line)
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens: a free port (`free_ports`)."""
+    return f"http://127.0.0.1:{free_ports(('closed',))['closed']}"
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ and talks to the server through the kfp SDK's client; what the server holds is r
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import urllib.request
 from dataclasses import dataclass
@@ -201,15 +200,12 @@ def test_a_spec_the_server_rejects_says_what_to_fix_and_leaves_nothing(
     assert "it-rejected" not in names
 
 
-def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    stack = new_stack(tmp_path, url, "it-unreachable")
+def test_an_unreachable_server_is_a_clear_error(tmp_path: Path, closed_url: str) -> None:
+    stack = new_stack(tmp_path, closed_url, "it-unreachable")
 
     done = stack.up(check=False)
 
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert f"the KFP API at {url} is unreachable" in output, output
+    assert f"the KFP API at {closed_url} is unreachable" in output, output
     assert "Check the KFP API URL setting" in output

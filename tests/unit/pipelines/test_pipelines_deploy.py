@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,13 +100,6 @@ def transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[Transport]:
     yield fake
 
 
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 def test_same_spec_is_no_change() -> None:
     diff = KfpPipelineProvider().diff("p1", state(), props())
 
@@ -158,14 +150,12 @@ def test_without_a_token_no_authorization_header_is_sent(transport: Transport) -
     assert [auth for _, _, auth in transport.seen] == [None]
 
 
-def test_unreachable_api_is_a_clear_error() -> None:
-    url = closed_port_url()
-
+def test_unreachable_api_is_a_clear_error(closed_url: str) -> None:
     with pytest.raises(KfpApiError) as raised:
-        KfpPipelineProvider().create(props(url))
+        KfpPipelineProvider().create(props(closed_url))
 
     message = str(raised.value)
-    assert url in message and "unreachable" in message and "KFP API URL" in message
+    assert closed_url in message and "unreachable" in message and "KFP API URL" in message
 
 
 def test_check_rejects_inputs_that_cannot_work() -> None:

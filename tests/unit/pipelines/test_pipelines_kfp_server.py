@@ -16,6 +16,7 @@ from pulumi.runtime import rpc
 from infra import kfp_server
 from infra.kfp_server import ServerConfig, process_specs
 from infra.process_runner import (
+    EPHEMERAL_PORTS,
     ProcessError,
     ProcessSpec,
     Readiness,
@@ -78,9 +79,7 @@ def test_free_ports_are_free_and_below_the_ephemeral_range() -> None:
     ports = free_ports(kfp_server.PORT_NAMES)
     assert len(set(ports.values())) == len(kfp_server.PORT_NAMES)
     assert all(port in server_ports() for port in ports.values())
-    assert max(server_ports()) < int(
-        Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
-    )
+    assert max(server_ports()) < int(EPHEMERAL_PORTS.read_text().split()[0])
     for port in ports.values():
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))  # free when handed out

@@ -83,14 +83,9 @@ def test_bad_settings_fail_before_any_call(endpoint: str) -> None:
 
 
 def test_cli_reports_an_unreachable_endpoint_in_one_line(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], closed_url: str
 ) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    args = ["--bucket", "team-state", "--region", "eu-west-1", "--endpoint-url", closed]
+    args = ["--bucket", "team-state", "--region", "eu-west-1", "--endpoint-url", closed_url]
 
     assert main(["state-backend", *args]) == 1
 
