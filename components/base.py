@@ -35,6 +35,7 @@ from components.objects import (
     INSTALL_TIERS,
     WORKLOAD_TIER,
     KubernetesObject,
+    child_urn,
     controller_owned_fields,
     deleted_with_namespace,
     holds_data,
@@ -45,6 +46,7 @@ from components.objects import (
     other_version_types,
     resource_name,
     served_versions,
+    type_token,
 )
 from components.pod_security import pod_security_level
 from components.releases import release_error, release_version
@@ -309,7 +311,8 @@ class KubeflowComponent(pulumi.ComponentResource):
                 opts = self._object_options(part, obj, waits_on)
                 if part.name in renders:
                     render = renders[part.name]
-                    alias = render_alias(part, raw, self._name, self.resolved_namespace, render)
+                    namespace = self.resolved_namespace
+                    alias = render_alias(part, raw, self._name, namespace, render, type_token(obj))
                     opts.aliases = [*(opts.aliases or []), alias]
                 resource = KubernetesObject(resource_name(self._name, obj), obj, opts)
                 if is_namespace(obj):
@@ -332,6 +335,7 @@ class KubeflowComponent(pulumi.ComponentResource):
         shared = self.args.shared_namespaces.get(namespace_needed(obj) or "")
         namespaces = {**self.args.shared_namespaces, **self.namespace_resources}
         namespaces = namespaces if self.args.delete_with_namespace else {}
+        name = resource_name(self._name, obj)
         return pulumi.ResourceOptions(
             parent=self,
             depends_on=[*waits_on, shared] if shared else waits_on,
@@ -339,9 +343,12 @@ class KubeflowComponent(pulumi.ComponentResource):
             deleted_with=None if retained else deleted_with_namespace(obj, namespaces),
             ignore_changes=controller_owned_fields(obj) or None,
             aliases=[
-                *(pulumi.Alias(name=n) for n in old_names),
-                *(pulumi.Alias(type_=t) for t in old_types),
-                *(pulumi.Alias(name=n, type_=t) for n in old_names for t in old_types),
+                child_urn(self.urn, t, n)
+                for t, n in [
+                    *((type_token(obj), n) for n in old_names),
+                    *((t, name) for t in old_types),
+                    *((t, n) for n in old_names for t in old_types),
+                ]
             ],
         )
 

@@ -57,6 +57,13 @@ def type_token(obj: Mapping[str, Any]) -> str:
     return f"kubernetes:{group or 'core'}/{version}:{obj['kind']}"
 
 
+def child_urn(parent_urn: pulumi.Output[str], type_: str, name: str) -> pulumi.Output[str]:
+    """The URN of a resource `type_` named `name` whose parent has `parent_urn`. Aliases given
+    as URNs: the SDK turns each `pulumi.Alias` into a URN through six outputs of its own, and
+    the full platform's objects carry some 1,500 aliases (half their registration time)."""
+    return parent_urn.apply(lambda urn: f"{urn.rpartition('::')[0]}${type_}::{name}")
+
+
 def served_versions(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
     """(API group, kind) -> the versions their CustomResourceDefinitions serve (a CRD that
     lists none is left to the API server to refuse)."""

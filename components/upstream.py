@@ -25,6 +25,7 @@ import pulumi
 import yaml
 
 from components.manifests import KubeObject, ManifestError, ManifestPart
+from components.objects import child_urn
 from components.render import Reference, Render, cache_dir, note_use, render
 from components.transforms import CLUSTER_SCOPED_KINDS
 
@@ -184,8 +185,7 @@ def render_urn(
     """The URN the provider-side render of `part` had under the component (stacks made before
     this version rendered each part as a Directory, ConfigFile or Chart named
     `<component>-<part>`)."""
-    child = f"{RENDER_TYPES[part.upstream_kind]}::{name}-{part.name}"
-    return component_urn.apply(lambda urn: f"{urn.rpartition('::')[0]}${child}")
+    return child_urn(component_urn, RENDER_TYPES[part.upstream_kind], f"{name}-{part.name}")
 
 
 def render_alias(
@@ -194,11 +194,13 @@ def render_alias(
     name: str,
     namespace: str,
     render: pulumi.Output[str],
-) -> pulumi.Alias:
-    """The name an upstream object had as a child of its part's provider-side render:
-    `<component>-<part>:<namespace>/<name>` with the namespace as rendered, before the
-    component's transforms. A namespaced object rendered without one had the provider's
-    default namespace, or a chart's release namespace, which was the component's."""
+    type_: str,
+) -> pulumi.Output[str]:
+    """The URN an upstream object of type `type_` had as a child of its part's provider-side
+    render (URN `render`): named `<component>-<part>:<namespace>/<name>` with the namespace
+    as rendered, before the component's transforms. A namespaced object rendered without one
+    had the provider's default namespace, or a chart's release namespace, which was the
+    component's."""
     metadata = raw.get("metadata") or {}
     rendered_in = str(metadata.get("namespace") or "")
     namespaced = raw.get("kind") not in CLUSTER_SCOPED_KINDS
@@ -212,4 +214,4 @@ def render_alias(
         if rendered_in
         else f"{prefix}{metadata.get('name')}"
     )
-    return pulumi.Alias(name=old, parent=render)
+    return child_urn(render, type_, old)

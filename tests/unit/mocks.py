@@ -31,12 +31,12 @@ class Registered:
     ignore_changes: list[str] = field(default_factory=list)
     deleted_with: str = ""
     """The URN of the resource whose delete takes this one with it ("" for none)."""
+    alias_urns: list[str] = field(default_factory=list)
+    """The URNs the resource was known by before (its aliases; components give URNs)."""
     aliases: list[str] = field(default_factory=list)
-    """Names (alias specs) or URNs the resource was known by before."""
-    alias_parents: list[str] = field(default_factory=list)
-    """The parent URN of each alias spec that names one ("" otherwise), as `aliases`."""
+    """The name in each of `alias_urns`."""
     alias_types: list[str] = field(default_factory=list)
-    """The type of each alias spec that names one ("" otherwise), as `aliases`."""
+    """The type in each of `alias_urns`."""
 
 
 class Recorder(pulumi.runtime.Mocks):
@@ -84,6 +84,16 @@ def transitively(direct: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
     return {key: visit(key) for key in direct}
 
 
+def urn_name(urn: str) -> str:
+    """The resource name of a URN."""
+    return urn.rpartition("::")[2]
+
+
+def urn_type(urn: str) -> str:
+    """The resource type of a URN: its own, after its parents'."""
+    return urn.rpartition("::")[0].rpartition("::")[2].rpartition("$")[2]
+
+
 class RecordingMonitor(MockMonitor):
     """A mock monitor that also records parents, providers and dependencies."""
 
@@ -106,9 +116,9 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
                     deleted_with=request.deletedWith,
-                    aliases=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases],
-                    alias_parents=[a.spec.parentUrn for a in request.aliases],
-                    alias_types=[a.spec.type for a in request.aliases],
+                    alias_urns=[a.urn for a in request.aliases],
+                    aliases=[urn_name(a.urn) for a in request.aliases],
+                    alias_types=[urn_type(a.urn) for a in request.aliases],
                 )
             )
         return response

@@ -109,6 +109,12 @@ def test_resource_names_are_the_component_and_the_object_with_the_old_name_as_al
         for part in ("platform-agnostic", "cluster-scoped", "own", "final")
     }
     assert registered(kept, "ClusterRole", "plain").name == "kfp:plain"
+    # each alias is the URN the old name had under the same component, at the same type
+    (component,) = kept.of_type(KubeflowPipelines.TYPE)
+    under = component.urn.rpartition("::")[0]
+    assert deployment.alias_urns == [
+        f"{under}$kubernetes:apps/v1:Deployment::{name}" for name in deployment.aliases
+    ]
 
 
 def test_objects_that_hold_data_are_kept_by_default_and_only_they(kept):
