@@ -4,7 +4,7 @@ registers them: 5.5 MB of JSON with them, 3.2 MB without). They validate nothing
 without them admits, defaults and prunes the same custom resources.
 
 Pulumi keeps each CRD three times in the stack's state and saves the whole state after each
-step, so they cost every `up` (README, "Benchmark"). Components leave them out unless
+step, so they cost every `up` (docs/measurements.md). Components leave them out unless
 `crd_descriptions` is set (`kubeflow:crdDescriptions`). Upstream's own minimal CRDs go
 further and leave out the validation too (Argo Workflows' `crds/minimal`, which KFP
 installs; KServe's `kserve-crd-minimal` chart); these keep it whole."""
