@@ -58,10 +58,11 @@ def type_token(obj: Mapping[str, Any]) -> str:
 
 
 def child_urn(parent_urn: pulumi.Output[str], type_: str, name: str) -> pulumi.Output[str]:
-    """The URN of a resource `type_` named `name` whose parent has `parent_urn`. Aliases given
-    as URNs: the SDK turns each `pulumi.Alias` into a URN through six outputs of its own, and
-    the full platform's objects carry some 1,500 aliases (half their registration time)."""
-    return parent_urn.apply(lambda urn: f"{urn.rpartition('::')[0]}${type_}::{name}")
+    """The URN of a resource `type_` named `name` whose parent has `parent_urn`
+    (`urn:pulumi:<stack>::<project>::<parent's types>::<parent's name>`, where only the name
+    may hold `::`). Aliases are given as URNs: the SDK turns each `pulumi.Alias` into one
+    through several outputs of its own, and the full platform's objects carry some 1,500."""
+    return parent_urn.apply(lambda urn: "::".join(urn.split("::", 3)[:3]) + f"${type_}::{name}")
 
 
 def served_versions(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:

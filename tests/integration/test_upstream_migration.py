@@ -1,7 +1,9 @@
 """With the real engine and provider: a stack whose part the provider rendered (a
 `kustomize/v2 Directory` or a `helm/v4 Chart`, as stacks on the pinned upstream were made
 before) moves to the one install path with no replace and no delete of an object: the
-aliases name the provider's children exactly. A render-mode provider: no cluster needed."""
+aliases name the provider's children exactly; and a stack whose objects' names carried the
+part (before 3ecaaec) keeps every object under its name without it. A render-mode provider:
+no cluster needed."""
 
 from __future__ import annotations
 
@@ -65,9 +67,16 @@ class Before(pulumi.ComponentResource):
 
 
 opts = pulumi.ResourceOptions(provider=provider)
-if config.require("layout") == "provider-side":
+layout = config.require("layout")
+if layout == "provider-side":
     Before("c", opts)
 else:
+    if layout == "part-names":
+        # Objects named as before 3ecaaec: `<component>-<part>:<ns>/<name>` under the component.
+        import components.base
+
+        named = components.base.resource_name
+        components.base.resource_name = lambda component, obj: named(f"{component}-base", obj)
     source = UpstreamSource(lock_file=Path(config.require("lock")))
     Demo("c", ComponentArgs(source=source), opts)
 '''
@@ -88,10 +97,8 @@ def pulumi(root: Path, *args: str, check: bool = True) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("kind", ["kustomize", "helm"])
-def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything(
-    tmp_path: Path, kind: str
-) -> None:
+def stack(tmp_path: Path, kind: str, layout: str) -> None:
+    """A stack of the program in `tmp_path`, its part a local `kind` upstream, in `layout`."""
     require_render_tools()
     upstream = kustomization(tmp_path / "k") if kind == "kustomize" else chart(tmp_path / "c")
     project = {
@@ -110,10 +117,27 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
         "kind": kind,
         "renderDir": str(tmp_path / "rendered"),
         "lock": str(tmp_path / "lock.yaml"),
-        "layout": "provider-side",
+        "layout": layout,
     }
     for key, value in config.items():
         pulumi(tmp_path, "config", "set", key, value)
+
+
+def changes(root: Path) -> dict[tuple[str, str], str]:
+    """(type, resource name) -> the step a preview plans for it, of every step but `same`."""
+    preview = json.loads(pulumi(root, "preview", "--json"))
+    return {
+        (step["urn"].split("::")[2].rpartition("$")[2], step["urn"].rpartition("::")[2]): step["op"]
+        for step in preview["steps"]
+        if step["op"] != "same"
+    }
+
+
+@pytest.mark.parametrize("kind", ["kustomize", "helm"])
+def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything(
+    tmp_path: Path, kind: str
+) -> None:
+    stack(tmp_path, kind, "provider-side")
     # The Python SDK fails to read the Directory's outputs back here ("Expected 'list' got
     # str"), after the provider has created and recorded its children: what a stack has.
     pulumi(tmp_path, "up", "--yes", "--skip-preview", check=False)
@@ -121,12 +145,6 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
     assert len(before) == len(OBJECTS) + 1  # and the CRD
 
     pulumi(tmp_path, "config", "set", "layout", "one-path")
-    preview = json.loads(pulumi(tmp_path, "preview", "--json"))
-    changes = {
-        (step["urn"].split("::")[2].rpartition("$")[2], step["urn"].rpartition("::")[2]): step["op"]
-        for step in preview["steps"]
-        if step["op"] != "same"
-    }
     # Only the provider-side render goes; every object keeps its state under its new name.
     # This render had no transforms: the Namespace gets its pod security labels, and every
     # object but the two Deployments its delete policy (the chart puts the ConfigMap in its
@@ -140,7 +158,7 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
         ("admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration", "c:widgets.example.com"),
         ("example.com/v1:Widget", "c:demo/w"),
     ]
-    assert changes == {
+    assert changes(tmp_path) == {
         (RENDER_TYPES[kind], "c-base"): "delete",
         **{(f"kubernetes:{type_}", name): "update" for type_, name in updated},
     }
@@ -151,6 +169,22 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
     # without a namespace was `c-base:default/settings`, or the chart's release namespace).
     assert all(name.partition("::")[2].startswith("c:") for name in after)
     assert sorted(map(_identity, after.values())) == sorted(map(_identity, before.values()))
+
+
+def test_a_stack_whose_names_carried_the_part_keeps_every_object(tmp_path: Path) -> None:
+    """Objects named `<component>-<part>:...` (before 3ecaaec) take their names without the
+    part by the aliases the component gives them: the preview plans nothing but renames."""
+    stack(tmp_path, "kustomize", "part-names")
+    pulumi(tmp_path, "up", "--yes", "--skip-preview")
+    before = _objects(tmp_path)
+    assert before and all(name.partition("::")[2].startswith("c-base:") for name in before)
+
+    pulumi(tmp_path, "config", "set", "layout", "one-path")
+    assert changes(tmp_path) == {}
+    pulumi(tmp_path, "up", "--yes", "--skip-preview")
+    after = _objects(tmp_path)
+    assert all(name.partition("::")[2].startswith("c:") for name in after)
+    assert sorted(after.values()) == sorted(before.values())
 
 
 def _identity(inputs: str) -> tuple[str, str]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from components import KubeflowPipelines, MirrorSource, PipelinesArgs
 from components.awaits import DELETION_PROPAGATION
-from components.objects import other_version_types, served_versions
+from components.objects import child_urn, other_version_types, served_versions
 from components.transforms import with_annotation
-from tests.unit.component_helpers import install, kube_objects, registered
+from tests.unit.component_helpers import install, kube_objects, registered, resolved
 from tests.unit.mocks import Recorder
 
 OBJECTS = """\
@@ -115,6 +116,14 @@ def test_resource_names_are_the_component_and_the_object_with_the_old_name_as_al
     assert deployment.alias_urns == [
         f"{under}$kubernetes:apps/v1:Deployment::{name}" for name in deployment.aliases
     ]
+
+
+def test_a_child_urn_follows_its_parents_types_whatever_the_parents_name():
+    parent = "urn:pulumi:dev::kubeflow::kubeflow:platform:KubeflowPlatform$kubeflow:c:C::a::b"
+    urn = resolved(lambda: {"urn": child_urn(pulumi.Output.from_input(parent), "k:v:T", "n")})
+    assert urn == {
+        "urn": "urn:pulumi:dev::kubeflow::kubeflow:platform:KubeflowPlatform$kubeflow:c:C$k:v:T::n"
+    }
 
 
 def test_objects_that_hold_data_are_kept_by_default_and_only_they(kept):
