@@ -308,13 +308,14 @@ class KubeflowComponent(pulumi.ComponentResource):
             for part, raw, obj in entries:
                 if install_tier(obj) != tier:
                     continue
-                opts = self._object_options(part, obj, waits_on)
+                name = resource_name(self._name, obj)
+                opts = self._object_options(part, obj, name, waits_on)
                 if part.name in renders:
                     render = renders[part.name]
                     namespace = self.resolved_namespace
                     alias = render_alias(part, raw, self._name, namespace, render, type_token(obj))
                     opts.aliases = [*(opts.aliases or []), alias]
-                resource = KubernetesObject(resource_name(self._name, obj), obj, opts)
+                resource = KubernetesObject(name, obj, opts)
                 if is_namespace(obj):
                     self.namespace_resources[obj["metadata"]["name"]] = resource
                 registered.append(resource)
@@ -322,7 +323,7 @@ class KubeflowComponent(pulumi.ComponentResource):
             waits_on = registered or waits_on
 
     def _object_options(
-        self, part: ManifestPart, obj: KubeObject, waits_on: list[pulumi.Resource]
+        self, part: ManifestPart, obj: KubeObject, name: str, waits_on: list[pulumi.Resource]
     ) -> pulumi.ResourceOptions:
         """Parent, order, lifetime (`keep_data`), the fields left to controllers, and the
         names the object had when resource names carried the part (stacks made before): the
@@ -335,7 +336,6 @@ class KubeflowComponent(pulumi.ComponentResource):
         shared = self.args.shared_namespaces.get(namespace_needed(obj) or "")
         namespaces = {**self.args.shared_namespaces, **self.namespace_resources}
         namespaces = namespaces if self.args.delete_with_namespace else {}
-        name = resource_name(self._name, obj)
         return pulumi.ResourceOptions(
             parent=self,
             depends_on=[*waits_on, shared] if shared else waits_on,

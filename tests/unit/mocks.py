@@ -33,10 +33,16 @@ class Registered:
     """The URN of the resource whose delete takes this one with it ("" for none)."""
     alias_urns: list[str] = field(default_factory=list)
     """The URNs the resource was known by before (its aliases; components give URNs)."""
-    aliases: list[str] = field(default_factory=list)
-    """The name in each of `alias_urns`."""
-    alias_types: list[str] = field(default_factory=list)
-    """The type in each of `alias_urns`."""
+
+    @property
+    def aliases(self) -> list[str]:
+        """The name in each of `alias_urns`."""
+        return [urn.split("::", 3)[3] for urn in self.alias_urns]
+
+    @property
+    def alias_types(self) -> list[str]:
+        """The type in each of `alias_urns`: its own, after its parents'."""
+        return [urn.split("::", 3)[2].rpartition("$")[2] for urn in self.alias_urns]
 
 
 class Recorder(pulumi.runtime.Mocks):
@@ -84,16 +90,6 @@ def transitively(direct: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
     return {key: visit(key) for key in direct}
 
 
-def urn_name(urn: str) -> str:
-    """The resource name of a URN."""
-    return urn.rpartition("::")[2]
-
-
-def urn_type(urn: str) -> str:
-    """The resource type of a URN: its own, after its parents'."""
-    return urn.rpartition("::")[0].rpartition("::")[2].rpartition("$")[2]
-
-
 class RecordingMonitor(MockMonitor):
     """A mock monitor that also records parents, providers and dependencies."""
 
@@ -117,8 +113,6 @@ class RecordingMonitor(MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     deleted_with=request.deletedWith,
                     alias_urns=[a.urn for a in request.aliases],
-                    aliases=[urn_name(a.urn) for a in request.aliases],
-                    alias_types=[urn_type(a.urn) for a in request.aliases],
                 )
             )
         return response
