@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import struct_pb2
+from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
 
 REPO = Path(__file__).resolve().parents[2]
 MIRROR = REPO.parent / "shared" / "manifests"
@@ -26,13 +30,19 @@ class Registered:
     parent: str
     provider: str
     dependencies: list[str]
-    inputs: dict[str, Any] = field(default_factory=dict)
+    wire_inputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
+    """The inputs as the SDK sent them (`inputs` reads them when a test asks)."""
     retain_on_delete: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     deleted_with: str = ""
     """The URN of the resource whose delete takes this one with it ("" for none)."""
     alias_urns: list[str] = field(default_factory=list)
     """The URNs the resource was known by before (its aliases; components give URNs)."""
+
+    @cached_property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs, as a provider would read them (secrets wrapped, unknowns kept)."""
+        return rpc.deserialize_properties(self.wire_inputs)  # type: ignore[no-any-return]
 
     @property
     def aliases(self) -> list[str]:
@@ -45,18 +55,25 @@ class Registered:
         return [urn.split("::", 3)[2].rpartition("$")[2] for urn in self.alias_urns]
 
 
+def mock_id(name: str) -> str:
+    """The ID the mocks give a resource named `name`."""
+    return f"{name}-id"
+
+
 class Recorder(pulumi.runtime.Mocks):
     """Mocks that keep every registration, in order."""
 
     def __init__(self) -> None:
         self.registered: list[Registered] = []
-        self._inputs: dict[tuple[str, str], dict[str, Any]] = {}
         self._before: dict[str, set[str]] = {}
         self._closed_over = 0
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self._inputs[(args.typ, args.name)] = args.inputs
-        return f"{args.name}-id", args.inputs
+        return mock_id(args.name), {**args.inputs, **self.extra_outputs(args.typ)}
+
+    def extra_outputs(self, type_: str) -> dict[str, Any]:
+        """Outputs a resource of `type_` has beside its inputs (none: a provider that echoes)."""
+        return {}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         return {}
@@ -91,14 +108,26 @@ def transitively(direct: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
 
 
 class RecordingMonitor(MockMonitor):
-    """A mock monitor that also records parents, providers and dependencies."""
+    """A mock monitor that also records parents, providers and dependencies.
+
+    A resource's outputs are its inputs as the SDK sent them (with the recorder's
+    `extra_outputs`): the SDK's own mock monitor reads every input into Python and writes it
+    back, a walk of every property that a real engine does in Go and that would otherwise
+    count as the program's time. A test reads a resource's inputs when it asks for them."""
 
     def __init__(self, recorder: Recorder) -> None:
         super().__init__(recorder)
         self.recorder = recorder
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack" or self.recorder.extra_outputs(request.type):
+            response = super().RegisterResource(request)
+        else:
+            response = resource_pb2.RegisterResourceResponse(
+                urn=self.make_urn(request.parent, request.type, request.name),
+                id=mock_id(request.name),
+                object=request.object,
+            )
         if request.type != "pulumi:pulumi:Stack":
             self.recorder.registered.append(
                 Registered(
@@ -108,7 +137,7 @@ class RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     provider=request.provider,
                     dependencies=list(request.dependencies),
-                    inputs=self.recorder._inputs.get((request.type, request.name), {}),
+                    wire_inputs=request.object,
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
                     deleted_with=request.deletedWith,

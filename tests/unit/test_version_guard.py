@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from pulumi.output import Unknown
-from pulumi.runtime.mocks import MockResourceArgs
 
 from components import CertManagerArgs, KatibArgs, KServeArgs, PipelinesArgs, TrainingOperatorArgs
 from components.manifests import MirrorSource
@@ -77,11 +76,10 @@ class Changing(Recorder):
         super().__init__()
         self.changing = changing
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        resource_id, outputs = super().new_resource(args)
-        if args.typ == "pulumi-python:dynamic/kubeflow:InstalledVersions":
-            outputs = {**outputs, "changing": self.changing}
-        return resource_id, outputs
+    def extra_outputs(self, type_: str) -> dict[str, Any]:
+        if type_ == "pulumi-python:dynamic/kubeflow:InstalledVersions":
+            return {"changing": self.changing}
+        return {}
 
 
 def version_annotations(recorder: Recorder) -> dict[str, Any]:
