@@ -1,0 +1,65 @@
+"""The mocks the unit tests run programs under: what a program reads back, what a test sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from policy.rules.secrets import SECRET_SIGNATURE
+from tests.unit.mocks import Recorder, run
+
+
+class Thing(pulumi.CustomResource):
+    """A resource of a made-up provider, with whatever properties it is given."""
+
+    spec: pulumi.Output[Any]
+    status: pulumi.Output[Any]
+
+    def __init__(self, name: str, props: dict[str, Any]) -> None:
+        super().__init__("test:index:Thing", name, {"status": None, **props})
+
+
+class WithStatus(Recorder):
+    """Mocks under which every Thing also has a status."""
+
+    def extra_outputs(self, type_: str) -> dict[str, Any]:
+        return {"status": "ready"} if type_ == "test:index:Thing" else {}
+
+
+def read_back(recorder: Recorder, props: dict[str, Any]) -> dict[str, Any]:
+    """What a program reads back from a Thing registered with `props`, under `recorder`."""
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        thing = Thing("a", props)
+        pulumi.Output.all(thing.spec, thing.status).apply(
+            lambda values: seen.update(spec=values[0], status=values[1])
+        )
+
+    run(program, recorder=recorder)
+    return seen
+
+
+def test_a_resource_reads_back_its_inputs_as_outputs_and_tests_see_the_inputs() -> None:
+    spec = {"replicas": 2, "labels": {"app": "x"}, "ports": [80, 443], "paused": False}
+    recorder = Recorder()
+    assert read_back(recorder, {"spec": spec}) == {"spec": spec, "status": None}
+    (thing,) = recorder.of_type("test:")
+    assert thing.inputs == {"spec": spec}
+
+
+def test_a_recorders_extra_outputs_reach_the_program_beside_the_inputs() -> None:
+    spec = {"replicas": 1}
+    recorder = WithStatus()
+    assert read_back(recorder, {"spec": spec}) == {"spec": spec, "status": "ready"}
+    (thing,) = recorder.of_type("test:")
+    assert thing.inputs == {"spec": spec}  # the status is the provider's, not an input
+
+
+def test_a_secret_input_is_recorded_as_a_secret() -> None:
+    recorder = Recorder()
+    read_back(recorder, {"spec": pulumi.Output.secret({"token": "s3cr3t"})})
+    (thing,) = recorder.of_type("test:")
+    wrapped = thing.inputs["spec"]
+    assert wrapped == {SECRET_SIGNATURE[0]: SECRET_SIGNATURE[1], "value": {"token": "s3cr3t"}}
