@@ -5,7 +5,9 @@ Each measurement runs in a fresh interpreter (`python -m tests.bench.registratio
 peak RSS is its own:
 - `register '<settings JSON>'`: the `ci` stack's program (infra/__main__.py) with those
   settings (`kubeflow:components`, `kubeflow:release`), from the first import to the last
-  registration; it also lists the manifest files the program read. It runs twice on one
+  registration, under the unit tests' mocks (`tests.unit.mocks`: each resource's outputs
+  are its inputs as the SDK sent them, as a real engine answers without Python work); it
+  also lists the manifest files the program read. It runs twice on one
   empty parse cache (components/parsed.py): cold (every file parsed) and warm (read back
   as JSON, as every later `preview` and `up` of the same versions);
 - `parse FILE...`: `yaml.load_all` (the C loader the program uses) and `json.dumps` of every
