@@ -53,11 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     cache = options.cache or cache_dir()
     try:
+        lock = copy.deepcopy(read_lock(options.lock))
         wanted = list(_wanted(options, cache))
     except (ManifestError, ValueError, KeyError) as error:
         print(f"lock: {error}", file=sys.stderr)
         return 2
-    lock = copy.deepcopy(read_lock(options.lock))
     changed, failed = 0, 0
     for item in wanted:
         try:

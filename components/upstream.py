@@ -19,7 +19,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import yaml
@@ -79,9 +79,9 @@ class UpstreamSource:
         """One part rendered and checked: an error when its digest is not the lock's."""
         if not part.upstream:
             return Checked([])
+        entry = lock_entry(self.lock_file, component, version, part.name)
         rendered = render(Reference.of(part), self.cache or cache_dir())
         note_use(rendered, component, version, part.name)
-        entry = lock_entry(self.lock_file, component, version, part.name)
         if entry is None:
             return Checked(
                 rendered.objects, new_note(self.lock_file, component, version, part.name, rendered)
@@ -108,10 +108,59 @@ def read_lock(path: Path) -> LockData:
 @functools.cache
 def _parsed_lock(path: Path, mtime_ns: int, size: int) -> LockData:
     """The lock at one modification (read once per process while it does not change)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data: Any = {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        problems = [f"not YAML ({error})"]
+    else:
+        problems = lock_problems(data)
+    if problems:
+        more = f"; and {len(problems) - 3} more" if problems[3:] else ""
+        shown = "; ".join(problems[:3]) + more
+        raise ManifestError(
+            f"{path}: not a lock of renders: {shown}; fix: restore the file (git checkout "
+            f"{path}), or record the parts again with {LOCK_COMMAND}"
+        )
+    return cast(LockData, data)
+
+
+LOCK_ENTRY_FIELDS = {"reference": dict, "digest": str, "objects": int, "rendered_by": str}
+"""Each entry's fields and their types (`lock_record`)."""
+
+
+def lock_problems(data: Any) -> list[str]:
+    """Where a lock's contents are not project -> version -> part -> entry (`entry_problems`)."""
     if not isinstance(data, dict):
-        raise ManifestError(f"{path}: not a lock file (a mapping of projects); fix: restore it")
-    return data
+        return ["not a mapping of projects"]
+    problems = []
+    for project, versions in data.items():
+        if not isinstance(versions, dict):
+            problems.append(f"{project}: not a mapping of versions")
+            continue
+        for version, parts in versions.items():
+            if not isinstance(parts, dict):
+                problems.append(f"{project} {version}: not a mapping of parts")
+                continue
+            for part, entry in parts.items():
+                problems += entry_problems(f"{project} {version} {part}", entry)
+    return problems
+
+
+def entry_problems(where: str, entry: Any) -> list[str]:
+    """Where one entry is not the record of a render (`lock_record`): a reference, a SHA-256
+    digest of its objects, how many there are and what rendered them."""
+    if not isinstance(entry, dict):
+        return [f"{where}: not an entry ({', '.join(LOCK_ENTRY_FIELDS)})"]
+    problems = [
+        f"{where}: {field} is not a {kind.__name__}"
+        for field, kind in LOCK_ENTRY_FIELDS.items()
+        if not isinstance(entry.get(field), kind) or isinstance(entry[field], bool)
+    ]
+    digest = entry.get("digest")
+    if isinstance(digest, str) and not digest.startswith("sha256:"):
+        problems.append(f"{where}: digest is not a sha256: digest")
+    return problems
 
 
 def write_lock(path: Path, data: LockData) -> None:

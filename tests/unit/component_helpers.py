@@ -28,14 +28,20 @@ from tests.unit.mocks import MIRROR, Recorder, Registered, run
 Identity = tuple[str, str, str]
 
 
-def install(cls: type[KubeflowComponent], args: ComponentArgs, name: str = "c") -> Recorder:
-    """Register `cls(name, args)` under a Kubernetes provider, as the platform does."""
+def install(
+    cls: type[KubeflowComponent],
+    args: ComponentArgs,
+    name: str = "c",
+    recorder: Recorder | None = None,
+) -> Recorder:
+    """Register `cls(name, args)` under a Kubernetes provider, as the platform does (into
+    `recorder`, to see what was registered when it raises)."""
 
     def program() -> None:
         provider = k8s.Provider("cluster", render_yaml_to_directory="/tmp/unused")
         cls(name, args, pulumi.ResourceOptions(provider=provider))
 
-    return run(program)
+    return run(program, recorder=recorder)
 
 
 def mirror_install(cls: type[KubeflowComponent], **settings: Any) -> Recorder:

@@ -157,5 +157,7 @@ def applied_before(resources: dict[str, tuple[str, frozenset[str], str]]) -> dic
     return transitively({name: direct for name, (_, direct, _) in resources.items()})
 
 
-def demo_install(cls: type[Demo], source: Any, **settings: Any) -> Recorder:
-    return install(cls, ComponentArgs(source=source, **settings))
+def demo_install(
+    cls: type[Demo], source: Any, recorder: Recorder | None = None, **settings: Any
+) -> Recorder:
+    return install(cls, ComponentArgs(source=source, **settings), recorder=recorder)

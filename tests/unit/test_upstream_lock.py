@@ -25,6 +25,7 @@ from tests.unit.local_upstreams import (
     with_parts,
     write_yaml,
 )
+from tests.unit.mocks import Recorder
 
 REAL_TOOLS = ("kustomize", "helm", "download")
 
@@ -37,14 +38,60 @@ def test_the_digest_is_of_the_objects_not_of_their_bytes():
     assert digest(OBJECTS).startswith("sha256:")
 
 
-def test_the_repository_lock_holds_only_digests_of_real_renders():
-    """Recorded by `make lock` from real renders only: never from a mirror file."""
-    for project, versions in read_lock(LOCK_FILE).items():
-        for version, parts in versions.items():
-            for part, entry in parts.items():
-                where = f"{project} {version} {part}"
-                assert entry["rendered_by"].split()[0] in REAL_TOOLS, where
-                assert entry["digest"].startswith("sha256:") and entry["objects"] > 0, where
+def mirror_made(lock: dict) -> list[str]:
+    """The entries of `lock` that no real renderer made (a mirror file, by hand)."""
+    return [
+        f"{project} {version} {part}"
+        for project, versions in lock.items()
+        for version, parts in versions.items()
+        for part, entry in parts.items()
+        if entry["rendered_by"].split()[0] not in REAL_TOOLS or entry["objects"] < 1
+    ]
+
+
+def test_the_repository_lock_reads_and_holds_only_digests_of_real_renders(demo, tmp_path):
+    """Recorded by `make lock` from real renders only, never from a mirror file (the lock
+    holds no entry yet: docs/upstream.md, "The lock"). The check itself catches an entry
+    made from the mirror, beside one from a real render."""
+    assert mirror_made(read_lock(LOCK_FILE)) == []
+    cls, _ = demo
+    demo_install(cls, source(tmp_path))
+    assert main(lock_args(tmp_path)) == 0
+    lock = read_lock(tmp_path / "lock.yaml")
+    lock["demo"]["v2"] = {"base": {**lock["demo"]["v1"]["base"], "rendered_by": "manifest mirror"}}
+    assert mirror_made(lock) == ["demo v2 base"]
+
+
+DAMAGE = {
+    "not a mapping": ("- demo\n", "not a mapping of projects"),
+    "not YAML": ("demo: [v1\n", "not YAML"),
+    "versions": ("demo: v1\n", "demo: not a mapping of versions"),
+    "an entry": ("demo: {v1: {base: sha256:00}}\n", "demo v1 base: not an entry"),
+    "a field": ("demo: {v1: {base: {digest: sha256:00}}}\n", "demo v1 base: reference is not"),
+    "the digest": (
+        "demo: {v1: {base: {reference: {}, digest: md5-00, objects: 8, rendered_by: helm}}}\n",
+        "demo v1 base: digest is not a sha256: digest",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=list(DAMAGE))
+def test_a_damaged_lock_is_an_error_naming_the_entry_and_the_fix(
+    demo, tmp_path, damage, capsys, rendered
+):
+    text, problem = damage
+    (tmp_path / "lock.yaml").write_text(text)
+    cls, _ = demo
+    recorder = Recorder()
+    with pytest.raises(ManifestError) as error:
+        demo_install(cls, source(tmp_path), recorder=recorder)
+    message = str(error.value)
+    assert message.startswith(f"{tmp_path / 'lock.yaml'}: not a lock of renders: ")
+    assert problem in message and "fix: restore the file (git checkout" in message
+    assert kube_objects(recorder) == [] and rendered == []  # before anything is rendered
+    assert main(lock_args(tmp_path)) == 2  # the lock command says the same, and writes nothing
+    assert problem in capsys.readouterr().err
+    assert (tmp_path / "lock.yaml").read_text() == text
 
 
 @pytest.fixture
