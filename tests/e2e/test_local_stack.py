@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3
 from kubernetes import client, config, dynamic
+from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from components.manifests import load_objects
@@ -128,7 +130,8 @@ def unlock(stack: Stack) -> None:
 
 
 def count_kfp_objects(cluster_dir: Path) -> int:
-    """How many of the KFP manifests' objects the API server holds (0 before it is up)."""
+    """How many of the KFP manifests' objects the API server holds (0 before it is up: no
+    kubeconfig yet, one being written, no server answering, no namespace yet)."""
     kubeconfig = cluster_dir / "kubeconfig"
     if not kubeconfig.exists():
         return 0
@@ -138,7 +141,7 @@ def count_kfp_objects(cluster_dir: Path) -> int:
         return len(core.list_namespaced_service_account("kubeflow").items) + len(
             core.list_namespaced_config_map("kubeflow").items
         )
-    except Exception:
+    except (ConfigException, urllib3.exceptions.HTTPError, client.ApiException):
         return 0
 
 

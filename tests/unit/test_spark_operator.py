@@ -98,7 +98,9 @@ def test_job_namespaces_move_the_job_rbac_the_flags_and_the_webhook_selectors():
         assert "--namespaces=spark-jobs,team-a" in args_
         assert not [a for a in args_ if a.endswith("-namespace=spark-operator")]
     for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
-        for webhook in installed[(kind, "", "spark-operator-webhook")].inputs["webhooks"]:
+        webhooks = installed[(kind, "", "spark-operator-webhook")].inputs["webhooks"]
+        assert webhooks, kind
+        for webhook in webhooks:
             (expression,) = webhook["namespaceSelector"]["matchExpressions"]
             assert expression["values"] == ["spark-jobs", "team-a"]
             assert webhook["clientConfig"]["service"]["namespace"] == "spark"

@@ -98,6 +98,8 @@ def test_iris_executors_pin_image_and_packages(compiled: dict[str, dict[str, Any
 
 
 def test_compiling_is_deterministic_so_digests_are_stable() -> None:
+    """Two compiles, each in a temporary folder of its own, give the same text: no path or
+    time is in it (across processes, the local stack's no-op preview in the e2e checks it)."""
     iris = get_example("iris")
 
     assert compiled_text(iris) == compiled_text(iris)
