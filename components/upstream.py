@@ -111,7 +111,7 @@ def _parsed_lock(path: Path, mtime_ns: int, size: int) -> LockData:
     data: Any = {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         problems = [f"not YAML ({error})"]
     else:
         problems = lock_problems(data)
@@ -119,8 +119,9 @@ def _parsed_lock(path: Path, mtime_ns: int, size: int) -> LockData:
         more = f"; and {len(problems) - 3} more" if problems[3:] else ""
         shown = "; ".join(problems[:3]) + more
         raise ManifestError(
-            f"{path}: not a lock of renders: {shown}; fix: restore the file (git checkout "
-            f"{path}), or record the parts again with {LOCK_COMMAND}"
+            f"{path}: not a lock of renders: {shown}; fix: restore the file from version "
+            f"control (the repository's: git checkout -- {path}), or delete the entries at "
+            f"fault (or the file) and record those parts again with {LOCK_COMMAND}"
         )
     return cast(LockData, data)
 

@@ -334,9 +334,11 @@ def start(
     except KwokctlError as err:
         raise LocalClusterError(str(err)) from err
     # Self-contained (certificates embedded), for people and tools: kubectl --kubeconfig.
-    path = state_dir / "kubeconfig"
-    path.touch(mode=0o600)
-    path.write_text(kubeconfig)
+    # Written whole or not at all: a reader never sees half of it.
+    path, partial = state_dir / "kubeconfig", state_dir / "kubeconfig.partial"
+    partial.touch(mode=0o600)
+    partial.write_text(kubeconfig)
+    partial.replace(path)
     return kubeconfig
 
 

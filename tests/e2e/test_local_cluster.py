@@ -126,6 +126,13 @@ def test_version_is_the_pinned_release(cluster: Cluster) -> None:
     assert version["minor"] == K8S_VERSION.split(".")[1]
 
 
+def test_the_kubeconfig_file_is_whole_and_its_owners_only(cluster: Cluster) -> None:
+    path = cluster.state_dir / "kubeconfig"
+    assert path.read_text() == cluster.kubeconfig
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in cluster.state_dir.glob("kubeconfig*")) == ["kubeconfig"]
+
+
 def test_nodes_are_ready(cluster: Cluster) -> None:
     nodes = yaml.safe_load(cluster.kubectl("get", "nodes", "-o", "json"))["items"]
     assert len(nodes) == lc.NODES

@@ -42,7 +42,8 @@ class Registered:
     @cached_property
     def inputs(self) -> dict[str, Any]:
         """The inputs, as a provider would read them (secrets wrapped, unknowns kept)."""
-        return rpc.deserialize_properties(self.wire_inputs)  # type: ignore[no-any-return]
+        inputs = rpc.deserialize_properties(self.wire_inputs, keep_unknowns=True)
+        return inputs  # type: ignore[no-any-return]
 
     @property
     def aliases(self) -> list[str]:
@@ -67,6 +68,14 @@ class Recorder(pulumi.runtime.Mocks):
         self.registered: list[Registered] = []
         self._before: dict[str, set[str]] = {}
         self._closed_over = 0
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        if "new_resource" in vars(cls):
+            raise TypeError(
+                f"{cls.__name__} overrides new_resource, which the recording monitor calls only "
+                f"for types with extra outputs; fix: override extra_outputs instead"
+            )
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return mock_id(args.name), {**args.inputs, **self.extra_outputs(args.typ)}
@@ -118,6 +127,17 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, recorder: Recorder) -> None:
         super().__init__(recorder)
         self.recorder = recorder
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """As the SDK's, answering `pulumi:pulumi:getResource` for the resources registered
+        here too (a resource given as an input, read back as that resource)."""
+        if request.tok == "pulumi:pulumi:getResource":
+            urn = str(request.args["urn"])
+            known = self.recorder.by_urn().get(urn)
+            if known is not None and urn not in self.resources:
+                state = {**known.inputs, **self.recorder.extra_outputs(known.type)}
+                self.resources[urn] = self.ResourceRegistration(urn, mock_id(known.name), state)
+        return super().Invoke(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.type == "pulumi:pulumi:Stack" or self.recorder.extra_outputs(request.type):

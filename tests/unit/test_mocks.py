@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
+import pytest
 
 from policy.rules.secrets import SECRET_SIGNATURE
 from tests.unit.mocks import Recorder, run
@@ -63,3 +65,26 @@ def test_a_secret_input_is_recorded_as_a_secret() -> None:
     (thing,) = recorder.of_type("test:")
     wrapped = thing.inputs["spec"]
     assert wrapped == {SECRET_SIGNATURE[0]: SECRET_SIGNATURE[1], "value": {"token": "s3cr3t"}}
+
+
+def test_a_resource_given_as_an_input_reads_back_as_that_resource() -> None:
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        config_map = k8s.core.v1.ConfigMap("settings", data={"mode": "fast"})
+        thing = Thing("a", {"spec": config_map})
+        peer = thing.spec.apply(lambda resource: pulumi.Output.all(resource.urn, resource.data))
+        pulumi.Output.all(config_map.urn, peer).apply(
+            lambda values: seen.update(own=values[0], read_back=values[1])
+        )
+
+    run(program)
+    assert seen["read_back"] == [seen["own"], {"mode": "fast"}]
+
+
+def test_a_recorder_overriding_new_resource_is_refused() -> None:
+    with pytest.raises(TypeError, match="fix: override extra_outputs instead"):
+
+        class Overriding(Recorder):
+            def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+                return "id", {}

@@ -4,6 +4,7 @@ never the repository's)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from components import UpstreamSource
 from components.lock import main
 from components.manifests import ManifestError, ManifestPart, parse_objects
 from components.render import digest
-from components.upstream import LOCK_FILE, read_lock, write_lock
+from components.upstream import LOCK_FILE, LockData, read_lock, write_lock
 from tests.unit.component_helpers import kube_objects, pulumi_warnings
 from tests.unit.local_upstreams import (
     CRD,
@@ -38,7 +39,7 @@ def test_the_digest_is_of_the_objects_not_of_their_bytes():
     assert digest(OBJECTS).startswith("sha256:")
 
 
-def mirror_made(lock: dict) -> list[str]:
+def mirror_made(lock: LockData) -> list[str]:
     """The entries of `lock` that no real renderer made (a mirror file, by hand)."""
     return [
         f"{project} {version} {part}"
@@ -57,7 +58,7 @@ def test_the_repository_lock_reads_and_holds_only_digests_of_real_renders(demo, 
     cls, _ = demo
     demo_install(cls, source(tmp_path))
     assert main(lock_args(tmp_path)) == 0
-    lock = read_lock(tmp_path / "lock.yaml")
+    lock = copy.deepcopy(read_lock(tmp_path / "lock.yaml"))  # not the cached one
     lock["demo"]["v2"] = {"base": {**lock["demo"]["v1"]["base"], "rendered_by": "manifest mirror"}}
     assert mirror_made(lock) == ["demo v2 base"]
 
@@ -87,7 +88,8 @@ def test_a_damaged_lock_is_an_error_naming_the_entry_and_the_fix(
         demo_install(cls, source(tmp_path), recorder=recorder)
     message = str(error.value)
     assert message.startswith(f"{tmp_path / 'lock.yaml'}: not a lock of renders: ")
-    assert problem in message and "fix: restore the file (git checkout" in message
+    assert problem in message and "fix: restore the file from version control" in message
+    assert "record those parts again with make lock" in message
     assert kube_objects(recorder) == [] and rendered == []  # before anything is rendered
     assert main(lock_args(tmp_path)) == 2  # the lock command says the same, and writes nothing
     assert problem in capsys.readouterr().err
@@ -166,7 +168,7 @@ def test_a_lock_of_another_reference_is_an_error(demo, tmp_path):
     cls, _ = demo
     demo_install(cls, source(tmp_path))
     assert main(lock_args(tmp_path)) == 0
-    lock = read_lock(tmp_path / "lock.yaml")
+    lock = copy.deepcopy(read_lock(tmp_path / "lock.yaml"))
     lock["demo"]["v1"]["base"]["reference"]["location"] = "https://example.com/other?ref=v1"
     write_lock(tmp_path / "lock.yaml", lock)
     with pytest.raises(ManifestError, match=r"records .*other.* for this part; fix:"):
