@@ -57,12 +57,29 @@ def type_token(obj: Mapping[str, Any]) -> str:
     return f"kubernetes:{group or 'core'}/{version}:{obj['kind']}"
 
 
+def split_urn(urn: str) -> tuple[str, str, str]:
+    """A URN (`urn:pulumi:<stack>::<project>::<types>::<name>`, where only the name may hold
+    `::`) as what comes before its types, its types (its parents' and its own, joined by `$`)
+    and its name."""
+    stack, project, types, name = urn.split("::", 3)
+    return f"{stack}::{project}", types, name
+
+
+def urn_type(urn: str) -> str:
+    """A URN's resource type: its own, after its parents'."""
+    return split_urn(urn)[1].rpartition("$")[2]
+
+
 def child_urn(parent_urn: pulumi.Output[str], type_: str, name: str) -> pulumi.Output[str]:
-    """The URN of a resource `type_` named `name` whose parent has `parent_urn`
-    (`urn:pulumi:<stack>::<project>::<parent's types>::<parent's name>`, where only the name
-    may hold `::`). Aliases are given as URNs: the SDK turns each `pulumi.Alias` into one
-    through several outputs of its own, and the full platform's objects carry some 1,500."""
-    return parent_urn.apply(lambda urn: "::".join(urn.split("::", 3)[:3]) + f"${type_}::{name}")
+    """The URN of a resource `type_` named `name` whose parent has `parent_urn`. Aliases are
+    given as URNs: the SDK turns each `pulumi.Alias` into one through several outputs of its
+    own, and the full platform's objects carry some 1,500."""
+
+    def child(urn: str) -> str:
+        head, types, _ = split_urn(urn)
+        return f"{head}::{types}${type_}::{name}"
+
+    return parent_urn.apply(child)
 
 
 def served_versions(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:

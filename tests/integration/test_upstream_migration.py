@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.objects import split_urn, urn_type
 from components.upstream import RENDER_TYPES
 from tests.engine import REPO, engine_env, require_engine
 from tests.render_tools import require_render_tools
@@ -127,7 +128,7 @@ def changes(root: Path) -> dict[tuple[str, str], str]:
     """(type, resource name) -> the step a preview plans for it, of every step but `same`."""
     preview = json.loads(pulumi(root, "preview", "--json"))
     return {
-        (step["urn"].split("::")[2].rpartition("$")[2], step["urn"].rpartition("::")[2]): step["op"]
+        (urn_type(step["urn"]), split_urn(step["urn"])[2]): step["op"]
         for step in preview["steps"]
         if step["op"] != "same"
     }

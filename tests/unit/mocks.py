@@ -16,6 +16,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
 
+from components.objects import split_urn, urn_type
+
 REPO = Path(__file__).resolve().parents[2]
 MIRROR = REPO.parent / "shared" / "manifests"
 
@@ -48,12 +50,12 @@ class Registered:
     @property
     def aliases(self) -> list[str]:
         """The name in each of `alias_urns`."""
-        return [urn.split("::", 3)[3] for urn in self.alias_urns]
+        return [split_urn(urn)[2] for urn in self.alias_urns]
 
     @property
     def alias_types(self) -> list[str]:
         """The type in each of `alias_urns`: its own, after its parents'."""
-        return [urn.split("::", 3)[2].rpartition("$")[2] for urn in self.alias_urns]
+        return [urn_type(urn) for urn in self.alias_urns]
 
 
 def mock_id(name: str) -> str:
@@ -78,7 +80,11 @@ class Recorder(pulumi.runtime.Mocks):
             )
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return mock_id(args.name), {**args.inputs, **self.extra_outputs(args.typ)}
+        return mock_id(args.name), self.outputs(args.typ, args.inputs)
+
+    def outputs(self, type_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """A resource's outputs: its inputs and its type's `extra_outputs`."""
+        return {**inputs, **self.extra_outputs(type_)}
 
     def extra_outputs(self, type_: str) -> dict[str, Any]:
         """Outputs a resource of `type_` has beside its inputs (none: a provider that echoes)."""
@@ -135,7 +141,7 @@ class RecordingMonitor(MockMonitor):
             urn = str(request.args["urn"])
             known = self.recorder.by_urn().get(urn)
             if known is not None and urn not in self.resources:
-                state = {**known.inputs, **self.recorder.extra_outputs(known.type)}
+                state = self.recorder.outputs(known.type, known.inputs)
                 self.resources[urn] = self.ResourceRegistration(urn, mock_id(known.name), state)
         return super().Invoke(request)
 

@@ -11,7 +11,13 @@ import pytest
 
 from components import KubeflowPipelines, MirrorSource, PipelinesArgs
 from components.awaits import DELETION_PROPAGATION
-from components.objects import child_urn, other_version_types, served_versions
+from components.objects import (
+    child_urn,
+    other_version_types,
+    served_versions,
+    split_urn,
+    urn_type,
+)
 from components.transforms import with_annotation
 from tests.unit.component_helpers import install, kube_objects, registered, resolved
 from tests.unit.mocks import Recorder
@@ -124,6 +130,9 @@ def test_a_child_urn_follows_its_parents_types_whatever_the_parents_name():
     assert urn == {
         "urn": "urn:pulumi:dev::kubeflow::kubeflow:platform:KubeflowPlatform$kubeflow:c:C$k:v:T::n"
     }
+    types = "kubeflow:platform:KubeflowPlatform$kubeflow:c:C"
+    assert split_urn(parent) == ("urn:pulumi:dev::kubeflow", types, "a::b")
+    assert urn_type(parent) == "kubeflow:c:C"
 
 
 def test_objects_that_hold_data_are_kept_by_default_and_only_they(kept):
