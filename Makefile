@@ -50,7 +50,7 @@ render-tools: ## build (or find) kustomize and helm from Go modules (scripts/ren
 lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components infra pipelines policy examples/serving/__main__.py
+	$(VENV)/bin/mypy components infra pipelines policy examples/serving/__main__.py tests
 
 test-fast: venv render-tools ## the unit suite (mocks, no engine), under a minute
 	$(PYTEST) -m "not integration and not e2e" -n 2 -q

@@ -189,7 +189,7 @@ def record_renders(monkeypatch: pytest.MonkeyPatch) -> list[Reference]:
     """From now on (until `monkeypatch` undoes it), the references components render (from
     the render cache or anew), in the order they ask for them."""
     seen: list[Reference] = []
-    real = upstream.render
+    real = render.render
 
     def recording(reference: Reference, cache: Path, *, refresh: bool = False) -> render.Render:
         seen.append(reference)

@@ -44,8 +44,8 @@ class Registered:
     @cached_property
     def inputs(self) -> dict[str, Any]:
         """The inputs, as a provider would read them (secrets wrapped, unknowns kept)."""
-        inputs = rpc.deserialize_properties(self.wire_inputs, keep_unknowns=True)
-        return inputs  # type: ignore[no-any-return]
+        inputs: dict[str, Any] = rpc.deserialize_properties(self.wire_inputs, keep_unknowns=True)
+        return inputs
 
     @property
     def aliases(self) -> list[str]:
@@ -90,8 +90,11 @@ class Recorder(pulumi.runtime.Mocks):
         """Outputs a resource of `type_` has beside its inputs (none: a provider that echoes)."""
         return {}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """No outputs and no check failures (a list, not None: the SDK's monitor iterates them)."""
+        return {}, []
 
     def of_type(self, prefix: str) -> list[Registered]:
         return [r for r in self.registered if r.type.startswith(prefix)]
@@ -134,7 +137,9 @@ class RecordingMonitor(MockMonitor):
         super().__init__(recorder)
         self.recorder = recorder
 
-    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def Invoke(  # noqa: N802 - gRPC method name
+        self, request: resource_pb2.ResourceInvokeRequest
+    ) -> resource_pb2.ResourceInvokeResponse:
         """As the SDK's, answering `pulumi:pulumi:getResource` for the resources registered
         here too (a resource given as an input, read back as that resource)."""
         if request.tok == "pulumi:pulumi:getResource":
@@ -143,11 +148,15 @@ class RecordingMonitor(MockMonitor):
             if known is not None and urn not in self.resources:
                 state = self.recorder.outputs(known.type, known.inputs)
                 self.resources[urn] = self.ResourceRegistration(urn, mock_id(known.name), state)
-        return super().Invoke(request)
+        response: resource_pb2.ResourceInvokeResponse = super().Invoke(request)  # type: ignore[no-untyped-call]  # the SDK's MockMonitor is unannotated
+        return response
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(  # noqa: N802 - gRPC method name
+        self, request: resource_pb2.RegisterResourceRequest
+    ) -> resource_pb2.RegisterResourceResponse:
+        response: resource_pb2.RegisterResourceResponse
         if request.type == "pulumi:pulumi:Stack" or self.recorder.extra_outputs(request.type):
-            response = super().RegisterResource(request)
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK's MockMonitor is unannotated
         else:
             response = resource_pb2.RegisterResourceResponse(
                 urn=self.make_urn(request.parent, request.type, request.name),
@@ -192,7 +201,7 @@ def run(
         monitor=RecordingMonitor(recorder),
     )
     pulumi.runtime.set_all_config(dict(config or {}))
-    pulumi.runtime.test(lambda: program() and None)()
+    pulumi.runtime.test(lambda: program() and None)()  # type: ignore[no-untyped-call]  # the SDK's test() is unannotated
     return recorder
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from components import CentralDashboard, CentralDashboardArgs, ComponentArgsError, MirrorSource
 from components.central_dashboard import DASHBOARD_SOURCES, dashboard_part
-from components.manifests import load_objects
+from components.manifests import KubeObject, load_objects
+from components.render import Reference
 from tests.unit.component_helpers import (
     as_installed,
     build,
@@ -18,7 +19,7 @@ from tests.unit.component_helpers import (
     registered,
     resolved,
 )
-from tests.unit.mocks import MIRROR
+from tests.unit.mocks import MIRROR, Recorder
 
 DASHBOARD = MIRROR / "centraldashboard" / "v1.10.0"
 ISTIO_KINDS = {"VirtualService", "AuthorizationPolicy"}
@@ -28,12 +29,14 @@ UPSTREAM = "https://github.com/kubeflow/manifests/applications/centraldashboard/
 COMPONENT = CentralDashboard
 
 
-def menu(objects: list[dict]) -> list[str]:
+def menu(objects: list[KubeObject]) -> list[str]:
     (config,) = [o for o in objects if o["metadata"]["name"] == "centraldashboard-config"]
     return [item.get("link", "") for item in json.loads(config["data"]["links"])["menuLinks"]]
 
 
-def test_mirror_install_is_the_dashboard_without_istio_plus_its_namespace(mirrored):
+def test_mirror_install_is_the_dashboard_without_istio_plus_its_namespace(
+    mirrored: Recorder,
+) -> None:
     upstream = load_objects(DASHBOARD / "istio.yaml")
     expected = identities([o for o in upstream if o["kind"] not in ISTIO_KINDS])
     expected[("Namespace", "", "kubeflow")] += 1
@@ -41,19 +44,19 @@ def test_mirror_install_is_the_dashboard_without_istio_plus_its_namespace(mirror
     assert sum(expected.values()) == 10
 
 
-def test_the_namespace_comes_before_everything(mirrored):
+def test_the_namespace_comes_before_everything(mirrored: Recorder) -> None:
     namespace = registered(mirrored, "Namespace", "kubeflow")
     others = [r for r in kube_objects(mirrored) if r is not namespace]
     assert others and all(namespace.urn in mirrored.waits_for(r) for r in others)
 
 
-def test_istio_keeps_the_istio_objects():
+def test_istio_keeps_the_istio_objects() -> None:
     dashboard = build(CentralDashboard, CentralDashboardArgs(istio=True))
     upstream = load_objects(DASHBOARD / "istio.yaml")
     assert identities(as_installed(dashboard, upstream)) == identities(upstream)
 
 
-def test_kserve_menu_without_istio_uses_the_kserve_render_without_its_istio_objects():
+def test_kserve_menu_without_istio_uses_the_kserve_render_without_its_istio_objects() -> None:
     assert (
         dashboard_part(DASHBOARD_SOURCES["v1.10.0"], istio=False, kserve_menu=True).mirror_file
         == "kserve.yaml"
@@ -74,8 +77,8 @@ def test_kserve_menu_without_istio_uses_the_kserve_render_without_its_istio_obje
     ],
 )
 def test_upstream_install_renders_the_kustomization_of_the_settings(
-    rendered, istio, kserve_menu, overlay, mirror_file
-):
+    rendered: list[Reference], istio: bool, kserve_menu: bool, overlay: str, mirror_file: str
+) -> None:
     recorder = install(CentralDashboard, CentralDashboardArgs(istio=istio, kserve_menu=kserve_menu))
     assert [r.location for r in rendered] == [f"{UPSTREAM}/{overlay}?ref=26.03"]
     namespace, *objects = kube_objects(recorder)
@@ -93,7 +96,7 @@ def test_upstream_install_renders_the_kustomization_of_the_settings(
     assert identities([o.inputs for o in objects]) == identities(expected)
 
 
-def test_create_namespace_false_leaves_the_namespace_alone():
+def test_create_namespace_false_leaves_the_namespace_alone() -> None:
     recorder = install(CentralDashboard, CentralDashboardArgs(create_namespace=False))
     objects = kube_objects(recorder)
     assert objects and "Namespace" not in {o.inputs["kind"] for o in objects}
@@ -101,7 +104,7 @@ def test_create_namespace_false_leaves_the_namespace_alone():
     assert objects[0].dependencies == []
 
 
-def test_namespace_setting_moves_objects_and_the_istio_route():
+def test_namespace_setting_moves_objects_and_the_istio_route() -> None:
     dashboard = build(CentralDashboard, CentralDashboardArgs(namespace="ui", istio=True))
     objects = as_installed(dashboard, load_objects(DASHBOARD / "istio.yaml"))
     assert {o["metadata"].get("namespace") for o in objects} == {None, "ui"}
@@ -112,13 +115,13 @@ def test_namespace_setting_moves_objects_and_the_istio_route():
     assert binding["subjects"][0]["namespace"] == "ui"
 
 
-def test_outputs_name_the_ui_service():
+def test_outputs_name_the_ui_service() -> None:
     dashboard = CentralDashboardArgs(namespace="ui")
     outputs = resolved(lambda: {"ui": CentralDashboard("cd", dashboard).ui_service})
     assert outputs == {"ui": "centraldashboard.ui.svc:80"}
 
 
-def test_kserve_menu_without_istio_needs_a_mirror():
+def test_kserve_menu_without_istio_needs_a_mirror() -> None:
     args = CentralDashboardArgs(kserve_menu=True)
     with pytest.raises(ComponentArgsError, match="kserveMenu without istio") as error:
         install(CentralDashboard, args)
@@ -129,6 +132,6 @@ def test_kserve_menu_without_istio_needs_a_mirror():
     )
 
 
-def test_a_flag_given_as_a_string_is_an_error():
+def test_a_flag_given_as_a_string_is_an_error() -> None:
     with pytest.raises(ComponentArgsError, match="istio = 'false' is not true or false"):
-        install(CentralDashboard, CentralDashboardArgs(istio="false"))
+        install(CentralDashboard, CentralDashboardArgs(istio="false"))  # type: ignore[arg-type]  # bad on purpose

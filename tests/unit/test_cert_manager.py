@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components import CertManager, CertManagerArgs, ComponentArgsError
+from components.manifests import KubeObject
+from components.render import Reference
 from infra.config import ConfigError
 from tests.unit.component_helpers import identities, install, kube_objects, registered, resolved
 from tests.unit.mirror_helpers import (
@@ -16,7 +19,7 @@ from tests.unit.mirror_helpers import (
     order_problems,
     small_mirror,
 )
-from tests.unit.mocks import run_stack
+from tests.unit.mocks import Recorder, run_stack
 
 VERSION = "v1.19.4"
 RELEASE_URL = (
@@ -24,21 +27,21 @@ RELEASE_URL = (
 )
 
 
-def release_objects() -> list[dict]:
+def release_objects() -> list[KubeObject]:
     return mirror_objects("cert-manager", VERSION, "cert-manager.yaml")
 
 
 COMPONENT = CertManager
 
 
-def test_mirror_install_registers_the_release_and_the_kubeflow_issuer(mirrored):
+def test_mirror_install_registers_the_release_and_the_kubeflow_issuer(mirrored: Recorder) -> None:
     expected = identities(release_objects())
     expected[("ClusterIssuer", "", "kubeflow-self-signing-issuer")] += 1
     assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
     assert sum(expected.values()) == 50
 
 
-def test_the_issuer_is_the_one_kubeflow_manifests_adds(mirrored):
+def test_the_issuer_is_the_one_kubeflow_manifests_adds(mirrored: Recorder) -> None:
     overlay = mirror_objects("cert-manager", VERSION, "cert-manager-kubeflow-overlay.yaml")
     (upstream,) = [o for o in overlay if o["kind"] == "ClusterIssuer"]
     issuer = registered(mirrored, "ClusterIssuer", "kubeflow-self-signing-issuer").inputs
@@ -49,7 +52,7 @@ def test_the_issuer_is_the_one_kubeflow_manifests_adds(mirrored):
     )
 
 
-def test_webhook_serves_before_its_configurations_and_the_issuer(mirrored):
+def test_webhook_serves_before_its_configurations_and_the_issuer(mirrored: Recorder) -> None:
     assert order_problems(mirrored, "cert-manager", ["cert-manager", "final"]) == []
     webhook = registered(mirrored, "Deployment", "cert-manager-webhook")
     for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
@@ -58,7 +61,9 @@ def test_webhook_serves_before_its_configurations_and_the_issuer(mirrored):
     assert webhook.urn in mirrored.waits_for(issuer)
 
 
-def test_upstream_install_applies_the_release_file_then_the_issuer(rendered):
+def test_upstream_install_applies_the_release_file_then_the_issuer(
+    rendered: list[Reference],
+) -> None:
     recorder = install(CertManager, CertManagerArgs(), "cert-manager")
     assert [r.location for r in rendered] == [RELEASE_URL]
     *release, issuer = kube_objects(recorder)
@@ -68,13 +73,13 @@ def test_upstream_install_applies_the_release_file_then_the_issuer(rendered):
     assert webhook.urn in recorder.waits_for(issuer)
 
 
-def test_issuer_setting_off_installs_cert_manager_alone():
+def test_issuer_setting_off_installs_cert_manager_alone() -> None:
     recorder = install(CertManager, CertManagerArgs(kubeflow_issuer=False), "cert-manager")
     installed = identities([r.inputs for r in kube_objects(recorder)])
     assert installed == identities(release_objects())
 
 
-def test_namespace_setting_moves_the_objects_and_the_ca_references(tmp_path):
+def test_namespace_setting_moves_the_objects_and_the_ca_references(tmp_path: Path) -> None:
     mirror = small_mirror(
         tmp_path,
         "cert-manager",
@@ -103,7 +108,7 @@ def test_namespace_setting_moves_the_objects_and_the_ca_references(tmp_path):
     )
 
 
-def test_outputs_name_the_issuer():
+def test_outputs_name_the_issuer() -> None:
     def outputs() -> dict[str, Any]:
         on = CertManager("on", CertManagerArgs())
         off = CertManager("off", CertManagerArgs(kubeflow_issuer=False, namespace="certs"))
@@ -112,12 +117,12 @@ def test_outputs_name_the_issuer():
     assert resolved(outputs) == {"on": "kubeflow-self-signing-issuer", "off": None, "ns": "certs"}
 
 
-def test_issuer_setting_must_be_a_boolean():
+def test_issuer_setting_must_be_a_boolean() -> None:
     with pytest.raises(ComponentArgsError, match="kubeflowIssuer = 'false' is not a boolean"):
-        install(CertManager, CertManagerArgs(kubeflow_issuer="false"))  # type: ignore[arg-type]
+        install(CertManager, CertManagerArgs(kubeflow_issuer="false"))  # type: ignore[arg-type]  # bad on purpose
 
 
-def test_a_bad_stack_setting_is_reported_before_any_resource():
+def test_a_bad_stack_setting_is_reported_before_any_resource() -> None:
     with pytest.raises(ConfigError, match=r"kubeflow:cert-manager: cert-manager: kubeflowIssuer"):
         run_stack(
             "ci",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 import yaml
@@ -64,7 +66,9 @@ BAD_SETTINGS = [
 
 
 @pytest.mark.parametrize(("overrides", "message"), BAD_SETTINGS)
-def test_bad_setting_is_reported_before_any_resource(overrides, message):
+def test_bad_setting_is_reported_before_any_resource(
+    overrides: dict[str, Any], message: str
+) -> None:
     recorder = Recorder()
     with pytest.raises(ConfigError) as error:
         run_stack("ci", overrides, recorder=recorder)
@@ -73,7 +77,7 @@ def test_bad_setting_is_reported_before_any_resource(overrides, message):
     assert recorder.registered == []
 
 
-def test_every_problem_is_reported_at_once():
+def test_every_problem_is_reported_at_once() -> None:
     raw = decode(
         {"cluster": "nope", "components": '["pipelines", "x"]', "pipelines": '{"version": "1"}'}
     )
@@ -82,7 +86,7 @@ def test_every_problem_is_reported_at_once():
     assert str(error.value).count("\n  - ") == 3
 
 
-def test_settings_resolve_relative_paths_and_merge_global_settings():
+def test_settings_resolve_relative_paths_and_merge_global_settings() -> None:
     raw = decode(
         {
             "cluster": "render",
@@ -100,7 +104,7 @@ def test_settings_resolve_relative_paths_and_merge_global_settings():
     assert dict(args.replicas) == {"ml-pipeline": 2}
     # Relative paths resolve against the project folder (symlinks followed, as config does).
     mirror = (REPO.parent / "shared" / "manifests").resolve()
-    assert args.source is not None and args.source.root == mirror
+    assert isinstance(args.source, MirrorSource) and args.source.root == mirror
 
 
 def mirror_settings(pipelines: dict[str, object], **raw: object) -> dict[str, object]:
@@ -114,7 +118,7 @@ def mirror_settings(pipelines: dict[str, object], **raw: object) -> dict[str, ob
     }
 
 
-def problems(raw: dict[str, object]) -> list[str]:
+def problems(raw: Mapping[str, object]) -> list[str]:
     """The problems `load_settings` reports for `raw`, one per line."""
     with pytest.raises(ConfigError) as error:
         load_settings(raw, stack="ci", project_dir=REPO)
@@ -128,7 +132,9 @@ def problems(raw: dict[str, object]) -> list[str]:
         ({"resources": {"ml-pipline": {"requests": {"cpu": "1"}}}}, "workload"),
     ],
 )
-def test_a_workload_name_that_matches_nothing_is_an_error_listing_the_valid_names(setting, kinds):
+def test_a_workload_name_that_matches_nothing_is_an_error_listing_the_valid_names(
+    setting: dict[str, Any], kinds: str
+) -> None:
     recorder = Recorder()
     with pytest.raises(ConfigError) as error:
         run_stack("ci", {"kubeflow:pipelines": {"version": "2.15.0", **setting}}, recorder)
@@ -141,7 +147,7 @@ def test_a_workload_name_that_matches_nothing_is_an_error_listing_the_valid_name
     assert recorder.registered == []
 
 
-def test_workload_names_are_checked_for_components_built_from_python():
+def test_workload_names_are_checked_for_components_built_from_python() -> None:
     args = PipelinesArgs(source=MirrorSource(MIRROR), replicas={"ml-pipeline": 2, "api": 3})
     recorder = Recorder()
     with pytest.raises(ComponentArgsError, match=r"replicas\['api'\] names no Deployment"):
@@ -150,7 +156,7 @@ def test_workload_names_are_checked_for_components_built_from_python():
 
 
 @pytest.mark.parametrize("quantity", [".5", "1e3", "1Pi", "500m", "1.5Gi", "2", 2, 0.5, "0"])
-def test_every_quantity_the_api_accepts_is_accepted(quantity):
+def test_every_quantity_the_api_accepts_is_accepted(quantity: str | float) -> None:
     requirements = {"requests": {"cpu": quantity, "memory": quantity}}
     raw = mirror_settings({"resources": {"ml-pipeline": requirements}})
     settings = load_settings(raw, stack="ci", project_dir=REPO)
@@ -168,7 +174,7 @@ def test_every_quantity_the_api_accepts_is_accepted(quantity):
         (True, "is not a Kubernetes quantity"),
     ],
 )
-def test_negative_and_malformed_quantities_are_refused(quantity, problem):
+def test_negative_and_malformed_quantities_are_refused(quantity: str | bool, problem: str) -> None:
     raw = mirror_settings({"resources": {"ml-pipeline": {"requests": {"cpu": quantity}}}})
     (found,) = problems(raw)
     assert f"resources['ml-pipeline'].requests.cpu = {quantity!r} {problem}; fix:" in found
@@ -188,12 +194,14 @@ def test_negative_and_malformed_quantities_are_refused(quantity, problem):
         ({"imageRegistry": True}, "kubeflow:pipelines.imageRegistry = True must be a string"),
     ],
 )
-def test_a_value_of_the_wrong_type_names_the_key_and_the_type(setting, message):
+def test_a_value_of_the_wrong_type_names_the_key_and_the_type(
+    setting: dict[str, object], message: str
+) -> None:
     (found,) = problems(mirror_settings(setting))
     assert found.startswith(message)
 
 
-def test_a_bad_global_setting_is_reported_once_under_its_own_key():
+def test_a_bad_global_setting_is_reported_once_under_its_own_key() -> None:
     raw = mirror_settings(
         {},
         imageRegistry="https://registry.example.com",
@@ -208,7 +216,7 @@ def test_a_bad_global_setting_is_reported_once_under_its_own_key():
     assert found[1].startswith("kubeflow:labels: label team='a b' has an invalid value")
 
 
-def test_problems_of_every_kind_are_reported_together():
+def test_problems_of_every_kind_are_reported_together() -> None:
     raw = mirror_settings(
         {
             "version": 2.15,
@@ -228,7 +236,7 @@ def test_problems_of_every_kind_are_reported_together():
 
 
 @pytest.mark.parametrize("component_id", list(CATALOG))
-def test_create_namespace_is_a_setting_of_every_component(component_id):
+def test_create_namespace_is_a_setting_of_every_component(component_id: str) -> None:
     entry = CATALOG[component_id]
     raw = {
         "cluster": "render",
@@ -246,7 +254,9 @@ def test_create_namespace_is_a_setting_of_every_component(component_id):
 
 @pytest.mark.parametrize("create", [False, True])
 @pytest.mark.parametrize("component_id", list(CATALOG))
-def test_create_namespace_false_leaves_every_namespace_object_out(component_id, create):
+def test_create_namespace_false_leaves_every_namespace_object_out(
+    component_id: str, create: bool
+) -> None:
     """Whether upstream ships the Namespace or the component makes it, one rule decides."""
     entry = CATALOG[component_id]
     cls, args = entry.cls, entry.args_cls()
@@ -260,7 +270,9 @@ def test_create_namespace_false_leaves_every_namespace_object_out(component_id, 
 
 
 @pytest.mark.parametrize("component_id", list(CATALOG))
-def test_every_component_checks_workload_names_against_its_mirror_objects(component_id):
+def test_every_component_checks_workload_names_against_its_mirror_objects(
+    component_id: str,
+) -> None:
     entry = CATALOG[component_id]
     raw = mirror_settings({}, components=[*entry.requires, component_id])
     raw[component_id] = {"replicas": {"no-such-workload": 1}}
@@ -270,7 +282,7 @@ def test_every_component_checks_workload_names_against_its_mirror_objects(compon
     assert valid and "none" not in valid[0], found
 
 
-def test_upstream_sources_check_workload_names_against_the_render():
+def test_upstream_sources_check_workload_names_against_the_render() -> None:
     """The pinned upstream is rendered (once) before anything is registered, like a mirror
     file is read: a name that matches no workload is an error from either source."""
     recorder = Recorder()
@@ -293,7 +305,7 @@ def renamed_warning(old: str, new: str, stack: str = "ci") -> str:
     )
 
 
-def test_pulumi_yaml_declares_every_setting_and_every_renamed_one():
+def test_pulumi_yaml_declares_every_setting_and_every_renamed_one() -> None:
     declared = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
     assert set(declared) == KNOWN_KEYS | renamed_settings().keys()
     assert set(CATALOG) <= KNOWN_KEYS
@@ -309,7 +321,7 @@ def test_pulumi_yaml_declares_every_setting_and_every_renamed_one():
 
 
 @pytest.mark.parametrize(("old", "new"), RENAMED)
-def test_a_component_s_settings_are_read_under_its_id(old, new):
+def test_a_component_s_settings_are_read_under_its_id(old: str, new: str) -> None:
     raw = {"components": [new], new: {"namespace": "renamed-test"}}
     settings = load_settings(raw, stack="ci", project_dir=REPO)
     assert settings.component_args[new].namespace == "renamed-test"
@@ -317,7 +329,7 @@ def test_a_component_s_settings_are_read_under_its_id(old, new):
 
 
 @pytest.mark.parametrize(("old", "new"), RENAMED)
-def test_a_renamed_key_is_still_read_and_warns_naming_both_keys(old, new):
+def test_a_renamed_key_is_still_read_and_warns_naming_both_keys(old: str, new: str) -> None:
     raw = decode({"components": json.dumps([new]), old: json.dumps({"namespace": "renamed-test"})})
     settings = load_settings(raw, stack="ci", project_dir=REPO)
     assert settings.component_args[new].namespace == "renamed-test"
@@ -325,7 +337,7 @@ def test_a_renamed_key_is_still_read_and_warns_naming_both_keys(old, new):
 
 
 @pytest.mark.parametrize(("old", "new"), RENAMED)
-def test_a_renamed_key_set_beside_its_new_key_is_an_error_naming_both(old, new):
+def test_a_renamed_key_set_beside_its_new_key_is_an_error_naming_both(old: str, new: str) -> None:
     raw = {"components": [new], old: {"namespace": "a"}, new: {"namespace": "b"}}
     assert problems(raw) == [
         f"kubeflow:{old} and kubeflow:{new} are both set, and kubeflow:{old} is the old name "
@@ -334,7 +346,7 @@ def test_a_renamed_key_set_beside_its_new_key_is_an_error_naming_both(old, new):
     ]
 
 
-def test_a_problem_under_a_renamed_key_names_the_new_key_and_the_rename():
+def test_a_problem_under_a_renamed_key_names_the_new_key_and_the_rename() -> None:
     raw = {"components": ["cert-manager"], "certManager": {"kubeflowIssuer": "yes"}}
     with pytest.raises(ConfigError) as error:
         load_settings(raw, stack="ci", project_dir=REPO)
@@ -344,7 +356,7 @@ def test_a_problem_under_a_renamed_key_names_the_new_key_and_the_rename():
     assert lines[2] == f"warning: {renamed_warning('certManager', 'cert-manager')}"
 
 
-def test_an_unknown_key_is_still_an_error_listing_the_new_keys_only():
+def test_an_unknown_key_is_still_an_error_listing_the_new_keys_only() -> None:
     (found,) = problems({"components": ["cert-manager"], "certmanager": {"namespace": "a"}})
     assert found.startswith("kubeflow:certmanager is not a setting of this project; fix: ")
     listed = found.partition("use one of ")[2].split(", ")
@@ -352,7 +364,7 @@ def test_an_unknown_key_is_still_an_error_listing_the_new_keys_only():
     assert "cert-manager" in listed and "certManager" not in listed
 
 
-def test_the_program_warns_of_a_renamed_key_in_the_stack_and_uses_its_value():
+def test_the_program_warns_of_a_renamed_key_in_the_stack_and_uses_its_value() -> None:
     overrides = {
         "kubeflow:components": ["model-registry"],
         "kubeflow:modelRegistry": {"namespace": "registry", "createNamespace": True},

@@ -21,14 +21,14 @@ def components_of(recorder: Recorder) -> dict[str, str]:
 
 
 @pytest.mark.usefixtures("kube_bin")
-def test_serving_stack_installs_only_serving_and_kserve_waits_for_cert_manager():
+def test_serving_stack_installs_only_serving_and_kserve_waits_for_cert_manager() -> None:
     recorder = run_stack("serving")
     assert set(components_of(recorder)) == {"CertManager", "KServe", "ModelRegistry"}
     tiers, expected = required_waits(recorder, KServe.TYPE, CertManager.TYPE)
     assert set(tiers) == set(range(INSTALL_TIERS)) and tiers == expected
 
 
-def test_python_program_composes_components_with_its_own_provider():
+def test_python_program_composes_components_with_its_own_provider() -> None:
     program = REPO / "examples" / "serving" / "__main__.py"
     recorder = run(
         lambda: runpy.run_path(str(program), run_name="__main__"),

@@ -10,6 +10,7 @@ import pytest
 from components import ComponentArgsError, Katib, KatibArgs
 from components.awaits import DELETION_PROPAGATION
 from components.katib import INJECTION_LABEL
+from components.render import Reference
 from infra.config import ConfigError
 from tests.unit.component_helpers import (
     identities,
@@ -24,34 +25,38 @@ from tests.unit.component_helpers import (
     waits_beyond,
 )
 from tests.unit.mirror_helpers import images_in, mirror_objects, order_problems
-from tests.unit.mocks import run_stack
+from tests.unit.mocks import Recorder, run_stack
 
 STANDALONE = (
     "https://github.com/kubeflow/katib/manifests/v1beta1/installs/katib-standalone?ref=v0.19.0"
 )
 
 
-def standalone_objects() -> list[dict]:
+def standalone_objects() -> list[dict[str, Any]]:
     return mirror_objects("katib", "v0.19.0", "katib-standalone.yaml")
 
 
 COMPONENT = Katib
 
 
-def test_mirror_install_registers_exactly_the_standalone_objects(mirrored):
+def test_mirror_install_registers_exactly_the_standalone_objects(mirrored: Recorder) -> None:
     expected = identities(standalone_objects())
     assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
     assert sum(expected.values()) == 25
 
 
-def test_upstream_install_renders_the_pinned_standalone_kustomization(rendered):
+def test_upstream_install_renders_the_pinned_standalone_kustomization(
+    rendered: list[Reference],
+) -> None:
     recorder = install(Katib, KatibArgs(), "katib")
     assert [r.location for r in rendered] == [STANDALONE]
     installed = identities([r.inputs for r in kube_objects(recorder)])
     assert installed == identities(standalone_objects())
 
 
-def test_pod_webhook_is_registered_only_once_katib_controller_is_available(mirrored):
+def test_pod_webhook_is_registered_only_once_katib_controller_is_available(
+    mirrored: Recorder,
+) -> None:
     assert order_problems(mirrored, "katib", ["katib-standalone"]) == []
     controller = registered(mirrored, "Deployment", "katib-controller")
     webhooks = registered(mirrored, "MutatingWebhookConfiguration", "katib.kubeflow.org")
@@ -59,19 +64,19 @@ def test_pod_webhook_is_registered_only_once_katib_controller_is_available(mirro
     assert controller.urn in mirrored.waits_for(webhooks)
 
 
-def test_namespace_keeps_upstreams_injection_label(mirrored):
+def test_namespace_keeps_upstreams_injection_label(mirrored: Recorder) -> None:
     namespace = registered(mirrored, "Namespace", "kubeflow").inputs
     assert namespace["metadata"]["labels"][INJECTION_LABEL] == "enabled"
 
 
-def test_injection_can_be_turned_off():
+def test_injection_can_be_turned_off() -> None:
     recorder = mirror_install(Katib, metrics_collector_injection=False)
     labels = registered(recorder, "Namespace", "kubeflow").inputs["metadata"]["labels"]
     assert INJECTION_LABEL not in labels
     assert not recorder.of_type("kubernetes:core/v1:NamespacePatch")
 
 
-def test_namespace_setting_moves_katib_and_its_webhook_exception():
+def test_namespace_setting_moves_katib_and_its_webhook_exception() -> None:
     recorder = mirror_install(Katib, namespace="tuning")
     objects = [r.inputs for r in kube_objects(recorder)]
     namespace = registered(recorder, "Namespace", "tuning").inputs
@@ -85,7 +90,7 @@ def test_namespace_setting_moves_katib_and_its_webhook_exception():
     assert "kubeflow" not in condition["expression"]
 
 
-def test_in_a_namespace_another_component_created_katib_only_labels_it():
+def test_in_a_namespace_another_component_created_katib_only_labels_it() -> None:
     recorder = mirror_install(Katib, create_namespace=False)
     namespaces = [r for r in kube_objects(recorder) if r.type == "kubernetes:core/v1:Namespace"]
     assert not namespaces
@@ -96,7 +101,7 @@ def test_in_a_namespace_another_component_created_katib_only_labels_it():
     assert patch.urn in recorder.waits_for(controller)
 
 
-def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespace():
+def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespace() -> None:
     recorder = run_stack(
         "ci", {"kubeflow:manifestMirror": "", "kubeflow:components": ["katib", "pipelines"]}
     )
@@ -115,7 +120,7 @@ def test_with_pipelines_katib_waits_for_its_namespace_and_leaves_it_the_namespac
     assert waits_beyond(recorder, katib, pipelines, namespace) == []
 
 
-def test_image_registry_moves_every_image_katib_pulls():
+def test_image_registry_moves_every_image_katib_pulls() -> None:
     """Workloads, and the suggestions, metrics collectors and trial templates in ConfigMaps."""
     recorder = mirror_install(Katib, image_registry="registry.example.com/mirror")
     images = {i for r in kube_objects(recorder) for i in images_in(r.inputs)}
@@ -127,7 +132,7 @@ def test_image_registry_moves_every_image_katib_pulls():
     }
 
 
-def test_outputs_name_the_ui_and_the_db_manager():
+def test_outputs_name_the_ui_and_the_db_manager() -> None:
     def outputs() -> dict[str, Any]:
         katib = Katib("katib", KatibArgs(namespace="tuning"))
         return {"ui": katib.ui_service, "db": katib.db_manager_endpoint}
@@ -149,19 +154,21 @@ def test_outputs_name_the_ui_and_the_db_manager():
         ({"version": "v0.99.0"}, "version 'v0.99.0' is not a known version"),
     ],
 )
-def test_bad_args_fail_before_anything_is_registered(settings, message):
+def test_bad_args_fail_before_anything_is_registered(
+    settings: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ComponentArgsError, match=message):
         install(Katib, KatibArgs(**settings))
 
 
-def test_a_bad_stack_setting_is_reported_before_any_resource():
+def test_a_bad_stack_setting_is_reported_before_any_resource() -> None:
     with pytest.raises(ConfigError, match=r"kubeflow:katib\.metricsCollector is not a setting"):
         run_stack(
             "ci", {"kubeflow:components": ["katib"], "kubeflow:katib": {"metricsCollector": True}}
         )
 
 
-def test_its_database_waits_for_its_rollout(mirrored):
+def test_its_database_waits_for_its_rollout(mirrored: Recorder) -> None:
     """Its database Deployment, rolled out by Recreate, waits as components/awaits.py says."""
     waits = {name: json.loads(w) for name, w in wait_for_annotations(mirrored).items()}
     assert waits == {"katib-mysql": rollout_wait(1)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from infra.kept_objects import kept_objects, main, report
 
 STATE = {
@@ -36,14 +38,16 @@ STATE = {
 }
 
 
-def test_only_retained_objects_are_listed():
+def test_only_retained_objects_are_listed() -> None:
     assert kept_objects(STATE) == [
         ("CustomResourceDefinition", "", "inferenceservices.serving.kserve.io"),
         ("PersistentVolumeClaim", "kubeflow", "mysql-pv-claim"),
     ]
 
 
-def test_the_report_names_each_object_and_its_kubectl_delete(capsys):
+def test_the_report_names_each_object_and_its_kubectl_delete(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     main(io.StringIO(json.dumps(STATE)))
     out = capsys.readouterr().out
     assert "destroy leaves 2 objects in the cluster that hold data (keepData)" in out
@@ -52,6 +56,6 @@ def test_the_report_names_each_object_and_its_kubectl_delete(capsys):
     assert "kubectl delete customresourcedefinition inferenceservices.serving.kserve.io" in out
 
 
-def test_nothing_kept_says_nothing():
+def test_nothing_kept_says_nothing() -> None:
     assert report([]) == ""
     assert kept_objects({"deployment": {}}) == []

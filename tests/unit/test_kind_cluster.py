@@ -38,7 +38,7 @@ def test_create_makes_the_cluster_once_and_returns_its_kubeconfig(kind: Path) ->
     created = provider.create({"name": "kfp-demo"})
     again = provider.create({"name": "kfp-demo"})
     assert created.id == again.id == "kfp-demo"
-    assert "kubeconfig of kfp-demo" in created.outs["kubeconfig"]
+    assert created.outs is not None and "kubeconfig of kfp-demo" in created.outs["kubeconfig"]
     calls = kind.read_text().splitlines()
     assert calls.count("create cluster --name kfp-demo --wait 120s") == 1
 

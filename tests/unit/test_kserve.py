@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from components import CertManager, ComponentArgsError, KServe, KServeArgs, MirrorSource
 from components.kserve import pin_latest_images
 from components.objects import INSTALL_TIERS
+from components.render import Reference
 from infra.config import ConfigError
 from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import (
@@ -40,31 +42,33 @@ RELEASE = "https://github.com/kserve/kserve/releases/download/v0.16.0"
 _RELEASE_TAG = re.compile(r"(kserve/[\w.-]+):v0\.16\.0")
 
 
-def release_objects(file: str) -> list[dict]:
+def release_objects(file: str) -> list[dict[str, Any]]:
     return mirror_objects("kserve", VERSION, file)
 
 
-def unpinned(obj: dict) -> dict:
+def unpinned(obj: dict[str, Any]) -> dict[str, Any]:
     """`obj` as KServe's `config/` renders it, before its release retags `:latest`."""
-    return json.loads(_RELEASE_TAG.sub(r"\g<1>:latest", json.dumps(obj)))
+    render: dict[str, Any] = json.loads(_RELEASE_TAG.sub(r"\g<1>:latest", json.dumps(obj)))
+    return render
 
 
-def without_docs(obj: dict) -> dict:
+def without_docs(obj: dict[str, Any]) -> dict[str, Any]:
     """`obj` without the commented example the ConfigMap carries as documentation."""
     if obj["kind"] != "ConfigMap":
         return obj
     return {**obj, "data": {k: v for k, v in obj["data"].items() if k != "_example"}}
 
 
-def deploy_config(recorder: Recorder) -> dict:
+def deploy_config(recorder: Recorder) -> dict[str, Any]:
     config_map = registered(recorder, "ConfigMap", "inferenceservice-config").inputs
-    return json.loads(config_map["data"]["deploy"])
+    deploy: dict[str, Any] = json.loads(config_map["data"]["deploy"])
+    return deploy
 
 
 COMPONENT = KServe
 
 
-def test_mirror_install_registers_each_release_object_once(mirrored):
+def test_mirror_install_registers_each_release_object_once(mirrored: Recorder) -> None:
     kserve, cluster_resources = (release_objects(f) for f in FILES)
     registered_objects = identities([r.inputs for r in kube_objects(mirrored)])
     # both files hold the same 8 LLMInferenceServiceConfigs: each is one resource
@@ -73,11 +77,11 @@ def test_mirror_install_registers_each_release_object_once(mirrored):
     assert len(registered_objects) == 63 + 20 - 8
 
 
-def test_objects_install_in_order(mirrored):
+def test_objects_install_in_order(mirrored: Recorder) -> None:
     assert order_problems(mirrored, "kserve", ["kserve", "kserve-cluster-resources"]) == []
 
 
-def test_certificates_are_issued_while_the_controller_starts(mirrored):
+def test_certificates_are_issued_while_the_controller_starts(mirrored: Recorder) -> None:
     """The controller mounts the Secret cert-manager issues: neither may wait for the other."""
     controller = registered(mirrored, "Deployment", "kserve-controller-manager")
     certificate = registered(mirrored, "Certificate", "serving-cert")
@@ -91,7 +95,7 @@ def test_certificates_are_issued_while_the_controller_starts(mirrored):
     assert {controller.urn, certificate.urn} <= mirrored.waits_for(webhook)
 
 
-def test_llm_configs_wait_for_the_webhook_that_validates_them(mirrored):
+def test_llm_configs_wait_for_the_webhook_that_validates_them(mirrored: Recorder) -> None:
     webhook = registered(
         mirrored, "ValidatingWebhookConfiguration", "llminferenceserviceconfig.serving.kserve.io"
     )
@@ -100,7 +104,7 @@ def test_llm_configs_wait_for_the_webhook_that_validates_them(mirrored):
     assert all(webhook.urn in mirrored.waits_for(c) for c in configs)
 
 
-def test_a_custom_resource_keeps_its_resource_when_its_version_moves():
+def test_a_custom_resource_keeps_its_resource_when_its_version_moves() -> None:
     """v0.18.0 serves LLMInferenceServiceConfig at v1alpha1 and v1alpha2 and ships v1alpha2:
     the v0.16.0 object (v1alpha1) is aliased, so the upgrade updates it, not create + delete
     (which would delete the one live object)."""
@@ -119,11 +123,13 @@ def test_a_custom_resource_keeps_its_resource_when_its_version_moves():
     assert set(runtime.alias_types) == {runtime.type}
 
 
-def test_default_deployment_mode_is_standard(mirrored):
+def test_default_deployment_mode_is_standard(mirrored: Recorder) -> None:
     assert deploy_config(mirrored) == {"defaultDeploymentMode": "Standard"}
 
 
-def test_upstream_install_applies_the_release_files_in_order(rendered, mirrored):
+def test_upstream_install_applies_the_release_files_in_order(
+    rendered: list[Reference], mirrored: Recorder
+) -> None:
     recorder = install(KServe, KServeArgs(), "kserve")
     assert [r.location for r in rendered] == [f"{RELEASE}/{file}" for file in FILES]
     assert order_problems(recorder, "kserve", ["kserve", "kserve-cluster-resources"]) == []
@@ -133,7 +139,7 @@ def test_upstream_install_applies_the_release_files_in_order(rendered, mirrored)
     assert set(installed.values()) == {1}
 
 
-def test_knative_mode_is_written_to_the_inferenceservice_config(tmp_path):
+def test_knative_mode_is_written_to_the_inferenceservice_config(tmp_path: Path) -> None:
     mirror = small_mirror(tmp_path, "kserve", VERSION, FILES, named("ConfigMap"))
     recorder = install(KServe, KServeArgs(deployment_mode="Knative", source=mirror), "kserve")
     assert deploy_config(recorder) == {"defaultDeploymentMode": "Knative"}
@@ -144,7 +150,7 @@ def test_knative_mode_is_written_to_the_inferenceservice_config(tmp_path):
     }
 
 
-def test_pinning_turns_a_config_render_into_the_release():
+def test_pinning_turns_a_config_render_into_the_release() -> None:
     """Undo the release's retagging on every real object; pinning gives the release back."""
     pin = pin_latest_images(VERSION)
     changed: Counter[str] = Counter()
@@ -161,7 +167,7 @@ def test_pinning_turns_a_config_render_into_the_release():
     )
 
 
-def test_pinning_leaves_other_images_alone():
+def test_pinning_leaves_other_images_alone() -> None:
     pin = pin_latest_images(VERSION)
     pod = {
         "apiVersion": "v1",
@@ -184,7 +190,9 @@ def test_pinning_leaves_other_images_alone():
 
 
 @pytest.mark.parametrize(("pin", "tag"), [(True, "v0.16.0"), (False, "latest")])
-def test_the_component_pins_latest_images_unless_told_not_to(tmp_path, pin, tag):
+def test_the_component_pins_latest_images_unless_told_not_to(
+    tmp_path: Path, pin: bool, tag: str
+) -> None:
     keep = any_of(named("Deployment", "kserve-controller-manager"), named("ClusterServingRuntime"))
     mirror = small_mirror(tmp_path, "kserve", VERSION, FILES, keep, edit=unpinned)
     recorder = install(KServe, KServeArgs(pin_latest_images=pin, source=mirror), "kserve")
@@ -196,11 +204,13 @@ def test_the_component_pins_latest_images_unless_told_not_to(tmp_path, pin, tag)
     assert runtime["spec"]["containers"][0]["image"] == f"kserve/sklearnserver:{tag}"
 
 
-def test_image_registry_moves_the_images_of_runtimes_and_of_the_configmap(tmp_path):
-    def is_crd(obj: dict) -> bool:
-        return obj["kind"] == "CustomResourceDefinition"
+def test_image_registry_moves_the_images_of_runtimes_and_of_the_configmap(
+    tmp_path: Path,
+) -> None:
+    def is_crd(obj: dict[str, Any]) -> bool:
+        return bool(obj["kind"] == "CustomResourceDefinition")
 
-    def images(objects: list[dict]) -> set[str]:
+    def images(objects: list[dict[str, Any]]) -> set[str]:
         return {i for obj in objects if not is_crd(obj) for i in images_in(without_docs(obj))}
 
     mirror = small_mirror(tmp_path, "kserve", VERSION, FILES, lambda obj: not is_crd(obj))
@@ -218,7 +228,7 @@ def test_image_registry_moves_the_images_of_runtimes_and_of_the_configmap(tmp_pa
     assert config["ingress"] == upstream["data"]["ingress"]  # no image: left as written
 
 
-def test_namespace_setting_moves_kserve_and_its_certificates(tmp_path):
+def test_namespace_setting_moves_kserve_and_its_certificates(tmp_path: Path) -> None:
     keep = any_of(
         named("Namespace"),
         named("Certificate"),
@@ -242,7 +252,7 @@ def test_namespace_setting_moves_kserve_and_its_certificates(tmp_path):
         assert services == {"models"}
 
 
-def test_outputs_name_the_deployment_mode():
+def test_outputs_name_the_deployment_mode() -> None:
     def outputs() -> dict[str, Any]:
         kserve = KServe("kserve", KServeArgs(deployment_mode="Knative"))
         return {"mode": kserve.deployment_mode, "ns": kserve.namespace}
@@ -263,12 +273,14 @@ def test_outputs_name_the_deployment_mode():
         ({"pin_latest_images": "yes"}, "pinLatestImages = 'yes' is not a boolean"),
     ],
 )
-def test_bad_args_fail_before_anything_is_registered(settings, message):
+def test_bad_args_fail_before_anything_is_registered(
+    settings: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ComponentArgsError, match=re.escape(message)):
         install(KServe, KServeArgs(**settings))
 
 
-def test_kserve_without_cert_manager_is_a_config_error():
+def test_kserve_without_cert_manager_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as error:
         run_stack("ci", {"kubeflow:components": ["pipelines", "kserve"]})
     assert (
@@ -277,7 +289,7 @@ def test_kserve_without_cert_manager_is_a_config_error():
     ) in str(error.value)
 
 
-def test_a_platform_built_in_python_without_cert_manager_stops_before_registering():
+def test_a_platform_built_in_python_without_cert_manager_stops_before_registering() -> None:
     recorder = Recorder()
     args = KServeArgs(source=MirrorSource(MIRROR))
     with pytest.raises(ComponentArgsError) as error:
@@ -286,7 +298,7 @@ def test_a_platform_built_in_python_without_cert_manager_stops_before_registerin
     assert recorder.registered == []
 
 
-def test_the_platform_runs_kserve_once_cert_manager_is_installed():
+def test_the_platform_runs_kserve_once_cert_manager_is_installed() -> None:
     """KServe's workloads, Certificates, webhook configurations and custom resources wait for
     all of cert-manager; its Namespace, RBAC, configuration and CRDs go ahead beside it."""
     recorder = run_stack(

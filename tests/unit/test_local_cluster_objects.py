@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.manifests import load_objects
+from components.manifests import KubeObject, load_objects
 from infra import local_cluster as lc
 from infra.local_conversion import union_schema
 from tests.unit.mocks import MIRROR
@@ -51,7 +51,7 @@ def test_a_crd_conversion_webhook_becomes_no_conversion_on_the_simulated_cluster
     new_schema = {"type": "object", "properties": {"b": {"type": "integer"}}}
     old = {"name": "v1alpha1", "storage": False, "schema": {"openAPIV3Schema": old_schema}}
     stored = {"name": "v1alpha2", "storage": True, "schema": {"openAPIV3Schema": new_schema}}
-    crd = {
+    crd: KubeObject = {
         "kind": "CustomResourceDefinition",
         "spec": {"group": "x", "conversion": webhook, "versions": [old, stored]},
     }
@@ -92,7 +92,8 @@ def test_kserves_older_llm_config_version_declares_the_stored_fields_and_keeps_i
         return found
 
     def schema(version: dict[str, Any]) -> dict[str, Any]:
-        return version["schema"]["openAPIV3Schema"]  # type: ignore[no-any-return]
+        found: dict[str, Any] = version["schema"]["openAPIV3Schema"]
+        return found
 
     converting = schema(versions["v1alpha1"])
     assert paths(schema(upstream["v1alpha2"])) <= paths(converting)

@@ -78,7 +78,9 @@ def test_a_resource_given_as_an_input_reads_back_as_that_resource() -> None:
     def program() -> None:
         config_map = k8s.core.v1.ConfigMap("settings", data={"mode": "fast"})
         thing = Thing("a", {"spec": config_map})
-        peer = thing.spec.apply(lambda resource: pulumi.Output.all(resource.urn, resource.data))
+        peer: pulumi.Output[list[Any]] = thing.spec.apply(
+            lambda resource: pulumi.Output.all(resource.urn, resource.data)
+        )
         pulumi.Output.all(config_map.urn, peer).apply(
             lambda values: seen.update(own=values[0], read_back=values[1])
         )

@@ -14,6 +14,7 @@ from components import (
     PipelinesArgs,
     SparkOperatorArgs,
 )
+from components.args import ComponentArgs
 from components.catalog import install_order, share_namespaces
 from infra.config import ConfigError, load_settings
 from infra.kubeflow_platform import KubeflowPlatform
@@ -26,13 +27,13 @@ from tests.unit.component_helpers import (
 from tests.unit.mocks import MIRROR, REPO, run, run_stack
 
 
-def creates(args: dict) -> dict:
+def creates(args: dict[str, ComponentArgs]) -> dict[str, bool | None]:
     settled, problems = share_namespaces(args)
     assert problems == []
     return {cid: a.create_namespace for cid, a in settled.items()}
 
 
-def test_the_dashboard_and_registry_come_after_pipelines_whatever_the_listed_order():
+def test_the_dashboard_and_registry_come_after_pipelines_whatever_the_listed_order() -> None:
     assert install_order(["model-registry", "central-dashboard", "pipelines"]) == [
         "pipelines",
         "central-dashboard",
@@ -40,21 +41,21 @@ def test_the_dashboard_and_registry_come_after_pipelines_whatever_the_listed_ord
     ]
 
 
-def test_the_dashboard_leaves_kubeflow_to_pipelines():
+def test_the_dashboard_leaves_kubeflow_to_pipelines() -> None:
     assert creates({"central-dashboard": CentralDashboardArgs(), "pipelines": PipelinesArgs()}) == {
         "pipelines": True,
         "central-dashboard": False,
     }
 
 
-def test_the_dashboard_creates_its_namespace_when_nobody_else_runs_there():
+def test_the_dashboard_creates_its_namespace_when_nobody_else_runs_there() -> None:
     assert creates({"central-dashboard": CentralDashboardArgs()}) == {"central-dashboard": True}
     assert creates(
         {"pipelines": PipelinesArgs(namespace="kfp"), "central-dashboard": CentralDashboardArgs()}
     ) == {"pipelines": True, "central-dashboard": True}
 
 
-def test_explicit_settings_are_kept_and_a_namespace_of_its_own_is_created():
+def test_explicit_settings_are_kept_and_a_namespace_of_its_own_is_created() -> None:
     assert creates(
         {
             "central-dashboard": CentralDashboardArgs(create_namespace=False),
@@ -77,14 +78,14 @@ def test_explicit_settings_are_kept_and_a_namespace_of_its_own_is_created():
         },
     ],
 )
-def test_a_second_owner_of_a_namespace_is_a_problem(args):
+def test_a_second_owner_of_a_namespace_is_a_problem(args: dict[str, ComponentArgs]) -> None:
     _, problems = share_namespaces(args)
     (problem,) = problems
     assert "createNamespace is true, but" in problem
     assert "runs in namespace 'kubeflow' already; fix: unset createNamespace" in problem
 
 
-def test_the_dashboard_and_registry_wait_only_for_the_namespace_pipelines_creates():
+def test_the_dashboard_and_registry_wait_only_for_the_namespace_pipelines_creates() -> None:
     def program() -> None:
         KubeflowPlatform(
             "kubeflow",
@@ -139,7 +140,7 @@ def test_a_namespace_that_goes_takes_the_built_in_objects_of_the_components_afte
     assert deployment.deleted_with == namespace.urn
 
 
-def test_the_platform_refuses_two_owners():
+def test_the_platform_refuses_two_owners() -> None:
     def program() -> None:
         KubeflowPlatform(
             "kubeflow",
@@ -155,7 +156,7 @@ def test_the_platform_refuses_two_owners():
         run(program)
 
 
-def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror():
+def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror() -> None:
     with pytest.raises(ConfigError, match=r"kubeflow:central-dashboard\.createNamespace is true"):
         load_settings(
             {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from components import ComponentArgsError, Notebooks, NotebooksArgs
 from components.manifests import load_objects
 from components.notebooks import CULLING_ANNOTATION
+from components.render import Reference
 from tests.unit.component_helpers import (
     as_installed,
     build,
@@ -17,7 +20,7 @@ from tests.unit.component_helpers import (
     resolved,
 )
 from tests.unit.mirror_helpers import RUNS_NOTHING, waits_for
-from tests.unit.mocks import MIRROR
+from tests.unit.mocks import MIRROR, Recorder
 
 NOTEBOOKS = MIRROR / "notebook-controller" / "v1.10.0"
 CONFIG_MAP = "notebook-controller-config-h659mh255b"
@@ -27,13 +30,13 @@ COMPONENT = Notebooks
 
 
 @pytest.fixture(scope="module")
-def upstream() -> list[dict]:
+def upstream() -> list[dict[str, Any]]:
     """The mirror's objects (its CRD makes the file 460 kB: read it once)."""
     return load_objects(NOTEBOOKS / "standalone.yaml")
 
 
 @pytest.fixture(scope="module")
-def customised(upstream) -> list[dict]:
+def customised(upstream: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The mirror objects as an install with every setting changed would register them."""
     args = NotebooksArgs(
         namespace="notebooks",
@@ -44,18 +47,22 @@ def customised(upstream) -> list[dict]:
     return as_installed(build(Notebooks, args), upstream)
 
 
-def named(objects: list[dict], kind: str, name: str) -> dict:
+def named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     (found,) = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
     return found
 
 
-def test_mirror_install_registers_exactly_the_standalone_objects(mirrored, upstream):
+def test_mirror_install_registers_exactly_the_standalone_objects(
+    mirrored: Recorder, upstream: list[dict[str, Any]]
+) -> None:
     expected = identities(upstream)
     assert identities([r.inputs for r in kube_objects(mirrored)]) == expected
     assert sum(expected.values()) == 13
 
 
-def test_namespace_then_what_runs_nothing_then_the_crd_then_the_controller(mirrored):
+def test_namespace_then_what_runs_nothing_then_the_crd_then_the_controller(
+    mirrored: Recorder,
+) -> None:
     """The CRD is Established before the controller starts; the small objects that run
     nothing are applied before it, while the stack's state is still small."""
     objects = kube_objects(mirrored)
@@ -70,7 +77,7 @@ def test_namespace_then_what_runs_nothing_then_the_crd_then_the_controller(mirro
     assert crd.urn in before[controller.urn]
 
 
-def test_defaults_run_without_istio_and_without_culling(mirrored):
+def test_defaults_run_without_istio_and_without_culling(mirrored: Recorder) -> None:
     data = registered(mirrored, "ConfigMap", CONFIG_MAP).inputs["data"]
     assert (data["USE_ISTIO"], data["ENABLE_CULLING"]) == ("false", "false")
     controller = registered(mirrored, "Deployment", "notebook-controller-deployment").inputs
@@ -79,7 +86,9 @@ def test_defaults_run_without_istio_and_without_culling(mirrored):
     )
 
 
-def test_upstream_install_renders_the_kubeflow_manifests_standalone_overlay(rendered, upstream):
+def test_upstream_install_renders_the_kubeflow_manifests_standalone_overlay(
+    rendered: list[Reference], upstream: list[dict[str, Any]]
+) -> None:
     recorder = install(Notebooks, NotebooksArgs())
     assert [r.location for r in rendered] == [
         "https://github.com/kubeflow/manifests/applications/jupyter/notebook-controller/"
@@ -88,7 +97,7 @@ def test_upstream_install_renders_the_kubeflow_manifests_standalone_overlay(rend
     assert identities([r.inputs for r in kube_objects(recorder)]) == identities(upstream)
 
 
-def test_namespace_setting_moves_the_controller(customised):
+def test_namespace_setting_moves_the_controller(customised: list[dict[str, Any]]) -> None:
     namespaces = {o["metadata"].get("namespace") for o in customised}
     assert namespaces == {None, "notebooks"}
     assert ("Namespace", "", "notebooks") in identities(customised)
@@ -96,7 +105,9 @@ def test_namespace_setting_moves_the_controller(customised):
     assert binding["subjects"][0]["namespace"] == "notebooks"
 
 
-def test_culling_is_set_in_the_config_and_rolls_the_controller(customised):
+def test_culling_is_set_in_the_config_and_rolls_the_controller(
+    customised: list[dict[str, Any]],
+) -> None:
     data = named(customised, "ConfigMap", CONFIG_MAP)["data"]
     assert (data["ENABLE_CULLING"], data["CULL_IDLE_TIME"]) == ("true", "60")
     assert data["USE_ISTIO"] == "false"
@@ -108,16 +119,16 @@ def test_culling_is_set_in_the_config_and_rolls_the_controller(customised):
     )
 
 
-def test_outputs_name_the_controller_namespace():
+def test_outputs_name_the_controller_namespace() -> None:
     args = NotebooksArgs(namespace="notebooks")
     outputs = resolved(lambda: {"namespace": Notebooks("nb", args).namespace})
     assert outputs == {"namespace": "notebooks"}
 
 
 @pytest.mark.parametrize("minutes", [0, -5, "a day", True, 1.5])
-def test_bad_culling_fails_before_anything_is_registered(minutes):
+def test_bad_culling_fails_before_anything_is_registered(minutes: object) -> None:
     with pytest.raises(
         ComponentArgsError, match=r"cullIdleMinutes = .* is not a positive"
     ) as error:
-        install(Notebooks, NotebooksArgs(cull_idle_minutes=minutes))
+        install(Notebooks, NotebooksArgs(cull_idle_minutes=minutes))  # type: ignore[arg-type]  # bad on purpose
     assert "fix:" in str(error.value)

@@ -105,7 +105,9 @@ def kept(tmp_path: Path) -> Recorder:
     return install(KubeflowPipelines, PipelinesArgs(source=_mirror(tmp_path)), "kfp")
 
 
-def test_resource_names_are_the_component_and_the_object_with_the_old_name_as_alias(kept):
+def test_resource_names_are_the_component_and_the_object_with_the_old_name_as_alias(
+    kept: Recorder,
+) -> None:
     deployment = registered(kept, "Deployment", "ml-pipeline")
     assert deployment.name == "kfp:kubeflow/ml-pipeline"
     # stacks made when names carried the part keep their objects (no delete + create)
@@ -124,7 +126,7 @@ def test_resource_names_are_the_component_and_the_object_with_the_old_name_as_al
     ]
 
 
-def test_a_child_urn_follows_its_parents_types_whatever_the_parents_name():
+def test_a_child_urn_follows_its_parents_types_whatever_the_parents_name() -> None:
     parent = "urn:pulumi:dev::kubeflow::kubeflow:platform:KubeflowPlatform$kubeflow:c:C::a::b"
     urn = resolved(lambda: {"urn": child_urn(pulumi.Output.from_input(parent), "k:v:T", "n")})
     assert urn == {
@@ -135,7 +137,7 @@ def test_a_child_urn_follows_its_parents_types_whatever_the_parents_name():
     assert urn_type(parent) == "kubeflow:c:C"
 
 
-def test_objects_that_hold_data_are_kept_by_default_and_only_they(kept):
+def test_objects_that_hold_data_are_kept_by_default_and_only_they(kept: Recorder) -> None:
     retained = sorted(
         (r.inputs["kind"], r.inputs["metadata"]["name"])
         for r in kube_objects(kept)
@@ -148,7 +150,7 @@ def test_objects_that_hold_data_are_kept_by_default_and_only_they(kept):
     ]
 
 
-def test_keep_data_false_lets_them_go(tmp_path):
+def test_keep_data_false_lets_them_go(tmp_path: Path) -> None:
     args = PipelinesArgs(source=_mirror(tmp_path), keep_data=False)
     recorder = install(KubeflowPipelines, args, "kfp")
     assert not [r.name for r in kube_objects(recorder) if r.retain_on_delete]
@@ -222,11 +224,13 @@ def test_a_delete_policy_a_user_sets_is_kept(tmp_path: Path) -> None:
         ("Deployment", "ml-pipeline", []),
     ],
 )
-def test_fields_a_controller_fills_are_left_to_it(kept, kind, name, fields):
+def test_fields_a_controller_fills_are_left_to_it(
+    kept: Recorder, kind: str, name: str, fields: list[str]
+) -> None:
     assert registered(kept, kind, name).ignore_changes == fields
 
 
-def test_a_custom_resource_is_aliased_to_its_other_served_versions_only():
+def test_a_custom_resource_is_aliased_to_its_other_served_versions_only() -> None:
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",

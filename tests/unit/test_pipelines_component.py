@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from components import (
     PipelinesArgs,
 )
 from components.manifests import load_objects
+from components.render import Reference
+from components.transforms import Transform
 from tests.unit.component_helpers import (
     identities,
     kube_objects,
@@ -37,7 +40,7 @@ def install(args: PipelinesArgs) -> Recorder:
     return install_component(KubeflowPipelines, args, "kfp")
 
 
-def test_mirror_install_registers_exactly_the_upstream_objects(mirrored):
+def test_mirror_install_registers_exactly_the_upstream_objects(mirrored: Recorder) -> None:
     expected = identities(
         load_objects(KFP / "cluster-scoped.yaml") + load_objects(KFP / "platform-agnostic.yaml")
     )
@@ -46,7 +49,7 @@ def test_mirror_install_registers_exactly_the_upstream_objects(mirrored):
     assert sum(expected.values()) == 86
 
 
-def test_objects_carry_the_mirror_content(mirrored):
+def test_objects_carry_the_mirror_content(mirrored: Recorder) -> None:
     api = next(
         r
         for r in kube_objects(mirrored)
@@ -62,7 +65,7 @@ def _of_file(recorder: Recorder, file: str) -> list[Registered]:
     return [r for r in kube_objects(recorder) if identities([r.inputs]) <= wanted]
 
 
-def test_install_order_spans_both_files(mirrored):
+def test_install_order_spans_both_files(mirrored: Recorder) -> None:
     """The Namespace (cluster-scoped.yaml) before everything; the objects that run nothing,
     from either file, before the CRDs (cluster-scoped.yaml); the CRDs before every Deployment
     (platform-agnostic.yaml)."""
@@ -84,7 +87,9 @@ def test_install_order_spans_both_files(mirrored):
         assert crds <= before[r.urn], r.name
 
 
-def test_children_are_parented_to_the_component_and_use_the_stack_provider(mirrored):
+def test_children_are_parented_to_the_component_and_use_the_stack_provider(
+    mirrored: Recorder,
+) -> None:
     component = next(r for r in mirrored.registered if r.type == COMPONENT_TYPE)
     assert "pulumi:pulumi:Stack::kubeflow-" in component.parent
     for resource in kube_objects(mirrored):
@@ -92,14 +97,16 @@ def test_children_are_parented_to_the_component_and_use_the_stack_provider(mirro
         assert "pulumi:providers:kubernetes::cluster" in resource.provider
 
 
-def test_secrets_are_registered_as_secrets(mirrored):
+def test_secrets_are_registered_as_secrets(mirrored: Recorder) -> None:
     secrets = [r for r in kube_objects(mirrored) if r.type == "kubernetes:core/v1:Secret"]
     assert len(secrets) == 2
     # Under mocks a secret input arrives unwrapped; the registration marks it secret.
     assert all("stringData" in s.inputs or "data" in s.inputs for s in secrets)
 
 
-def test_upstream_install_renders_the_pinned_kustomizations_in_order(rendered):
+def test_upstream_install_renders_the_pinned_kustomizations_in_order(
+    rendered: list[Reference],
+) -> None:
     recorder = install(PipelinesArgs(version="2.16.1"))
     assert [r.location for r in rendered] == [
         "https://github.com/kubeflow/pipelines/manifests/kustomize/cluster-scoped-resources?ref=2.16.1",
@@ -111,7 +118,7 @@ def test_upstream_install_renders_the_pinned_kustomizations_in_order(rendered):
     assert identities([r.inputs for r in kube_objects(recorder)]) == identities(expected)
 
 
-def test_outputs_name_version_namespace_and_endpoints():
+def test_outputs_name_version_namespace_and_endpoints() -> None:
     def outputs() -> dict[str, Any]:
         kfp = KubeflowPipelines("kfp", PipelinesArgs(namespace="ml", source=MirrorSource(MIRROR)))
         return {
@@ -129,7 +136,7 @@ def test_outputs_name_version_namespace_and_endpoints():
     }
 
 
-def test_settings_reach_the_registered_objects():
+def test_settings_reach_the_registered_objects() -> None:
     recorder = install(
         PipelinesArgs(
             source=MirrorSource(MIRROR),
@@ -160,12 +167,12 @@ def test_settings_reach_the_registered_objects():
         (PipelinesArgs(replicas={"ml-pipeline": -1}), "not a non-negative integer"),
     ],
 )
-def test_bad_args_fail_before_anything_is_registered(args, message):
+def test_bad_args_fail_before_anything_is_registered(args: PipelinesArgs, message: str) -> None:
     with pytest.raises(ComponentArgsError, match=message):
         install(args)
 
 
-def test_mirror_without_the_version_is_a_clear_error(tmp_path):
+def test_mirror_without_the_version_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "kfp").mkdir()
     with pytest.raises(ManifestError, match=r"has no kfp 2\.15\.0"):
         install(PipelinesArgs(source=MirrorSource(tmp_path)))
@@ -190,7 +197,9 @@ def wait_for_ml_pipeline(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def test_services_are_not_awaited_except_load_balancers_and_those_a_user_keeps(mirrored):
+def test_services_are_not_awaited_except_load_balancers_and_those_a_user_keeps(
+    mirrored: Recorder,
+) -> None:
     def skip_await(recorder: Recorder) -> dict[str, str | None]:
         return {
             r.inputs["metadata"]["name"]: (r.inputs["metadata"].get("annotations") or {}).get(
@@ -211,7 +220,9 @@ def test_services_are_not_awaited_except_load_balancers_and_those_a_user_keeps(m
     assert set(users.values()) == {"true"}
 
 
-def test_recreate_deployments_wait_for_their_rollout_as_kubectl_rollout_status(mirrored):
+def test_recreate_deployments_wait_for_their_rollout_as_kubectl_rollout_status(
+    mirrored: Recorder,
+) -> None:
     """The Deployments that upstream rolls out by Recreate (KFP's database, object store and
     cache deployer) make `up` wait until the new pods are all there and available, counted
     for the replicas the stack declares, which they then always declare; the others keep the
@@ -232,7 +243,7 @@ def test_recreate_deployments_wait_for_their_rollout_as_kubectl_rollout_status(m
     assert declared == dict.fromkeys(recreated, 1)  # mysql's too, which upstream leaves out
 
 
-def annotated(name: str, annotations: dict[str, str]) -> Any:
+def annotated(name: str, annotations: dict[str, str]) -> Transform:
     """A user's transform: `annotations` on the Deployment `name`."""
 
     def apply(obj: dict[str, Any]) -> dict[str, Any]:
@@ -243,7 +254,7 @@ def annotated(name: str, annotations: dict[str, str]) -> Any:
     return apply
 
 
-def test_a_recreate_deployments_wait_follows_its_replicas_and_the_users_own_say():
+def test_a_recreate_deployments_wait_follows_its_replicas_and_the_users_own_say() -> None:
     transforms = [
         annotated("seaweedfs", {"pulumi.com/waitFor": "condition=Available"}),
         annotated("cache-deployer-deployment", {"pulumi.com/skipAwait": "true"}),

@@ -3,6 +3,8 @@ restricted; the levels are data with a reason each."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from components import (
@@ -18,14 +20,16 @@ from components.pod_security import LEVELS, pod_security_levels
 from components.transforms import label_pod_security
 from tests.unit.component_helpers import install, registered
 from tests.unit.mirror_helpers import named, small_mirror
-from tests.unit.mocks import MIRROR
+from tests.unit.mocks import MIRROR, Recorder
 
 
-def labels(recorder, namespace: str) -> dict[str, str]:
-    return registered(recorder, "Namespace", namespace).inputs["metadata"]["labels"]
+def labels(recorder: Recorder, namespace: str) -> dict[str, str]:
+    metadata = registered(recorder, "Namespace", namespace).inputs["metadata"]
+    found: dict[str, str] = metadata["labels"]
+    return found
 
 
-def test_pipelines_namespace_is_baseline_with_restricted_warnings(tmp_path):
+def test_pipelines_namespace_is_baseline_with_restricted_warnings(tmp_path: Path) -> None:
     mirror = small_mirror(
         tmp_path,
         "kfp",
@@ -44,7 +48,7 @@ def test_pipelines_namespace_is_baseline_with_restricted_warnings(tmp_path):
     )
 
 
-def test_a_namespace_the_component_adds_is_labelled_too(tmp_path):
+def test_a_namespace_the_component_adds_is_labelled_too(tmp_path: Path) -> None:
     # KServe v0.18.0's release file no longer carries its Namespace: the component adds it
     files = tuple(p.name for p in (MIRROR / "kserve" / "v0.18.0").glob("*.yaml"))
     mirror = small_mirror(tmp_path, "kserve", "v0.18.0", files, named("ConfigMap"))
@@ -52,7 +56,7 @@ def test_a_namespace_the_component_adds_is_labelled_too(tmp_path):
     assert labels(recorder, "kserve")["pod-security.kubernetes.io/enforce"] == "privileged"
 
 
-def test_a_level_upstream_enforces_is_kept(tmp_path):
+def test_a_level_upstream_enforces_is_kept(tmp_path: Path) -> None:
     mirror = small_mirror(
         tmp_path, "cert-manager", "v1.19.4", ("cert-manager.yaml",), named("Namespace")
     )
@@ -62,12 +66,12 @@ def test_a_level_upstream_enforces_is_kept(tmp_path):
     assert found["pod-security.kubernetes.io/audit"] == "restricted"
 
 
-def test_only_namespaces_are_labelled():
+def test_only_namespaces_are_labelled() -> None:
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}
     assert label_pod_security("baseline")(deployment) is deployment
 
 
-def test_every_installable_project_has_a_level_and_a_reason():
+def test_every_installable_project_has_a_level_and_a_reason() -> None:
     projects = {entry.cls.COMPONENT for entry in CATALOG.values()} | {"trainer"}
     levels = pod_security_levels()
     assert projects <= set(levels)
@@ -76,6 +80,6 @@ def test_every_installable_project_has_a_level_and_a_reason():
 
 
 @pytest.mark.parametrize("project", ["kfp", "katib", "kserve", "training-operator"])
-def test_components_below_restricted_say_why(project):
+def test_components_below_restricted_say_why(project: str) -> None:
     entry = pod_security_levels()[project]
     assert entry.level != "restricted" and entry.reason

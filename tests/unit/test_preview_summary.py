@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from infra.preview_summary import main, markdown, read_steps, read_violations
 
@@ -31,7 +34,7 @@ EVENTS = [
 ]
 
 
-def test_counts_each_operation_per_component():
+def test_counts_each_operation_per_component() -> None:
     text = markdown("ci", read_steps(EVENTS))
     assert "| KubeflowPipelines | 2 | 1 |  | 1 |" in text
     assert "| KubeflowPlatform |  |  | 1 |  |" in text
@@ -39,25 +42,27 @@ def test_counts_each_operation_per_component():
     assert "| **total** | 3 | 1 | 1 | 1 |" in text
 
 
-def test_lists_changed_resources_with_their_changed_properties():
+def test_lists_changed_resources_with_their_changed_properties() -> None:
     text = markdown("ci", read_steps(EVENTS))
     assert "- update `kubernetes:apps/v1:Deployment kfp:kubeflow/ml-pipeline-ui`: spec" in text
     assert "- replace `kubernetes:core/v1:Secret kfp:kubeflow/mysql-secret`: data" in text
     assert "ml-pipeline`" not in text.split("changed resources")[1].replace("ml-pipeline-ui`", "")
 
 
-def test_no_changes_says_so():
+def test_no_changes_says_so() -> None:
     assert "No changes." in markdown("prod", read_steps(EVENTS[:2]))
 
 
-def test_cli_writes_the_summary_file(tmp_path, capsys):
+def test_cli_writes_the_summary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "events.jsonl"
     log.write_text("\n".join(EVENTS))
     assert main(["ci", str(log), "--out", str(tmp_path / "out" / "ci.md")]) == 0
     assert (tmp_path / "out" / "ci.md").read_text() == capsys.readouterr().out
 
 
-def test_a_preview_against_a_mirror_says_first_what_it_does_not_show(tmp_path, capsys):
+def test_a_preview_against_a_mirror_says_first_what_it_does_not_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     log = tmp_path / "events.jsonl"
     log.write_text("\n".join(EVENTS))
     assert main(["dev", str(log), "--mirror", "../shared/manifests"]) == 0
@@ -100,7 +105,7 @@ POLICY_EVENTS = [
 ]
 
 
-def test_policy_violations_are_listed_per_component_with_policy_object_and_fix():
+def test_policy_violations_are_listed_per_component_with_policy_object_and_fix() -> None:
     text = markdown("ci", read_steps(POLICY_EVENTS), read_violations(POLICY_EVENTS))
     policies = text.split("#### Policies")[1]
     assert "3 violations (1 advisory, 2 mandatory)." in policies
@@ -116,13 +121,15 @@ def test_policy_violations_are_listed_per_component_with_policy_object_and_fix()
     assert "description" not in policies
 
 
-def test_a_preview_with_the_pack_and_no_violations_says_so():
+def test_a_preview_with_the_pack_and_no_violations_says_so() -> None:
     text = markdown("ci", read_steps(EVENTS), read_violations(EVENTS))
     assert text.rstrip().endswith("No policy violations.")
     assert "Policies" not in markdown("ci", read_steps(EVENTS))
 
 
-def test_cli_lists_violations_only_when_the_pack_ran(tmp_path, capsys):
+def test_cli_lists_violations_only_when_the_pack_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     log = tmp_path / "events.jsonl"
     log.write_text("\n".join(POLICY_EVENTS))
     assert main(["ci", str(log), "--policies"]) == 0
@@ -136,7 +143,7 @@ def upgrade_event(op: str, name: str, **metadata: object) -> str:
     return json.dumps({"resourcePreEvent": {"metadata": {"op": op, "urn": urn, **metadata}}})
 
 
-def test_an_upgrade_names_the_immutable_field_of_a_replace_and_what_stays_behind():
+def test_an_upgrade_names_the_immutable_field_of_a_replace_and_what_stays_behind() -> None:
     events = [
         upgrade_event("replace", "jobset", diffs=["spec"], keys=["spec.selector"]),
         upgrade_event("delete", "old-crd", old={"retainOnDelete": True}),

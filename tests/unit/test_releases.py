@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from components import KubeflowPipelines, PipelinesArgs
 from components.catalog import CATALOG
 from components.releases import downgrade_problem, release_error, releases
 from components.validation import ComponentArgsError
-from infra.config import ConfigError, decode, load_settings
+from infra.config import ConfigError, Settings, decode, load_settings
 from tests.unit.component_helpers import build
 from tests.unit.mocks import MIRROR, REPO
 
@@ -48,7 +49,7 @@ EXPECTED = {
 }
 
 
-def settings(release: str, *, mirror: Path = MIRROR, **extra: object) -> dict:
+def settings(release: str, *, mirror: Path = MIRROR, **extra: object) -> dict[str, Any]:
     raw = {
         "release": release,
         "manifestMirror": str(mirror),
@@ -58,30 +59,31 @@ def settings(release: str, *, mirror: Path = MIRROR, **extra: object) -> dict:
     return decode(raw)
 
 
-def versions(loaded) -> dict[str, str]:
+def versions(loaded: Settings) -> dict[str, str]:
     return {cid: CATALOG[cid].cls.version_for(a) for cid, a in loaded.component_args.items()}
 
 
 @pytest.mark.parametrize("release", list(EXPECTED))
-def test_each_release_sets_every_component_to_its_version(release):
+def test_each_release_sets_every_component_to_its_version(release: str) -> None:
     loaded = load_settings(settings(release), stack="ci", project_dir=REPO)
     expected = {k: v for k, v in EXPECTED[release].items() if k != "trainer"}
     assert versions(loaded) == expected
+    trainer_mode: dict[str, Any] = {"training-operator": {"mode": "trainer"}}  # JSON settings
     trainer = load_settings(
-        settings(release, **{"training-operator": {"mode": "trainer"}}),
+        settings(release, **trainer_mode),
         stack="ci",
         project_dir=REPO,
     )
     assert versions(trainer)["training-operator"] == EXPECTED[release]["trainer"]
 
 
-def test_the_release_table_names_the_two_deviations():
+def test_the_release_table_names_the_two_deviations() -> None:
     assert set(releases()) == set(EXPECTED)
     assert "2.16.0" in releases()["26.03"].deviations["kfp"]
     assert "v0.3.9" in releases()["26.03.1"].deviations["model-registry"]
 
 
-def test_a_components_own_version_wins_over_the_release():
+def test_a_components_own_version_wins_over_the_release() -> None:
     loaded = load_settings(
         settings("26.03.1", pipelines={"version": "2.15.0"}), stack="ci", project_dir=REPO
     )
@@ -89,7 +91,7 @@ def test_a_components_own_version_wins_over_the_release():
     assert versions(loaded)["kserve"] == "v0.18.0"
 
 
-def test_an_unknown_release_is_one_clear_error_under_its_key():
+def test_an_unknown_release_is_one_clear_error_under_its_key() -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(settings("26.04"), stack="ci", project_dir=REPO)
     message = str(error.value)
@@ -98,7 +100,9 @@ def test_an_unknown_release_is_one_clear_error_under_its_key():
     assert message.count("26.04") == 1  # not repeated under every component
 
 
-def test_a_release_version_the_mirror_lacks_names_the_release_and_the_fix(tmp_path):
+def test_a_release_version_the_mirror_lacks_names_the_release_and_the_fix(
+    tmp_path: Path,
+) -> None:
     mirror = tmp_path / "mirror"
     shutil.copytree(MIRROR / "kfp", mirror / "kfp", ignore=shutil.ignore_patterns("2.16.1"))
     with pytest.raises(ConfigError) as error:
@@ -112,7 +116,7 @@ def test_a_release_version_the_mirror_lacks_names_the_release_and_the_fix(tmp_pa
     assert "fix: render that version into the mirror" in message
 
 
-def test_release_from_python():
+def test_release_from_python() -> None:
     component = build(KubeflowPipelines, PipelinesArgs(release="26.03.1"))
     assert component.resolved_version == "2.16.1"
     pinned = build(KubeflowPipelines, PipelinesArgs(release="26.03.1", version="2.15.0"))
@@ -121,12 +125,12 @@ def test_release_from_python():
         build(KubeflowPipelines, PipelinesArgs(release="latest"))
 
 
-def test_release_error_accepts_only_known_names():
+def test_release_error_accepts_only_known_names() -> None:
     assert release_error("26.03.1") is None
     assert release_error(26.03) is not None  # a YAML float is not the release "26.03"
 
 
-def test_going_back_across_kserve_v0_18_is_refused_with_the_reason():
+def test_going_back_across_kserve_v0_18_is_refused_with_the_reason() -> None:
     problem = downgrade_problem("kserve", "v0.18.0", "v0.16.0")
     assert problem is not None and "v1alpha2" in problem and "fix:" in problem
     assert downgrade_problem("kserve", "v0.16.0", "v0.18.0") is None  # an upgrade

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,7 +38,9 @@ def _installed(recorder: Recorder) -> dict[tuple[str, str, str], Registered]:
     }
 
 
-def test_mirror_install_is_the_whole_operator_without_a_warning(mirrored):
+def test_mirror_install_is_the_whole_operator_without_a_warning(
+    mirrored: tuple[Recorder, list[str]],
+) -> None:
     recorder, warnings = mirrored
     upstream = load_objects(SPARK / "crds.yaml") + load_objects(SPARK / "controller.yaml")
     installed = _installed(recorder)
@@ -52,7 +55,9 @@ def test_mirror_install_is_the_whole_operator_without_a_warning(mirrored):
     assert not [w for w in warnings if "spark-operator" in w]
 
 
-def test_every_namespaced_object_is_in_the_operator_or_a_job_namespace(mirrored):
+def test_every_namespaced_object_is_in_the_operator_or_a_job_namespace(
+    mirrored: tuple[Recorder, list[str]],
+) -> None:
     recorder, _ = mirrored
     for (kind, namespace, name), _resource in _installed(recorder).items():
         if kind in CLUSTER_SCOPED_KINDS:
@@ -61,7 +66,9 @@ def test_every_namespaced_object_is_in_the_operator_or_a_job_namespace(mirrored)
             assert namespace in ("spark-operator", "default"), (kind, name)
 
 
-def test_the_crds_come_before_the_controller_and_the_webhooks_after_it(mirrored):
+def test_the_crds_come_before_the_controller_and_the_webhooks_after_it(
+    mirrored: tuple[Recorder, list[str]],
+) -> None:
     recorder, _ = mirrored
     installed = _installed(recorder)
     (namespace,) = [r for (k, _, _), r in installed.items() if k == "Namespace"]
@@ -77,7 +84,7 @@ def test_the_crds_come_before_the_controller_and_the_webhooks_after_it(mirrored)
         )
 
 
-def test_job_namespaces_move_the_job_rbac_the_flags_and_the_webhook_selectors():
+def test_job_namespaces_move_the_job_rbac_the_flags_and_the_webhook_selectors() -> None:
     args = SparkOperatorArgs(
         source=MirrorSource(MIRROR), namespace="spark", job_namespaces=["spark-jobs", "team-a"]
     )
@@ -106,14 +113,14 @@ def test_job_namespaces_move_the_job_rbac_the_flags_and_the_webhook_selectors():
             assert webhook["clientConfig"]["service"]["namespace"] == "spark"
 
 
-def test_webhook_off_leaves_the_webhook_out_of_a_mirror_install():
+def test_webhook_off_leaves_the_webhook_out_of_a_mirror_install() -> None:
     args = SparkOperatorArgs(source=MirrorSource(MIRROR), webhook=False)
     installed = _installed(install(SparkOperator, args))
     assert [key for key in installed if "webhook" in key[2]] == []
     assert ("Deployment", "spark-operator", "spark-operator-controller") in installed
 
 
-def test_a_mirror_without_the_controller_is_an_error_naming_the_file(tmp_path):
+def test_a_mirror_without_the_controller_is_an_error_naming_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "spark-operator" / "v2.5.0"
     folder.mkdir(parents=True)
     (folder / "crds.yaml").write_text(
@@ -125,7 +132,9 @@ def test_a_mirror_without_the_controller_is_an_error_naming_the_file(tmp_path):
     assert "fix:" in str(error.value)
 
 
-def test_upstream_install_renders_the_pinned_chart_and_applies_the_settings(rendered):
+def test_upstream_install_renders_the_pinned_chart_and_applies_the_settings(
+    rendered: list[Reference],
+) -> None:
     """The chart is rendered with its default values (one render, one digest), and the
     settings act on its objects as on a mirror's: job namespaces, webhook off, namespace."""
     args = SparkOperatorArgs(namespace="spark", job_namespaces=["team-a", "team-b"], webhook=False)
@@ -147,7 +156,7 @@ def test_upstream_install_renders_the_pinned_chart_and_applies_the_settings(rend
     assert "--namespaces=team-a,team-b" in container["args"]
 
 
-def test_defaults_run_jobs_of_default_and_an_older_chart_is_pinned_too():
+def test_defaults_run_jobs_of_default_and_an_older_chart_is_pinned_too() -> None:
     installed = _installed(install(SparkOperator, SparkOperatorArgs(create_namespace=False)))
     assert ("ServiceAccount", "default", "spark-operator-spark") in installed
     assert ("Deployment", "spark-operator", "spark-operator-webhook") in installed
@@ -160,7 +169,7 @@ def test_defaults_run_jobs_of_default_and_an_older_chart_is_pinned_too():
     )
 
 
-def test_outputs_name_the_namespace_and_the_job_namespaces():
+def test_outputs_name_the_namespace_and_the_job_namespaces() -> None:
     def outputs() -> dict[str, Any]:
         spark = SparkOperator("spark", SparkOperatorArgs(job_namespaces=["jobs"]))
         return {"version": spark.version, "ns": spark.namespace, "jobs": spark.job_namespaces}
@@ -174,13 +183,19 @@ def test_outputs_name_the_namespace_and_the_job_namespaces():
         (SparkOperatorArgs(job_namespaces=[]), r"jobNamespaces = \[\] is not a list"),
         (SparkOperatorArgs(job_namespaces="default"), "jobNamespaces = 'default' is not a list"),
         (SparkOperatorArgs(job_namespaces=["Team_A"]), "entry 'Team_A' is not a valid namespace"),
-        (SparkOperatorArgs(job_namespaces=[["a"]]), r"entry \['a'\] is not a valid namespace"),
+        (
+            SparkOperatorArgs(job_namespaces=[["a"]]),  # type: ignore[list-item]  # bad on purpose
+            r"entry \['a'\] is not a valid namespace",
+        ),
         (SparkOperatorArgs(job_namespaces=["a", "a"]), "lists a namespace twice"),
         (SparkOperatorArgs(version="2.5.0"), "version '2.5.0' is not a known version"),
-        (SparkOperatorArgs(webhook="false"), "webhook = 'false' is not true or false"),
+        (
+            SparkOperatorArgs(webhook="false"),  # type: ignore[arg-type]  # bad on purpose
+            "webhook = 'false' is not true or false",
+        ),
     ],
 )
-def test_bad_args_fail_before_anything_is_registered(args, message):
+def test_bad_args_fail_before_anything_is_registered(args: SparkOperatorArgs, message: str) -> None:
     with pytest.raises(ComponentArgsError, match=message) as error:
         install(SparkOperator, args)
     assert "fix:" in str(error.value)

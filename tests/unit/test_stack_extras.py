@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,10 +12,10 @@ from infra.config import ConfigError
 from pipelines.artifact_store import S3ArtifactSettings
 from tests.unit.component_helpers import install, registered
 from tests.unit.component_helpers import kube_objects as component_kube_objects
-from tests.unit.mocks import MIRROR, run, run_stack, stack_config
+from tests.unit.mocks import MIRROR, Recorder, run, run_stack, stack_config
 
 
-def run_kfp(overrides: dict | None = None):
+def run_kfp(overrides: dict[str, Any] | None = None) -> Recorder:
     """The ci stack with Kubeflow Pipelines only (these settings concern KFP)."""
     return run_stack("ci", {"kubeflow:components": ["pipelines"], **(overrides or {})})
 
@@ -22,7 +23,7 @@ def run_kfp(overrides: dict | None = None):
 S3 = {"bucket": "team-kfp-artifacts", "region": "eu-west-1", "credentialsSecret": "kfp-s3"}
 
 
-def kube_objects(recorder):
+def kube_objects(recorder: Recorder) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         (r.inputs["kind"], r.inputs["metadata"]["name"]): r.inputs
         for r in recorder.registered
@@ -30,7 +31,7 @@ def kube_objects(recorder):
     }
 
 
-def test_artifact_store_points_kfp_at_s3_and_leaves_out_seaweedfs():
+def test_artifact_store_points_kfp_at_s3_and_leaves_out_seaweedfs() -> None:
     objects = kube_objects(run_kfp({"kubeflow:artifactStore": S3}))
     install_config = objects[("ConfigMap", "pipeline-install-config")]
     assert install_config["data"]["defaultPipelineRoot"] == "s3://team-kfp-artifacts/artifacts"
@@ -41,12 +42,12 @@ def test_artifact_store_points_kfp_at_s3_and_leaves_out_seaweedfs():
     assert '"name": "kfp-s3"' in text  # credentials come from the named Secret
 
 
-def test_bad_artifact_store_is_a_config_error_naming_the_key():
+def test_bad_artifact_store_is_a_config_error_naming_the_key() -> None:
     with pytest.raises(ConfigError, match=r"artifactStore\.bucket"):
         run_kfp({"kubeflow:artifactStore": {**S3, "bucket": "Not_A_Bucket"}})
 
 
-def test_example_pipelines_are_deployed_after_the_platform_and_exported():
+def test_example_pipelines_are_deployed_after_the_platform_and_exported() -> None:
     recorder = run_kfp({"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888"}})
     pipelines = recorder.of_type("pulumi-python:dynamic/kfp:Pipeline")
     assert sorted(p.name for p in pipelines) == ["kfp-pipeline-hello", "kfp-pipeline-iris"]
@@ -60,13 +61,13 @@ def test_example_pipelines_are_deployed_after_the_platform_and_exported():
     assert all(p.inputs["api_url"] == "http://127.0.0.1:8888" for p in pipelines)
 
 
-def test_a_token_in_plain_text_config_is_refused():
+def test_a_token_in_plain_text_config_is_refused() -> None:
     overrides = {"kubeflow:examplePipelines": {"apiUrl": "http://127.0.0.1:8888", "token": "t0k"}}
     with pytest.raises(ConfigError, match="pulumi config set --secret"):
         run_kfp(overrides)
 
 
-def test_a_secret_token_is_accepted_and_stays_secret():
+def test_a_secret_token_is_accepted_and_stays_secret() -> None:
     import runpy
 
     from tests.unit.mocks import REPO
@@ -96,13 +97,13 @@ def test_a_secret_token_is_accepted_and_stays_secret():
         ({"apiUrl": "http://x", "pipelines": ["mnist"]}, "examplePipelines.pipelines names"),
     ],
 )
-def test_bad_example_pipeline_settings(settings, message):
+def test_bad_example_pipeline_settings(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run_kfp({"kubeflow:examplePipelines": settings})
 
 
-def test_objects_take_back_drifted_fields_by_default_and_not_when_disabled():
-    def annotated(recorder) -> set[str]:
+def test_objects_take_back_drifted_fields_by_default_and_not_when_disabled() -> None:
+    def annotated(recorder: Recorder) -> set[str]:
         return {
             r.name
             for r in recorder.registered
@@ -121,14 +122,14 @@ def test_objects_take_back_drifted_fields_by_default_and_not_when_disabled():
     assert annotated(run_kfp({"kubeflow:repairDrift": False})) == set()
 
 
-def test_repair_drift_must_be_a_boolean():
+def test_repair_drift_must_be_a_boolean() -> None:
     with pytest.raises(
         ConfigError, match="kubeflow:repairDrift = 'sometimes' must be true or false"
     ):
         run_kfp({"kubeflow:repairDrift": "sometimes"})
 
 
-def test_artifact_store_is_a_setting_of_the_component_for_python_programs():
+def test_artifact_store_is_a_setting_of_the_component_for_python_programs() -> None:
     store = S3ArtifactSettings(
         bucket="team-kfp-artifacts", region="eu-west-1", credentials_secret="kfp-s3"
     )
@@ -145,7 +146,7 @@ def test_artifact_store_is_a_setting_of_the_component_for_python_programs():
     )
 
 
-def test_a_bad_artifact_store_from_python_fails_before_anything_is_registered():
+def test_a_bad_artifact_store_from_python_fails_before_anything_is_registered() -> None:
     store = S3ArtifactSettings(bucket="Not_A_Bucket", region="eu-west-1")
     with pytest.raises(ComponentArgsError, match="artifact store"):
         install(KubeflowPipelines, PipelinesArgs(artifact_store=store), "kfp")

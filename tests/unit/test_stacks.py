@@ -50,12 +50,12 @@ def stack_runs() -> Callable[[str], StackRun]:
     return run
 
 
-def test_there_is_a_stack_per_environment():
+def test_there_is_a_stack_per_environment() -> None:
     assert {"ci", "dev", "local", "prod", "staging"} <= set(STACKS)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_stack_builds_its_resource_graph(stack, stack_runs):
+def test_stack_builds_its_resource_graph(stack: str, stack_runs: Callable[[str], StackRun]) -> None:
     recorder = stack_runs(stack).recorder
     types = {r.type for r in recorder.registered}
     enabled = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"][
@@ -83,6 +83,7 @@ def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
     pipelines = PROD["kubeflow:pipelines"]
     registry = PROD["kubeflow:imageRegistry"] + "/"
     workloads = {o["metadata"]["name"]: o for o in objects if pod_spec(o) is not None}
+    pod_specs = {name: spec for name, o in workloads.items() if (spec := pod_spec(o)) is not None}
     problems = [
         f"{name}: replicas {workloads[name]['spec'].get('replicas')} != {count}"
         for name, count in pipelines["replicas"].items()
@@ -91,7 +92,7 @@ def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
     problems += [
         f"{name}/{c['name']}: resources {c.get('resources')} != {requirements}"
         for name, requirements in pipelines["resources"].items()
-        for c in pod_spec(workloads[name])["containers"]
+        for c in pod_specs[name]["containers"]
         if c.get("resources") != requirements
     ]
     problems += [
@@ -108,7 +109,9 @@ def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def test_prod_settings_reach_the_objects_of_its_upstream_install(stack_runs):
+def test_prod_settings_reach_the_objects_of_its_upstream_install(
+    stack_runs: Callable[[str], StackRun],
+) -> None:
     """prod installs the pinned upstream: each part is rendered once (here from the mirror:
     GitHub is out of reach) and its objects are registered one by one, like a mirror's,
     with every prod setting."""
@@ -129,7 +132,7 @@ def test_prod_settings_reach_the_objects_of_its_upstream_install(stack_runs):
     assert prod_settings_problems(objects) == []
 
 
-def test_prod_settings_reach_the_objects_of_the_same_stack_over_the_mirror():
+def test_prod_settings_reach_the_objects_of_the_same_stack_over_the_mirror() -> None:
     """prod's own stack config, the manifest source swapped for the mirror (two components,
     to keep the suite fast): the registered objects carry every prod setting."""
     overrides = {

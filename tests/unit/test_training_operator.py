@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components import ComponentArgsError, MirrorSource, TrainingOperator, TrainingOperatorArgs
+from components.render import Reference
 from infra.cluster import build_cluster
-from infra.config import CLUSTER_MODES, ClusterSettings, ConfigError, decode, load_settings
+from infra.config import (
+    CLUSTER_MODES,
+    ClusterMode,
+    ClusterSettings,
+    ConfigError,
+    decode,
+    load_settings,
+)
 from tests.unit.component_helpers import identities, install, kube_objects, registered, resolved
 from tests.unit.mirror_helpers import (
     any_of,
@@ -41,14 +50,16 @@ def trainer() -> Recorder:
         return install(TrainingOperator, args, "trainer")
 
 
-def test_v1_mirror_install_registers_exactly_the_standalone_objects(training_operator):
+def test_v1_mirror_install_registers_exactly_the_standalone_objects(
+    training_operator: Recorder,
+) -> None:
     expected = identities(mirror_objects("training-operator", "v1.9.2", "standalone.yaml"))
     assert identities([r.inputs for r in kube_objects(training_operator)]) == expected
     assert sum(expected.values()) == 14
     assert order_problems(training_operator, "training-operator", ["standalone"]) == []
 
 
-def test_trainer_mirror_install_registers_the_manager_then_the_runtimes(trainer):
+def test_trainer_mirror_install_registers_the_manager_then_the_runtimes(trainer: Recorder) -> None:
     manager = mirror_objects("trainer", "v2.1.0", "manager.yaml")
     runtimes = mirror_objects("trainer", "v2.1.0", "runtimes.yaml")
     assert identities([r.inputs for r in kube_objects(trainer)]) == identities(manager + runtimes)
@@ -65,7 +76,7 @@ def test_trainer_mirror_install_registers_the_manager_then_the_runtimes(trainer)
     ("folder", "version", "file"),
     [("training-operator", "v1.9.2", "standalone.yaml"), ("trainer", "v2.1.0", "manager.yaml")],
 )
-def test_crds_are_too_big_for_client_side_apply(folder, version, file):
+def test_crds_are_too_big_for_client_side_apply(folder: str, version: str, file: str) -> None:
     """Why the provider must keep server-side apply (next test)."""
     sizes = [
         len(json.dumps(o, separators=(",", ":")))
@@ -76,7 +87,9 @@ def test_crds_are_too_big_for_client_side_apply(folder, version, file):
 
 
 @pytest.mark.parametrize("mode", CLUSTER_MODES)
-def test_the_stack_providers_keep_server_side_apply(mode, tmp_path, kube_bin):
+def test_the_stack_providers_keep_server_side_apply(
+    mode: ClusterMode, tmp_path: Path, kube_bin: Path
+) -> None:
     """pulumi-kubernetes v4 applies server-side unless `enableServerSideApply` is false."""
 
     def program() -> None:
@@ -86,7 +99,9 @@ def test_the_stack_providers_keep_server_side_apply(mode, tmp_path, kube_bin):
     assert provider.inputs.get("enableServerSideApply") in (None, "true", True)
 
 
-def test_upstream_install_renders_the_pinned_kustomizations_in_order(rendered):
+def test_upstream_install_renders_the_pinned_kustomizations_in_order(
+    rendered: list[Reference],
+) -> None:
     install(TrainingOperator, TrainingOperatorArgs(), "to")
     assert [r.location for r in rendered] == [f"{TRAINER}/standalone?ref=v1.9.2"]
     rendered.clear()
@@ -98,7 +113,7 @@ def test_upstream_install_renders_the_pinned_kustomizations_in_order(rendered):
     assert order_problems(v2, "trainer", ["manager", "runtimes"]) == []
 
 
-def test_namespace_setting_moves_trainer_from_kubeflow_system(tmp_path):
+def test_namespace_setting_moves_trainer_from_kubeflow_system(tmp_path: Path) -> None:
     mirror = small_mirror(
         tmp_path,
         "trainer",
@@ -126,7 +141,7 @@ def test_namespace_setting_moves_trainer_from_kubeflow_system(tmp_path):
     assert binding.inputs["subjects"][0]["namespace"] == "training"
 
 
-def test_image_registry_moves_the_images_of_the_training_runtimes(tmp_path):
+def test_image_registry_moves_the_images_of_the_training_runtimes(tmp_path: Path) -> None:
     mirror = small_mirror(tmp_path, "trainer", "v2.1.0", ("runtimes.yaml",), lambda obj: True)
     (tmp_path / "trainer" / "v2.1.0" / "manager.yaml").write_text("")
     args = TrainingOperatorArgs(
@@ -142,7 +157,9 @@ def test_image_registry_moves_the_images_of_the_training_runtimes(tmp_path):
     assert "registry.example.com/m/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime" in images
 
 
-def test_in_a_namespace_another_component_created_the_namespace_is_left_out(tmp_path):
+def test_in_a_namespace_another_component_created_the_namespace_is_left_out(
+    tmp_path: Path,
+) -> None:
     mirror = small_mirror(
         tmp_path,
         "training-operator",
@@ -156,7 +173,7 @@ def test_in_a_namespace_another_component_created_the_namespace_is_left_out(tmp_
     assert [r.inputs["kind"] for r in kube_objects(recorder)] == ["Deployment"]
 
 
-def test_outputs_name_mode_version_and_namespace():
+def test_outputs_name_mode_version_and_namespace() -> None:
     def outputs() -> dict[str, Any]:
         trainer = TrainingOperator("trainer", TrainingOperatorArgs(mode="trainer"))
         return {"mode": trainer.mode, "version": trainer.version, "ns": trainer.namespace}
@@ -177,12 +194,14 @@ def test_outputs_name_mode_version_and_namespace():
         ({"create_namespace": "no"}, "createNamespace = 'no' must be true or false"),
     ],
 )
-def test_bad_args_fail_before_anything_is_registered(settings, message):
+def test_bad_args_fail_before_anything_is_registered(
+    settings: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ComponentArgsError, match=message):
         install(TrainingOperator, TrainingOperatorArgs(**settings))
 
 
-def test_a_bad_mode_in_the_stack_is_reported_before_any_resource():
+def test_a_bad_mode_in_the_stack_is_reported_before_any_resource() -> None:
     with pytest.raises(ConfigError, match="kubeflow:training-operator: training-operator: mode"):
         run_stack(
             "ci",
@@ -193,8 +212,8 @@ def test_a_bad_mode_in_the_stack_is_reported_before_any_resource():
         )
 
 
-def test_the_stack_checks_trainer_mode_against_the_trainer_mirror_folder():
-    def settings(**trainer: str) -> dict:
+def test_the_stack_checks_trainer_mode_against_the_trainer_mirror_folder() -> None:
+    def settings(**trainer: str) -> dict[str, Any]:
         return decode(
             {
                 "manifestMirror": "../shared/manifests",

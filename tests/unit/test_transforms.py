@@ -44,7 +44,9 @@ def strip_images(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def test_every_image_moves_to_the_registry_and_nothing_else_changes(kfp_objects):
+def test_every_image_moves_to_the_registry_and_nothing_else_changes(
+    kfp_objects: list[dict[str, Any]],
+) -> None:
     moved = [rewrite_images(REGISTRY)(o) for o in kfp_objects]
     images = [c["image"] for o in moved for c in containers(o)]
     assert len(images) >= 14
@@ -53,7 +55,7 @@ def test_every_image_moves_to_the_registry_and_nothing_else_changes(kfp_objects)
     assert [strip_images(o) for o in moved] == [strip_images(o) for o in kfp_objects]
 
 
-def test_images_outside_image_fields_move_too(kfp_objects):
+def test_images_outside_image_fields_move_too(kfp_objects: list[dict[str, Any]]) -> None:
     moved = {o["metadata"]["name"]: o for o in map(rewrite_images(REGISTRY), kfp_objects)}
     api_env = {e["name"]: e.get("value") for e in next(containers(moved["ml-pipeline"]))["env"]}
     assert api_env["V2_DRIVER_IMAGE"] == f"{REGISTRY}/kubeflow/kfp-driver:2.15.0"
@@ -63,7 +65,7 @@ def test_images_outside_image_fields_move_too(kfp_objects):
     )
 
 
-def test_transforms_do_not_mutate_their_input(kfp_objects):
+def test_transforms_do_not_mutate_their_input(kfp_objects: list[dict[str, Any]]) -> None:
     before = json.dumps(kfp_objects, sort_keys=True)
     for transform in (
         rewrite_images(REGISTRY),
@@ -83,11 +85,13 @@ def test_transforms_do_not_mutate_their_input(kfp_objects):
         ("localhost:5000/x/y@sha256:abc", "r.io/m/x/y@sha256:abc"),
     ],
 )
-def test_rehome_image_keeps_repository_path_and_tag(image, expected):
+def test_rehome_image_keeps_repository_path_and_tag(image: str, expected: str) -> None:
     assert rehome_image(image, "r.io/m") == expected
 
 
-def test_labels_are_added_to_every_object_and_keep_upstream_labels(kfp_objects):
+def test_labels_are_added_to_every_object_and_keep_upstream_labels(
+    kfp_objects: list[dict[str, Any]],
+) -> None:
     labelled = [add_labels({"team": "ml"})(o) for o in kfp_objects]
     assert len(labelled) == len(kfp_objects) > 80
     assert all(o["metadata"]["labels"]["team"] == "ml" for o in labelled)
@@ -95,7 +99,9 @@ def test_labels_are_added_to_every_object_and_keep_upstream_labels(kfp_objects):
     assert api["metadata"]["labels"]["application-crd-id"] == "kubeflow-pipelines"
 
 
-def test_replicas_and_resources_change_only_the_named_workloads(kfp_objects):
+def test_replicas_and_resources_change_only_the_named_workloads(
+    kfp_objects: list[dict[str, Any]],
+) -> None:
     requirements = {"requests": {"cpu": "500m"}, "limits": {"memory": "1Gi"}}
     changed = [
         set_resources({"ml-pipeline": requirements})(set_replicas({"ml-pipeline": 3})(o))
@@ -114,7 +120,7 @@ def test_replicas_and_resources_change_only_the_named_workloads(kfp_objects):
     assert next(containers(api))["resources"] == requirements
 
 
-def test_namespace_moves_objects_bindings_and_dns_names(kfp_objects):
+def test_namespace_moves_objects_bindings_and_dns_names(kfp_objects: list[dict[str, Any]]) -> None:
     moved = [set_namespace("kubeflow", "ml-platform")(o) for o in kfp_objects]
     text = json.dumps(moved)
     assert '"namespace": "kubeflow"' not in text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -45,6 +45,9 @@ from tests.unit.local_upstreams import (
 from tests.unit.mirror_helpers import cached_loads
 from tests.unit.mocks import MIRROR
 
+UpstreamKind = Literal["kustomize", "file", "helm"]
+"""`ManifestPart.upstream_kind`."""
+
 
 @pytest.mark.parametrize(
     "upstream",
@@ -59,7 +62,7 @@ from tests.unit.mocks import MIRROR
     ],
 )
 def test_a_local_upstream_and_a_mirror_of_the_same_objects_give_the_same_resources(
-    render_tools: Path, tmp_path: Path, upstream: Callable[[Path], tuple[str, str]]
+    render_tools: Path, tmp_path: Path, upstream: Callable[[Path], tuple[str, UpstreamKind]]
 ) -> None:
     location, kind = upstream(tmp_path)
     part = ManifestPart("base", location, kind, "demo.yaml", chart="demo", namespace="demo")
@@ -108,7 +111,11 @@ def test_objects_are_aliased_to_their_names_under_the_provider_side_render(
     """Stacks made before rendered each part as a provider-side Directory, Chart or
     ConfigFile `<component>-<part>`, whose children were `<component>-<part>:<ns>/<name>`."""
     folder = str(kustomization(tmp_path / "k"))
-    for kind, location in (("kustomize", folder), ("helm", str(chart(tmp_path / "chart")))):
+    renders: tuple[tuple[UpstreamKind, str], ...] = (
+        ("kustomize", folder),
+        ("helm", str(chart(tmp_path / "chart"))),
+    )
+    for kind, location in renders:
         part = ManifestPart("base", location, kind, "", chart="demo", namespace="demo")
         recorder = demo_install(with_parts(part), UpstreamSource(cache=tmp_path / "renders"))
         (component,) = recorder.of_type(Demo.TYPE)

@@ -14,12 +14,13 @@ import yaml
 from components import UpstreamSource
 from components.lock import main
 from components.manifests import ManifestError, ManifestPart, parse_objects
-from components.render import digest
+from components.render import Reference, digest
 from components.upstream import LOCK_FILE, LockData, read_lock, write_lock
 from tests.unit.component_helpers import kube_objects, pulumi_warnings
 from tests.unit.local_upstreams import (
     CRD,
     OBJECTS,
+    Demo,
     demo_install,
     git,
     git_repository,
@@ -31,7 +32,7 @@ from tests.unit.mocks import Recorder
 REAL_TOOLS = ("kustomize", "helm", "download")
 
 
-def test_the_digest_is_of_the_objects_not_of_their_bytes():
+def test_the_digest_is_of_the_objects_not_of_their_bytes() -> None:
     as_yaml = yaml.safe_dump_all([CRD, *OBJECTS], sort_keys=False)
     as_json = "\n---\n".join(json.dumps(o, indent=4) for o in reversed([CRD, *OBJECTS]))
     assert digest(parse_objects(as_yaml, "yaml")) == digest(parse_objects(as_json, "json"))
@@ -50,7 +51,9 @@ def mirror_made(lock: LockData) -> list[str]:
     ]
 
 
-def test_the_repository_lock_reads_and_holds_only_digests_of_real_renders(demo, tmp_path):
+def test_the_repository_lock_reads_and_holds_only_digests_of_real_renders(
+    demo: tuple[type[Demo], Path], tmp_path: Path
+) -> None:
     """Recorded by `make lock` from real renders only, never from a mirror file (the lock
     holds no entry yet: docs/upstream.md, "The lock"). The check itself catches an entry
     made from the mirror, beside one from a real render."""
@@ -78,8 +81,12 @@ DAMAGE = {
 
 @pytest.mark.parametrize("damage", DAMAGE.values(), ids=list(DAMAGE))
 def test_a_damaged_lock_is_an_error_naming_the_entry_and_the_fix(
-    demo, tmp_path, damage, capsys, rendered
-):
+    demo: tuple[type[Demo], Path],
+    tmp_path: Path,
+    damage: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+    rendered: list[Reference],
+) -> None:
     text, problem = damage
     (tmp_path / "lock.yaml").write_text(text)
     cls, _ = demo
@@ -97,7 +104,7 @@ def test_a_damaged_lock_is_an_error_naming_the_entry_and_the_fix(
 
 
 @pytest.fixture
-def demo(render_tools: Path, tmp_path: Path) -> tuple[type, Path]:
+def demo(render_tools: Path, tmp_path: Path) -> tuple[type[Demo], Path]:
     """The synthetic component on a local git repository (tag v1), and that repository."""
     repo = tmp_path / "repo"
     return with_parts(ManifestPart("base", git_repository(repo), "kustomize", "")), repo
@@ -111,7 +118,9 @@ def source(tmp_path: Path, cache: str = "renders") -> UpstreamSource:
     return UpstreamSource(lock_file=tmp_path / "lock.yaml", cache=tmp_path / cache)
 
 
-def test_a_part_without_a_digest_installs_and_is_reported_as_new(demo, tmp_path):
+def test_a_part_without_a_digest_installs_and_is_reported_as_new(
+    demo: tuple[type[Demo], Path], tmp_path: Path
+) -> None:
     cls, _ = demo
     with pulumi_warnings() as warnings:
         recorder = demo_install(cls, source(tmp_path))
@@ -120,7 +129,9 @@ def test_a_part_without_a_digest_installs_and_is_reported_as_new(demo, tmp_path)
     assert note.startswith("demo v1, part base: new, file://") and "make lock" in note
 
 
-def test_the_lock_command_records_what_a_preview_rendered(demo, tmp_path, capsys):
+def test_the_lock_command_records_what_a_preview_rendered(
+    demo: tuple[type[Demo], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cls, _ = demo
     demo_install(cls, source(tmp_path))
     assert main(lock_args(tmp_path)) == 0
@@ -135,7 +146,9 @@ def test_the_lock_command_records_what_a_preview_rendered(demo, tmp_path, capsys
     assert not [w for w in warnings if "records no digest" in w]
 
 
-def test_a_moved_tag_is_an_error_naming_the_part_and_the_fix(demo, tmp_path, capsys):
+def test_a_moved_tag_is_an_error_naming_the_part_and_the_fix(
+    demo: tuple[type[Demo], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cls, repo = demo
     demo_install(cls, source(tmp_path))
     assert main(lock_args(tmp_path)) == 0
@@ -164,7 +177,9 @@ def test_a_moved_tag_is_an_error_naming_the_part_and_the_fix(demo, tmp_path, cap
         demo_install(cls, source(tmp_path))
 
 
-def test_a_lock_of_another_reference_is_an_error(demo, tmp_path):
+def test_a_lock_of_another_reference_is_an_error(
+    demo: tuple[type[Demo], Path], tmp_path: Path
+) -> None:
     cls, _ = demo
     demo_install(cls, source(tmp_path))
     assert main(lock_args(tmp_path)) == 0
@@ -175,7 +190,9 @@ def test_a_lock_of_another_reference_is_an_error(demo, tmp_path):
         demo_install(cls, source(tmp_path))
 
 
-def test_the_lock_command_locks_every_part_a_stack_installs(tmp_path, capsys):
+def test_the_lock_command_locks_every_part_a_stack_installs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Here the pinned references render from the mirror (the unit tests' renderer)."""
     assert main(["--stack", "prod", *lock_args(tmp_path), "--check"]) == 1
     assert "kfp 2.16.1 cluster-scoped: new" in capsys.readouterr().out
@@ -188,7 +205,9 @@ def test_the_lock_command_locks_every_part_a_stack_installs(tmp_path, capsys):
     assert main(["--stack", "prod", *lock_args(tmp_path), "--check"]) == 0
 
 
-def test_the_lock_command_locks_the_versions_of_a_component_with_its_settings(tmp_path):
+def test_the_lock_command_locks_the_versions_of_a_component_with_its_settings(
+    tmp_path: Path,
+) -> None:
     args = lock_args(tmp_path)
     assert main(["--component", "training-operator", "--setting", "mode=trainer", *args]) == 0
     assert set(read_lock(tmp_path / "lock.yaml")) == {"trainer"}
@@ -197,7 +216,9 @@ def test_the_lock_command_locks_the_versions_of_a_component_with_its_settings(tm
     assert set(read_lock(tmp_path / "lock.yaml")["model-registry"]["v0.3.7"]) == {"postgres"}
 
 
-def test_the_lock_command_reports_what_it_cannot_render(tmp_path, capsys):
+def test_the_lock_command_reports_what_it_cannot_render(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The mirror holds no render of chart 2.4.0; nothing is recorded for it."""
     args = ["--component", "spark-operator", "--version", "v2.4.0", *lock_args(tmp_path)]
     assert main(args) == 2

@@ -16,7 +16,7 @@ from tests.unit.mocks import MIRROR, Recorder, run
 OLD = {"kserve": "v0.18.0", "kfp": "2.16.1"}
 
 
-def test_going_back_past_kserve_v0_18_fails_the_check_with_the_reason():
+def test_going_back_past_kserve_v0_18_fails_the_check_with_the_reason() -> None:
     result = InstalledVersionsProvider().check(
         {"versions": OLD}, {"versions": {"kserve": "v0.16.0"}}
     )
@@ -26,7 +26,7 @@ def test_going_back_past_kserve_v0_18_fails_the_check_with_the_reason():
     assert "v1alpha2" in failure.reason
 
 
-def test_upgrades_first_installs_and_other_downgrades_pass():
+def test_upgrades_first_installs_and_other_downgrades_pass() -> None:
     provider = InstalledVersionsProvider()
     new = {"versions": {"kserve": "v0.18.0", "kfp": "2.15.0"}}
     assert provider.check({"versions": {"kserve": "v0.16.0"}}, new).failures == []
@@ -34,13 +34,13 @@ def test_upgrades_first_installs_and_other_downgrades_pass():
     assert downgrade_failures(OLD, {"kfp": "2.15.0"}) == []
 
 
-def test_the_record_changes_only_when_a_version_does():
+def test_the_record_changes_only_when_a_version_does() -> None:
     provider = InstalledVersionsProvider()
     assert not provider.diff("id", {"versions": OLD}, {"versions": dict(OLD)}).changes
     assert provider.diff("id", {"versions": OLD}, {"versions": {**OLD, "kfp": "2.15.0"}}).changes
 
 
-def test_every_component_waits_for_the_record():
+def test_every_component_waits_for_the_record() -> None:
     def program() -> None:
         # the pinned upstream: the provider renders it, so nothing big is parsed here
         KubeflowPlatform(
@@ -64,7 +64,8 @@ def test_the_record_names_what_a_deployment_changes_and_forgets_it_once_applied(
     )
     assert checked.inputs["changing"] == ["trainer"]  # katib is new, kserve stays
     assert provider.check({}, {"versions": OLD}).inputs["changing"] == []
-    assert provider.create({"versions": OLD, "changing": []}).outs["changing"] == []
+    created = provider.create({"versions": OLD, "changing": []})
+    assert created.outs is not None and created.outs["changing"] == []
     updated = provider.update("id", {}, checked.inputs)
     assert updated.outs == {**checked.inputs, "changing": []}
 

@@ -210,8 +210,8 @@ class Mocks(pulumi.runtime.Mocks):
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
-    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return {}, []  # no check failures: a list (the SDK's monitor iterates it)
 
 
 def registered(program: Any) -> Mocks:
