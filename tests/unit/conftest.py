@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime.proto import source_pb2
 
 from components import render
 from components.catalog import CATALOG
@@ -91,6 +93,20 @@ def mirror_renders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv(BIN_ENV, str(tmp_path_factory.mktemp("no-render-tools")))
         patch.setattr(render, "run_renderer", mirror_renderer)
         yield cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_stack_traces() -> Iterator[None]:
+    """Registrations carry no Python stack trace. The SDK records the stack of every resource's
+    constructor for the engine's source positions, which nothing under mocks reads; under
+    pytest that stack is about 60 frames deep, and walking it (each frame's source line and
+    file URI) took a sixth of the time of the tests that register whole stacks
+    (test_stacks.py and test_kserve.py in one process, interleaved, 2026-12-07: 11.7-13.3 s
+    without it against 14.6-15.1 s). The registration benchmark (tests/bench/registration.py)
+    keeps them, as a real run does."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sdk_resource, "_get_stack_trace", source_pb2.StackTrace)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
