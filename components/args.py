@@ -53,6 +53,11 @@ class ComponentArgs:
     the cluster when they leave the stack: removing the component, a version that drops them,
     a replace or `destroy` take them out of the stack's state only (Pulumi `retainOnDelete`).
     None: keep (a stack's config decides by its cluster mode)."""
+    keep_namespace: bool | None = None
+    """Keep the Namespaces the component installs when they leave the stack, whatever its own
+    `keep_data`: deleting a Namespace deletes every object in it, so one that another
+    component keeps its data in must stay. None: as `keep_data` (KubeflowPlatform sets it for
+    the component that creates a namespace others run in: `catalog.share_namespaces`)."""
     delete_with_namespace: bool = True
     """Whether built-in objects in a Namespace the stack deletes go with it (Pulumi
     `deletedWith`) instead of each being deleted on its own. False where each delete must

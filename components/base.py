@@ -17,7 +17,7 @@ The settings every component takes are `components.args.ComponentArgs`, their ch
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import pulumi
 
@@ -61,7 +61,7 @@ from components.transforms import (
     set_replicas,
     set_resources,
 )
-from components.upstream import UpstreamSource, render_alias, render_urn
+from components.upstream import Loaded, UpstreamSource, load_parts, render_alias, render_urn
 from components.validation import (
     ComponentArgsError,
     validate_common,
@@ -96,17 +96,18 @@ class KubeflowComponent(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ComponentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        errors = self.problems(args)
-        if errors:
-            raise ComponentArgsError("\n".join(errors))
+        source = args.source or UpstreamSource()
+        found = self._checked(args, source)
+        if len(found) == 1 and isinstance(found[0], ManifestError):
+            raise found[0]  # the source's own error, naming the part and the fix
+        if found:
+            raise ComponentArgsError("\n".join(map(str, found)))
         super().__init__(self.TYPE, name, None, opts)
         self._name = name
-        self.args = args
-        self.resolved_version = self.version_for(args)
-        self.resolved_namespace = args.namespace or self.upstream_namespace(args) or "default"
+        self.settle(args)
         self.objects: list[pulumi.Resource] = []
         self.namespace_resources = {}
-        self._install(args.source or UpstreamSource())
+        self._install(source)
         self.version = pulumi.Output.from_input(self.resolved_version)
         self.namespace = pulumi.Output.from_input(self.resolved_namespace)
         self.outputs = self.component_outputs()
@@ -117,31 +118,50 @@ class KubeflowComponent(pulumi.ComponentResource):
         return {"version": self.version, "namespace": self.namespace}
 
     @classmethod
-    def problems(cls, args: ComponentArgs) -> list[str]:
-        """Every problem with `args`: the common settings, the release, then `check`."""
-        errors = validate_common(args, cls.VERSIONS, cls.COMPONENT)
-        if args.release is not None and (problem := release_error(args.release)):
-            errors.append(f"{cls.COMPONENT}: {problem}")
-        return errors + cls.check(args) + cls.workload_problems(args)
+    def problems(cls, args: ComponentArgs, *, manifests: bool = True) -> list[str]:
+        """Every problem with `args`, nothing registered: the common settings, the release,
+        `check`, then (`manifests`) the manifests they install: one that cannot be read or
+        rendered, and `replicas` and `resources` keys that name no workload the install
+        keeps. The parts loaded are held for the install from the same source (`_loaded`): a
+        stack's settings check every component's manifests before any registers, and nothing
+        loads twice. Without `manifests` (a source already known to lack them) nothing is
+        loaded."""
+        source = args.source or UpstreamSource()
+        return [str(p) for p in cls._checked(args, source, manifests=manifests)]
 
     @classmethod
-    def workload_problems(cls, args: ComponentArgs) -> list[str]:
-        """Keys of `replicas` and `resources` that name no workload of the objects the source
-        gives for `args` (read or rendered here, nothing registered)."""
-        if not (args.replicas or args.resources):
-            return []
-        if {"version", "replicas", "resources"} & set(wrong_types(args)):
-            return []  # reported as such
-        source = args.source or UpstreamSource()
-        objects: list[KubeObject] = []
+    def _checked(
+        cls, args: ComponentArgs, source: ManifestSource, *, manifests: bool = True
+    ) -> list[str | ManifestError]:
+        """What `problems` reports, a part `source` cannot give as its own error (which the
+        constructor raises as it is, when nothing else is wrong). The parts are loaded only for
+        settings that say which: a known version, no problem of the component's own settings
+        (they may choose the parts)."""
+        errors: list[str | ManifestError] = [*validate_common(args, cls.VERSIONS, cls.COMPONENT)]
+        release = release_error(args.release) if args.release is not None else None
+        errors += [f"{cls.COMPONENT}: {release}"] if release else []
+        errors += (own := cls.check(args))
+        wrong = wrong_types(args)
+        known = args.version in (None, *cls.VERSIONS) or isinstance(source, MirrorSource)
+        if own or release or not known or "version" in wrong or not manifests:
+            return errors
+        planned = cls.planned(args)
         try:
-            folder, version, parts = cls.planned_parts(args, source)
-            for part in parts:
-                objects += source.load(folder, version, part)
-        except ManifestError:
-            return []  # a missing mirror file or a failed render is reported by the install
-        kept = [o for o in objects if not any(skip(o) for skip in args.exclude)]
-        return workload_errors(cls.COMPONENT, args, kept)
+            loaded = planned._loaded(source, take=False)
+        except ManifestError as error:
+            return [*errors, error]
+        if (args.replicas or args.resources) and not {"replicas", "resources"} & set(wrong):
+            kept = [obj for _, obj in planned._entries(loaded)]
+            errors += workload_errors(cls.COMPONENT, args, kept)
+        return errors
+
+    @classmethod
+    def planned(cls, args: ComponentArgs) -> Self:
+        """The component `args` would install, settled (`settle`) but not registered: its
+        parts, filters and own objects are the install's, for the checks to read."""
+        planned = cls.__new__(cls)
+        planned.settle(args)
+        return planned
 
     @classmethod
     def planned_parts(
@@ -149,9 +169,15 @@ class KubeflowComponent(pulumi.ComponentResource):
     ) -> tuple[str, str, tuple[ManifestPart, ...]]:
         """The upstream project (mirror folder), version and parts `args` install from
         `source`, without registering anything."""
-        planned = cls.__new__(cls)  # manifest_parts reads only the args and the version
-        planned.args, planned.resolved_version = args, cls.version_for(args)
+        planned = cls.planned(args)
         return cls.mirror_folder(args), planned.resolved_version, planned.manifest_parts(source)
+
+    def settle(self, args: ComponentArgs) -> None:
+        """Take `args` and what they resolve to (version, namespace), for the install and for
+        a plan (`planned`) alike; override to start state the filters keep (calling this)."""
+        self.args = args
+        self.resolved_version = self.version_for(args)
+        self.resolved_namespace = args.namespace or self.upstream_namespace(args) or "default"
 
     @classmethod
     def check(cls, args: ComponentArgs) -> list[str]:
@@ -260,28 +286,32 @@ class KubeflowComponent(pulumi.ComponentResource):
         raise ManifestError(f"{self.COMPONENT}: unknown version {self.resolved_version!r}")
 
     def _install(self, source: ManifestSource) -> None:
-        """Every part's objects, read or rendered first (a missing one registers nothing),
-        then filtered, expanded, transformed and registered in order, whatever the source."""
+        """Every part's objects, loaded first (by the check: `_loaded`), then filtered,
+        expanded, transformed and registered in order, whatever the source."""
         transform = compose(self.transforms())
-        folder, parts = self.mirror_folder(self.args), self.manifest_parts(source)
-        loaded = [(part, self._load(source, folder, part)) for part in parts]
-        self._served = served_versions(o for _, objects in loaded for o in objects)
-        own, final = ManifestPart("own", "", "file", ""), ManifestPart("final", "", "file", "")
-        entries = [(own, o, transform(o)) for o in self.own_objects()]
-        for part, objects in loaded:
-            expanded = [each for o in objects if self.keeps(o) for each in self.expand(o)]
-            entries += [(part, o, transform(o)) for o in expanded]
-        entries += [(final, o, transform(o)) for o in self.final_objects()]
+        loaded = self._loaded(source, take=True)
+        for note in filter(None, (note for _, _, note in loaded)):
+            pulumi.log.warn(note, self)
+        self._served = served_versions(o for _, objects, _ in loaded for o in objects)
+        entries = [(part, o, transform(o)) for part, o in self._entries(loaded)]
         self._register(entries, source)
 
-    def _load(self, source: ManifestSource, folder: str, part: ManifestPart) -> list[KubeObject]:
-        """One part's objects; a render the lock has no digest for yet is reported as new."""
-        if not isinstance(source, UpstreamSource):
-            return source.load(folder, self.resolved_version, part)
-        checked = source.check(folder, self.resolved_version, part)
-        if checked.note:
-            pulumi.log.warn(checked.note, self)
-        return checked.objects
+    def _entries(self, loaded: Loaded) -> list[tuple[ManifestPart, KubeObject]]:
+        """(part, object) of every object the install registers, before the transforms: the
+        component's own objects, each part's objects it keeps (`keeps`), expanded (`expand`),
+        then its final ones. The checks of `replicas` and `resources` read these, so a name
+        is checked against exactly what will be installed."""
+        own, final = ManifestPart("own", "", "file", ""), ManifestPart("final", "", "file", "")
+        entries = [(own, o) for o in self.own_objects()]
+        for part, objects, _ in loaded:
+            entries += [(part, each) for o in objects if self.keeps(o) for each in self.expand(o)]
+        return entries + [(final, o) for o in self.final_objects()]
+
+    def _loaded(self, source: ManifestSource, *, take: bool) -> Loaded:
+        """The objects of each part these args install (`load_parts`: read once, held from
+        the check to the install)."""
+        folder, parts = self.mirror_folder(self.args), self.manifest_parts(source)
+        return load_parts(source, folder, self.resolved_version, parts, take=take)
 
     def _register(
         self, entries: list[tuple[ManifestPart, KubeObject, KubeObject]], source: ManifestSource
@@ -332,7 +362,10 @@ class KubeflowComponent(pulumi.ComponentResource):
         parts = [part.name, *(p for p in self._part_names() if p != part.name)]
         old_names = [resource_name(f"{self._name}-{p}", obj) for p in parts]
         old_types = other_version_types(obj, self._served)
-        retained = self.args.keep_data is not False and holds_data(obj)
+        keeps = self.args.keep_data is not False
+        if is_namespace(obj) and self.args.keep_namespace is not None:
+            keeps = self.args.keep_namespace  # another component's data may be in it
+        retained = keeps and holds_data(obj)
         shared = self.args.shared_namespaces.get(namespace_needed(obj) or "")
         namespaces = {**self.args.shared_namespaces, **self.namespace_resources}
         namespaces = namespaces if self.args.delete_with_namespace else {}

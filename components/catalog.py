@@ -113,6 +113,19 @@ def under_new_keys(
     return current, warnings, errors
 
 
+def idle_settings(raw: Mapping[str, Any], enabled: Iterable[str]) -> list[str]:
+    """A warning for each component whose settings are set though it is not enabled: kept to
+    enable it again later, or a component left out by mistake; either way they install
+    nothing, and a user should see that."""
+    return [
+        f"kubeflow:{cid} is set, but {cid} is not in kubeflow:components, so its settings apply "
+        f"to nothing; fix: add {cid} to kubeflow:components to install it, or remove "
+        f"kubeflow:{cid}"
+        for cid in CATALOG
+        if cid in raw and cid not in set(enabled)
+    ]
+
+
 def missing_requirements(enabled: Iterable[str]) -> list[tuple[str, str]]:
     """(component, the component it requires) for each requirement `enabled` lacks."""
     known = [c for c in dict.fromkeys(enabled) if c in CATALOG]
@@ -147,14 +160,20 @@ def share_namespaces(
     component installed before it runs there (that one created it, or needed it to exist).
     Set to true there, it would be a second owner of one Namespace (deleting either
     component would delete it): that is returned as a problem.
+
+    The component that creates a namespace keeps it (`keep_namespace`, unless set) when any
+    component running there keeps its data: deleting the Namespace would delete that data
+    with it, whatever the creator's own `keep_data`.
     """
     settled: dict[str, ComponentArgs] = {}
     problems: list[str] = []
     first_in: dict[str, str] = {}
+    namespaces: dict[str, str] = {}
     for component_id in install_order(list(component_args)):
         entry = CATALOG[component_id]
         args = component_args[component_id]
         namespace = args.namespace or entry.cls.upstream_namespace(args) or "default"
+        namespaces[component_id] = namespace
         earlier = first_in.setdefault(namespace, component_id)
         if args.create_namespace is None:
             args = dataclasses.replace(args, create_namespace=earlier == component_id)
@@ -164,4 +183,10 @@ def share_namespaces(
                 f"before it) runs in namespace {namespace!r} already; fix: unset createNamespace"
             )
         settled[component_id] = args
-    return settled, problems
+    keeps = {ns for cid, ns in namespaces.items() if settled[cid].keep_data is not False}
+    return {
+        cid: args
+        if args.keep_namespace is not None or not args.create_namespace
+        else dataclasses.replace(args, keep_namespace=namespaces[cid] in keeps)
+        for cid, args in settled.items()
+    }, problems

@@ -25,6 +25,7 @@ from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart, github_release_file
 from components.objects import api_group
 from components.transforms import Transform
+from components.validation import flag_errors
 
 CERT_MANAGER_REPO = "cert-manager/cert-manager"
 CERT_MANAGER_NAMESPACE = "cert-manager"
@@ -117,13 +118,10 @@ class CertManager(KubeflowComponent):
 
     @classmethod
     def check(cls, args: ComponentArgs) -> list[str]:
-        """`kubeflow_issuer` must be a boolean (a stack file may hold the string "false")."""
-        if isinstance(args, CertManagerArgs) and not isinstance(args.kubeflow_issuer, bool):
-            return [
-                f"cert-manager: kubeflowIssuer = {args.kubeflow_issuer!r} is not a boolean; "
-                "fix: write true or false without quotes"
-            ]
-        return []
+        """`kubeflow_issuer` must be true or false (a stack file may hold the string "false")."""
+        if not isinstance(args, CertManagerArgs):
+            return []
+        return flag_errors("cert-manager", {"kubeflowIssuer": args.kubeflow_issuer})
 
     def extra_transforms(self) -> list[Transform]:
         """The webhook configurations' CA annotations follow a namespace change."""

@@ -25,6 +25,7 @@ from components.base import KubeflowComponent
 from components.embedded_images import rehome_embedded_images
 from components.manifests import KubeObject, ManifestPart, github_kustomize
 from components.transforms import Transform
+from components.validation import flag_errors
 
 KATIB_REPO = "kubeflow/katib"
 KATIB_NAMESPACE = "kubeflow"
@@ -118,16 +119,10 @@ class Katib(KubeflowComponent):
 
     @classmethod
     def check(cls, args: ComponentArgs) -> list[str]:
-        """The switches must be booleans (a stack file may hold the string "false")."""
+        """The switches must be true or false (a stack file may hold the string "false")."""
         if not isinstance(args, KatibArgs):
             return []
-        errors: list[str] = []
-        if not isinstance(args.metrics_collector_injection, bool):
-            errors.append(
-                f"katib: metricsCollectorInjection = {args.metrics_collector_injection!r} is not "
-                "a boolean; fix: write true or false without quotes"
-            )
-        return errors
+        return flag_errors("katib", {"metricsCollectorInjection": args.metrics_collector_injection})
 
     def own_objects(self) -> list[KubeObject]:
         """When another component created the namespace: a patch with the injection label."""

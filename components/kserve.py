@@ -28,6 +28,7 @@ from components.cert_manager import follow_namespace
 from components.embedded_images import rehome_embedded_images
 from components.manifests import KubeObject, ManifestError, ManifestPart, github_release_file
 from components.transforms import Transform, release_namespace
+from components.validation import flag_errors
 
 KSERVE_REPO = "kserve/kserve"
 KSERVE_NAMESPACE = "kserve"
@@ -145,8 +146,12 @@ class KServe(KubeflowComponent):
     def __init__(
         self, name: str, args: KServeArgs | None = None, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        self._included: set[tuple[str, str, str]] = set()
         super().__init__(name, args or KServeArgs(), opts)
+
+    def settle(self, args: ComponentArgs) -> None:
+        """Also starts the set of objects already included (`include`), per install or plan."""
+        super().settle(args)
+        self._included: set[tuple[str, str, str]] = set()
 
     @classmethod
     def check(cls, args: ComponentArgs) -> list[str]:
@@ -161,12 +166,7 @@ class KServe(KubeflowComponent):
                 f"kserve: deploymentMode {mode!r} is not a deployment mode; fix: use "
                 + (f"{hint!r}, its current name" if hint else " or ".join(DEPLOYMENT_MODES))
             )
-        if not isinstance(args.pin_latest_images, bool):
-            errors.append(
-                f"kserve: pinLatestImages = {args.pin_latest_images!r} is not a boolean; fix: "
-                "write true or false without quotes"
-            )
-        return errors
+        return errors + flag_errors("kserve", {"pinLatestImages": args.pin_latest_images})
 
     def include(self, obj: KubeObject) -> bool:
         """Each object once: both release files carry the same LLMInferenceServiceConfigs, and

@@ -154,7 +154,7 @@ def _stack_components(stack: str) -> Iterator[tuple[ComponentArgs, type[Kubeflow
     raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     settings = load_settings(decode(raw), stack=stack, project_dir=REPO)
     for component_id, args in settings.component_args.items():
-        if args.source is None:
+        if isinstance(args.source, UpstreamSource):
             yield args, CATALOG[component_id].cls
 
 

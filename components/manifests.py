@@ -96,22 +96,36 @@ class MirrorSource:
         return load_objects(self.part_path(component, version, part))
 
 
+MIRROR_FILE_FIX = (
+    "fix: render that part into the mirror again, or restore the file from where the mirror "
+    "came from"
+)
+RENDER_FIX = "fix: render it again (a cached render: delete its folder, and it renders anew)"
+
+
 def load_objects(path: Path) -> list[KubeObject]:
-    """Parse a multi-document YAML file into Kubernetes objects."""
-    return parse_objects(path.read_text(encoding="utf-8"), str(path))
+    """Parse a multi-document YAML file (a mirror's) into Kubernetes objects."""
+    return parse_objects(path.read_text(encoding="utf-8"), str(path), MIRROR_FILE_FIX)
 
 
-def parse_objects(text: str, origin: str) -> list[KubeObject]:
+def parse_objects(text: str, origin: str, fix: str = RENDER_FIX) -> list[KubeObject]:
     """Parse multi-document YAML (a file, a render) into Kubernetes objects; `origin` names
-    it in errors."""
+    it in errors, on one line (a list of problems shows each on its own), with `fix`."""
     try:
         docs = parsed.load_all(text)
     except yaml.YAMLError as error:
-        raise ManifestError(f"{origin}: not valid YAML: {error}") from error
+        raise ManifestError(f"{origin}: not valid YAML ({_one_line(error)}); {fix}") from error
     for doc in docs:
         if not isinstance(doc, Mapping) or "kind" not in doc or "apiVersion" not in doc:
-            raise ManifestError(f"{origin}: a document is not a Kubernetes object: {str(doc)[:80]}")
+            raise ManifestError(
+                f"{origin}: a document is not a Kubernetes object: {_one_line(doc)[:80]}; {fix}"
+            )
     return [dict(doc) for doc in docs]
+
+
+def _one_line(value: object) -> str:
+    """`value` as text on one line (a YAML error spans several)."""
+    return " ".join(str(value).split())
 
 
 def github_kustomize(repo: str, path: str, ref: str) -> str:

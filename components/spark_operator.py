@@ -20,7 +20,6 @@ ways the component makes up for, from either source:
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from components.args import ComponentArgs
 from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart
 from components.transforms import Transform, containers, release_namespace
-from components.validation import flag_errors
+from components.validation import flag_errors, namespace_error
 
 CHART_REPO = "https://kubeflow.github.io/spark-operator"
 CHART = "spark-operator"
@@ -43,7 +42,6 @@ RENDERED_JOB_NAMESPACES = ("default",)
 """The job namespaces a render of the chart has (its default values), from either source."""
 NAMESPACES_FLAG = "--namespaces="
 NAMESPACE_SELECTOR_KEY = "kubernetes.io/metadata.name"
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def spark_parts(chart_version: str) -> tuple[ManifestPart, ...]:
@@ -119,10 +117,9 @@ class SparkOperator(KubeflowComponent):
                 "fix: give a list such as [default, spark-jobs]",
             ]
         invalid = [
-            f"spark-operator: jobNamespaces entry {name!r} is not a valid namespace name; fix: "
-            "use lower-case letters, digits and '-', at most 63 characters"
+            f"spark-operator: {problem}"
             for name in names
-            if not isinstance(name, str) or not _DNS_LABEL.match(name) or len(name) > 63
+            if (problem := namespace_error("jobNamespaces entry", name))
         ]
         errors += invalid
         if not invalid and len(set(names)) != len(names):

@@ -16,6 +16,7 @@ part, the digest of the objects the pinned reference rendered to when it was rec
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any, cast
 import pulumi
 import yaml
 
-from components.manifests import KubeObject, ManifestError, ManifestPart
+from components.manifests import KubeObject, ManifestError, ManifestPart, ManifestSource
 from components.objects import child_urn
 from components.render import Reference, Render, cache_dir, note_use, render
 from components.transforms import CLUSTER_SCOPED_KINDS
@@ -90,6 +91,59 @@ class UpstreamSource:
         if problem:
             raise ManifestError(problem)
         return Checked(rendered.objects)
+
+
+Loaded = list[tuple[ManifestPart, list[KubeObject], str | None]]
+"""Each part of an install with its objects, and the note of a render the lock has no digest
+for yet (`Checked.note`; the install reports it)."""
+LoadKey = tuple[str, str, tuple[ManifestPart, ...]]
+"""What a load depends on beside its source: the upstream project, version and parts."""
+_HELD: dict[int, dict[LoadKey, Loaded]] = {}
+"""By source object: what checks loaded from it (`load_parts`), until their installs take it."""
+
+
+def load_parts(
+    source: ManifestSource,
+    folder: str,
+    version: str,
+    parts: tuple[ManifestPart, ...],
+    *,
+    take: bool,
+) -> Loaded:
+    """The objects of `parts` of `folder` (the upstream project) at `version`, from any source,
+    read or rendered once: a component's check (`take` false) holds what it loaded for the
+    install from the same source object, which takes it (`take`). Keyed by all the objects
+    depend on, so settings that install the same parts reuse them (the platform's args for a
+    component are not the ones a stack's settings were checked with) and no others do."""
+    key = (folder, version, parts)
+    held = _HELD.get(id(source), {})
+    found = held.pop(key, None) if take else held.get(key)
+    if found is not None:
+        return found
+    loaded: Loaded = []
+    for part in parts:
+        if isinstance(source, UpstreamSource):
+            checked = source.check(folder, version, part)
+        else:
+            checked = Checked(source.load(folder, version, part))
+        loaded.append((part, checked.objects, checked.note))
+    if not take:
+        _hold(source, key, loaded)
+    return loaded
+
+
+def _hold(source: ManifestSource, key: LoadKey, loaded: Loaded) -> None:
+    """Keep `loaded` until it is taken or `source` goes, so a stack's run leaves nothing
+    behind. Per source object, not per equal one: two sources with the same fields may read
+    files that changed in between (another run, another test). A source that takes no weak
+    reference holds nothing: its install loads again."""
+    if id(source) not in _HELD:
+        try:
+            weakref.finalize(source, _HELD.pop, id(source), None)
+        except TypeError:
+            return
+        _HELD[id(source)] = {}
+    _HELD[id(source)][key] = loaded
 
 
 def lock_entry(path: Path, component: str, version: str, part: str) -> Mapping[str, Any] | None:

@@ -23,6 +23,10 @@ _LABEL_KEY = re.compile(
 )
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _SCALARS: dict[type, str] = {str: "a string", bool: "true or false", int: "a whole number"}
+CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+"""The resources of the API's own that a container requests by name (`hugepages-<size>` and
+extended resources `<domain>/<name>` aside)."""
+HUGEPAGES = "hugepages-"
 
 
 class ComponentArgsError(ValueError):
@@ -51,15 +55,8 @@ def validate_common(args: ComponentArgs, versions: Mapping[str, Any], component:
             f"{component}: version {args.version!r} is not a known version ({known}); fix: choose "
             "one of those, or set a manifest mirror that holds this version"
         )
-    if (
-        "namespace" not in wrong
-        and args.namespace is not None
-        and not (_DNS_LABEL.match(args.namespace) and len(args.namespace) <= 63)
-    ):
-        errors.append(
-            f"{component}: namespace {args.namespace!r} is not a valid Kubernetes namespace name; "
-            "fix: use lower-case letters, digits and '-', at most 63 characters"
-        )
+    if "namespace" not in wrong and args.namespace is not None:
+        errors += [f"{component}: {p}" for p in [namespace_error("namespace", args.namespace)] if p]
     if "image_registry" not in wrong and args.image_registry is not None:
         errors += [f"{component}: {p}" for p in [registry_error(args.image_registry)] if p]
     if "labels" not in wrong:
@@ -137,11 +134,23 @@ def registry_error(registry: str) -> str | None:
     )
 
 
+def namespace_error(setting: str, name: object) -> str | None:
+    """The problem with `name` as a namespace (given as `setting`), or None: a DNS label, as
+    the API server requires of a Namespace's name."""
+    if isinstance(name, str) and _DNS_LABEL.match(name) and len(name) <= 63:
+        return None
+    return (
+        f"{setting} {name!r} is not a valid Kubernetes namespace name; fix: use lower-case "
+        "letters, digits and '-', at most 63 characters"
+    )
+
+
 def flag_errors(component: str, flags: Mapping[str, object]) -> list[str]:
     """Problems with settings that must be true or false (None: unset), by camelCase name;
     stack config can hand over a string such as "false", which would read as true."""
     return [
-        f"{component}: {name} = {value!r} is not true or false; fix: use true or false"
+        f"{component}: {name} = {value!r} is not true or false; fix: write true or false "
+        "without quotes"
         for name, value in flags.items()
         if value is not None and not isinstance(value, bool)
     ]
@@ -168,6 +177,7 @@ def _resource_errors(component: str, workload: str, requirements: Any) -> list[s
             "'limits'; fix: e.g. {requests: {cpu: 500m, memory: 512Mi}}"
         ]
     errors = []
+    amounts: dict[str, dict[str, Decimal]] = {}
     for section, quantities in requirements.items():
         setting = f"resources[{workload!r}].{section}"
         if quantities is not None and not isinstance(quantities, Mapping):
@@ -177,22 +187,58 @@ def _resource_errors(component: str, workload: str, requirements: Any) -> list[s
             )
             continue
         for resource, quantity in (quantities or {}).items():
-            problem = quantity_problem(quantity)
-            if problem:
+            if problem := resource_name_problem(resource):
+                errors.append(f"{component}: {setting}.{resource}: {resource!r} {problem}")
+            elif problem := quantity_problem(quantity):
                 errors.append(f"{component}: {setting}.{resource} = {quantity!r} {problem}")
+            else:
+                amounts.setdefault(section, {})[resource] = _parse_quantity(quantity)
+    requests, limits = amounts.get("requests", {}), amounts.get("limits", {})
+    for resource in sorted(requests.keys() & limits.keys()):
+        request, limit = requests[resource], limits[resource]
+        shared = resource in CONTAINER_RESOURCES  # others cannot be overcommitted
+        if request > limit or (request != limit and not shared):
+            errors.append(
+                f"{component}: resources[{workload!r}].requests.{resource} = "
+                f"{requirements['requests'][resource]!r} is "
+                f"{'more than' if shared else 'not equal to'} limits.{resource} = "
+                f"{requirements['limits'][resource]!r}; fix: request "
+                f"{'at most' if shared else 'exactly'} the limit (the API server refuses it)"
+            )
     return errors
 
 
-def quantity_problem(quantity: object) -> str | None:
-    """Why `quantity` is not a resource amount a container may request, or None. Parsed by the
-    Kubernetes Python client, which reads every form the API does (`.5`, `1e3`, `1Pi`)."""
-    from kubernetes.utils.quantity import parse_quantity  # only stacks that set resources
+def resource_name_problem(name: object) -> str | None:
+    """Why `name` is not a resource a container may request, or None: cpu, memory,
+    ephemeral-storage, hugepages-<size>, or an extended resource under a domain of its own
+    (`example.com/gpu`); anything else the API server refuses."""
+    if not isinstance(name, str):
+        valid = False
+    elif name.startswith(HUGEPAGES):
+        valid = quantity_problem(name.removeprefix(HUGEPAGES)) is None
+    elif "/" in name:  # the API's own domain and resource quota names are not extended ones
+        extended = "kubernetes.io/" not in name and not name.startswith("requests.")
+        valid = extended and bool(_LABEL_KEY.match(name))
+    else:
+        valid = name in CONTAINER_RESOURCES
+    if valid:
+        return None
+    close = difflib.get_close_matches(str(name), CONTAINER_RESOURCES, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (
+        f"is not a resource a container can request; fix: {hint}use "
+        f"{', '.join(CONTAINER_RESOURCES)}, {HUGEPAGES}<size> (e.g. {HUGEPAGES}2Mi) or an "
+        "extended resource under its vendor's domain (e.g. nvidia.com/gpu)"
+    )
 
+
+def quantity_problem(quantity: object) -> str | None:
+    """Why `quantity` is not a resource amount a container may request, or None."""
     malformed = "is not a Kubernetes quantity; fix: e.g. 500m, 0.5, 2, 512Mi, 1Gi, 1e3"
     if isinstance(quantity, bool) or not isinstance(quantity, str | int | float):
         return malformed
     try:
-        amount: Decimal = parse_quantity(quantity)
+        amount = _parse_quantity(quantity)
     except ValueError:
         return malformed
     if not amount.is_finite():
@@ -200,6 +246,15 @@ def quantity_problem(quantity: object) -> str | None:
     if amount < 0:
         return "is negative; fix: requests and limits are 0 or more"
     return None
+
+
+def _parse_quantity(quantity: str | float) -> Decimal:
+    """A quantity's amount, parsed by the Kubernetes Python client, which reads every form the
+    API does (`.5`, `1e3`, `1Pi`); ValueError when it is none."""
+    from kubernetes.utils.quantity import parse_quantity  # only stacks that set resources
+
+    amount: Decimal = parse_quantity(quantity)
+    return amount
 
 
 def workload_errors(

@@ -32,7 +32,10 @@ if settings.example_pipelines is not None and settings.cluster.mode == "local":
     from infra.kfp_server_resource import local_api_port
 
     local_api_port(settings.example_pipelines.api_url)  # a bad apiUrl stops before anything
-cluster = build_cluster(settings.cluster)
+cluster = build_cluster(
+    settings.cluster,
+    keeps_data=any(args.keep_data is not False for args in settings.component_args.values()),
+)
 platform = KubeflowPlatform(
     "kubeflow",
     settings.component_args,

@@ -44,13 +44,17 @@ def kube_bin_dir() -> Path:
 
 
 def build_cluster(
-    settings: ClusterSettings, extra_components: Sequence[ExtraComponent] = ()
+    settings: ClusterSettings,
+    extra_components: Sequence[ExtraComponent] = (),
+    keeps_data: bool = False,
 ) -> Cluster:
     """Create the provider (and the cluster itself for `local` and `kind`).
 
     extra_components: processes the `local` cluster starts beside its control plane
     and stops on destroy (e.g. a KFP API server); see docs/local-cluster.md. Other
     modes have nowhere to run them and refuse them.
+    keeps_data: whether a component keeps its data (`keepData`): a kind cluster, which
+    holds it, then stays when the stack is destroyed or the cluster is renamed.
     """
     if extra_components and settings.mode != "local":
         raise ConfigError(
@@ -70,9 +74,11 @@ def build_cluster(
         )
         return Cluster(provider, {"mode": "existing", "context": settings.context or "(current)"})
     if settings.mode == "kind":
-        from infra.kind_cluster import KindCluster
+        from infra.kind_cluster import RESOURCE_NAME, KindCluster
 
-        kind = KindCluster("kind", settings.kind_name)
+        kind = KindCluster(
+            RESOURCE_NAME, settings.kind_name, pulumi.ResourceOptions(retain_on_delete=keeps_data)
+        )
         provider = k8s.Provider(
             "kind", kubeconfig=kind.kubeconfig, opts=pulumi.ResourceOptions(depends_on=[kind])
         )

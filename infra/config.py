@@ -17,18 +17,20 @@ from typing import Any, Literal, cast
 from components.args import ComponentArgs
 from components.catalog import (
     CATALOG,
-    CatalogEntry,
+    idle_settings,
     install_order,
     missing_requirements,
     renamed_settings,
     share_namespaces,
     under_new_keys,
 )
-from components.manifests import ManifestError, MirrorSource
+from components.manifests import ManifestSource, MirrorSource
 from components.releases import release_error
+from components.upstream import UpstreamSource
 from components.validation import camel_case, label_errors, registry_error, type_problem
 from infra.local_cluster_config import local_cluster_setting
-from infra.pipeline_settings import ExamplePipelines, artifact_store, example_pipelines, with_s3
+from infra.mirror_settings import mirror_errors, mirror_source
+from infra.pipeline_settings import ExamplePipelines, artifact_store, example_pipelines
 from pipelines.artifact_store import S3ArtifactSettings
 
 CLUSTER_MODES = ("local", "kind", "existing", "render")
@@ -51,6 +53,9 @@ OBJECT_KEYS = {"labels", "examplePipelines", "artifactStore", "localCluster"} | 
 ARRAY_KEYS = {"components"}
 BOOLEAN_KEYS = {"repairDrift", "crdDescriptions"}
 KNOWN_KEYS = STRING_KEYS | OBJECT_KEYS | ARRAY_KEYS | BOOLEAN_KEYS
+MODE_SETTINGS = {"kubeconfig": "existing", "context": "existing", "kindClusterName": "kind"}
+MODE_SETTINGS |= {"renderDir": "render", "localClusterDir": "local", "localCluster": "local"}
+"""Each setting that only one cluster mode reads, and that mode: with another, it does nothing."""
 _CLUSTER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -132,11 +137,17 @@ def load_settings(
         errors.append(f"kubeflow:release: {release_problem}")
     cluster = _cluster(raw, stack, project_dir, errors)
     enabled = _components(raw, errors)
-    mirror = _mirror(raw, project_dir, errors)
+    warnings += idle_settings(raw, enabled)
+    mirror = (
+        mirror_source(raw["manifestMirror"], _path(raw["manifestMirror"], project_dir), errors)
+        if raw.get("manifestMirror")
+        else None
+    )
     raw = _without_bad_globals(raw, errors)
-    component_args = {
-        component_id: _component_args(component_id, raw, mirror, errors) for component_id in enabled
-    }
+    store = artifact_store(raw, enabled, errors)
+    # One source for every component, so what the checks load is what the install uses.
+    source = mirror if mirror is not None else UpstreamSource()
+    component_args = {cid: _component_args(cid, raw, source, store, errors) for cid in enabled}
     component_args = _with_keep_data(component_args, raw, cluster.mode, errors)
     if cluster.mode == "render":  # a rendered object's file goes only when it is deleted
         component_args = {
@@ -145,12 +156,9 @@ def load_settings(
         }
     component_args, namespace_problems = share_namespaces(component_args)
     errors += namespace_problems
-    store = artifact_store(raw, enabled, errors)
     examples = example_pipelines(raw, enabled, secret_keys, errors)
     if errors:
         raise ConfigError(_report(errors, warnings))
-    if store is not None:
-        component_args["pipelines"] = with_s3(component_args["pipelines"], store)
     return Settings(
         stack=stack,
         cluster=cluster,
@@ -176,12 +184,7 @@ def _type_errors(raw: Mapping[str, Any]) -> list[str]:
         **dict.fromkeys(ARRAY_KEYS, list),
         **dict.fromkeys(BOOLEAN_KEYS, bool),
     }
-    names: dict[type, str] = {
-        str: "a string",
-        dict: "an object",
-        list: "a list",
-        bool: "true or false",
-    }
+    names = {str: "a string", dict: "an object", list: "a list", bool: "true or false"}
     return [
         f"kubeflow:{key} = {value!r} must be {names[expected[key]]}; fix: "
         f"see the description of kubeflow:{key} in Pulumi.yaml"
@@ -205,6 +208,12 @@ def _cluster(
             f"{', '.join(CLUSTER_MODES)}"
         )
         return ClusterSettings(mode="existing")
+    errors += [
+        f"kubeflow:{key} is a setting of kubeflow:cluster {used}, and does nothing with "
+        f"kubeflow:cluster {mode}; fix: remove kubeflow:{key}, or set kubeflow:cluster to {used}"
+        for key, used in MODE_SETTINGS.items()
+        if key in raw and used != mode
+    ]
     kubeconfig = _path(raw["kubeconfig"], project_dir) if raw.get("kubeconfig") else None
     if mode == "existing" and kubeconfig is not None and not kubeconfig.is_file():
         errors.append(
@@ -231,7 +240,14 @@ def _cluster(
 
 
 def _components(raw: Mapping[str, Any], errors: list[str]) -> list[str]:
-    enabled = raw.get("components", ["pipelines"])
+    listed = raw.get("components", ["pipelines"])
+    errors += [
+        f"kubeflow:components lists {c!r}, which is not a component id; fix: list ids only, "
+        f"e.g. [pipelines, kserve]"
+        for c in listed
+        if not isinstance(c, str)
+    ]
+    enabled = [c for c in listed if isinstance(c, str)]
     unknown = [c for c in enabled if c not in CATALOG]
     for component_id in unknown:
         errors.append(
@@ -247,19 +263,6 @@ def _components(raw: Mapping[str, Any], errors: list[str]) -> list[str]:
         for component_id, dependency in missing_requirements(known)
     ]
     return known
-
-
-def _mirror(raw: Mapping[str, Any], project_dir: Path, errors: list[str]) -> MirrorSource | None:
-    if not raw.get("manifestMirror"):
-        return None
-    root = _path(raw["manifestMirror"], project_dir)
-    if not root.is_dir():
-        errors.append(
-            f"kubeflow:manifestMirror = {raw['manifestMirror']!r}: no such folder ({root}); fix: "
-            "point it at a folder laid out <component>/<version>/*.yaml, or unset it to render "
-            "the pinned upstream"
-        )
-    return MirrorSource(root)
 
 
 def _without_bad_globals(raw: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
@@ -279,12 +282,7 @@ def _registry(raw: Mapping[str, Any]) -> str | None:
     return registry_error(registry) if registry is not None else None
 
 
-KEEPS_DATA_BY_DEFAULT: dict[str, bool] = {
-    "existing": True,
-    "kind": True,
-    "local": False,
-    "render": False,
-}
+KEEPS_DATA_BY_DEFAULT = {"existing": True, "kind": True, "local": False, "render": False}
 """Whether a cluster mode keeps data that leaves the stack, unless kubeflow:keepData says."""
 
 
@@ -311,9 +309,21 @@ def _with_keep_data(
     }
 
 
+# The fields of a component's args that Python sets, not stack config.
+_NOT_CONFIG = {"source", "transforms", "exclude", "artifact_store", "requires"}
+_NOT_CONFIG |= {"shared_namespaces", "delete_with_namespace"}
+
+
 def _component_args(
-    component_id: str, raw: Mapping[str, Any], mirror: MirrorSource | None, errors: list[str]
+    component_id: str,
+    raw: Mapping[str, Any],
+    source: ManifestSource,
+    store: S3ArtifactSettings | None,
+    errors: list[str],
 ) -> ComponentArgs:
+    """A component's args from its settings and the global ones, every problem reported. Its
+    manifests are checked only from a source that holds its version (a manifest mirror that
+    is no folder is reported once, as such)."""
     entry = CATALOG[component_id]
     settings = dict(raw.get(component_id) or {})
     settings.setdefault("imageRegistry", raw.get("imageRegistry"))
@@ -322,24 +332,19 @@ def _component_args(
         settings.setdefault("release", raw.get("release"))
     if isinstance(settings.get("labels") or {}, Mapping):  # else reported as a type problem
         settings["labels"] = {**(raw.get("labels") or {}), **(settings.get("labels") or {})}
-    fields = {
-        f.name: f
-        for f in dataclasses.fields(entry.args_cls)
-        if f.name
-        not in (
-            "transforms",
-            "exclude",
-            "artifact_store",
-            "delete_with_namespace",
-            "shared_namespaces",
-            "requires",
-        )
-    }
-    kwargs: dict[str, Any] = {"source": mirror}
+    fields = {f.name: f for f in dataclasses.fields(entry.args_cls) if f.name not in _NOT_CONFIG}
+    kwargs: dict[str, Any] = {"source": source}
+    if store is not None and component_id == "pipelines":
+        kwargs["artifact_store"] = store  # the install leaves SeaweedFS out: checked so
     for key, value in settings.items():
         name = _snake(key)
-        if name not in fields or name == "source":
-            allowed = ", ".join(sorted(camel_case(f) for f in fields if f != "source"))
+        if name in fields and key != camel_case(name):  # else set twice: one spelling would win
+            errors.append(
+                f"kubeflow:{component_id}.{key} is not how stack config spells the setting; "
+                f"fix: rename it to {camel_case(name)}"
+            )
+        elif name not in fields:
+            allowed = ", ".join(sorted(camel_case(f) for f in fields))
             errors.append(
                 f"kubeflow:{component_id}.{key} is not a setting of {component_id}; fix: use "
                 f"one of {allowed}"
@@ -353,43 +358,11 @@ def _component_args(
     except (TypeError, ValueError) as error:
         errors.append(f"kubeflow:{component_id}: {error}")
         return entry.args_cls()
-    problems = entry.cls.problems(args)
-    errors += [f"kubeflow:{component_id}: {p}" for p in problems]
-    if mirror is not None and mirror.root.is_dir():
-        errors += _mirror_errors(entry.cls.mirror_folder(args), args, entry, mirror)
+    usable = not isinstance(source, MirrorSource) or source.root.is_dir()  # else reported
+    missing = mirror_errors(args, entry, source) if usable else []
+    problems = entry.cls.problems(args, manifests=usable and not missing)
+    errors += [f"kubeflow:{component_id}: {p}" for p in problems] + missing
     return args
-
-
-def _mirror_errors(
-    folder: str, args: ComponentArgs, entry: CatalogEntry, mirror: MirrorSource
-) -> list[str]:
-    version = entry.cls.version_for(args)
-    if not (mirror.root / folder / version).is_dir():
-        if args.version is None and args.release is not None:
-            return [
-                f"kubeflow:release {args.release} installs {folder} {version}, but "
-                f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}; fix: render "
-                f"that version into the mirror, or set kubeflow:{entry.component_id}.version to "
-                "a version the mirror holds, or choose another kubeflow:release"
-            ]
-        known = ", ".join(entry.cls.VERSIONS)
-        unknown = (
-            ""
-            if version in entry.cls.VERSIONS
-            else f" (and {version!r} is not a known version: {known})"
-        )
-        return [
-            f"kubeflow:manifestMirror {mirror.root} has no {folder}/{version}{unknown}; fix: "
-            "render that version into the mirror, or set "
-            f"kubeflow:{entry.component_id}.version to one it holds"
-        ]
-    errors = []
-    for part in entry.cls.VERSIONS.get(version, ()):
-        try:
-            mirror.part_path(folder, version, part)
-        except ManifestError as error:
-            errors.append(f"kubeflow:manifestMirror: {error}")
-    return errors
 
 
 def _snake(name: str) -> str:

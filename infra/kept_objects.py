@@ -2,8 +2,9 @@
 
     pulumi stack export --stack dev | python -m infra.kept_objects
 
-lists every Kubernetes object of the state that is retained on delete (`keepData`), with
-the `kubectl delete` that removes it once its data is no longer wanted.
+lists every Kubernetes object of the state that is retained on delete (`keepData`), and the
+kind cluster that holds them where the stack made one, with the command that removes each
+once its data is no longer wanted.
 """
 
 from __future__ import annotations
@@ -13,17 +14,37 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from infra.kind_cluster import RESOURCE_NAME
+
+KIND_CLUSTER = "KindCluster"
+"""The kind of the kind cluster's entry (`kept_objects`): no Kubernetes object, the cluster
+itself (`infra.kind_cluster`)."""
+
 
 def kept_objects(state: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(kind, namespace, name) of each Kubernetes object retained on delete."""
+    """(kind, namespace, name) of each Kubernetes object retained on delete, and
+    (KIND_CLUSTER, "", name) of a retained kind cluster."""
     found = []
     for resource in (state.get("deployment") or {}).get("resources") or []:
         outputs = resource.get("outputs") or resource.get("inputs") or {}
-        if not resource.get("retainOnDelete") or "kind" not in outputs:
+        if not resource.get("retainOnDelete"):
             continue
-        metadata = outputs.get("metadata") or {}
-        found.append((outputs["kind"], metadata.get("namespace") or "", metadata.get("name", "")))
+        if str(resource.get("urn", "")).endswith(
+            f"pulumi-python:dynamic:Resource::{RESOURCE_NAME}"
+        ):
+            found.append((KIND_CLUSTER, "", str(outputs.get("name", ""))))
+        elif "kind" in outputs:
+            metadata = outputs.get("metadata") or {}
+            kind, namespace = outputs["kind"], metadata.get("namespace") or ""
+            found.append((kind, namespace, metadata.get("name", "")))
     return sorted(found)
+
+
+def delete_command(kind: str, namespace: str, name: str) -> str:
+    """The command that removes one kept entry."""
+    if kind == KIND_CLUSTER:
+        return f"kind delete cluster --name {name}"
+    return f"kubectl delete {kind.lower()} {name}" + (f" -n {namespace}" if namespace else "")
 
 
 def report(kept: list[tuple[str, str, str]]) -> str:
@@ -31,13 +52,10 @@ def report(kept: list[tuple[str, str, str]]) -> str:
     if not kept:
         return ""
     lines = [
-        f"destroy leaves {len(kept)} objects in the cluster that hold data (keepData):",
+        f"destroy leaves {len(kept)} objects that hold data (keepData):",
         *(f"  {kind} {f'{ns}/' if ns else ''}{name}" for kind, ns, name in kept),
         "to remove them too, once their data is not wanted:",
-        *(
-            f"  kubectl delete {kind.lower()} {name}" + (f" -n {ns}" if ns else "")
-            for kind, ns, name in kept
-        ),
+        *(f"  {delete_command(*entry)}" for entry in kept),
         '(or set kubeflow:keepData to "false" and run `pulumi up` before destroying)',
     ]
     return "\n".join(lines)

@@ -1,4 +1,6 @@
-"""A kind cluster the stack creates on `pulumi up` and deletes on `pulumi destroy`.
+"""A kind cluster the stack creates on `pulumi up` and deletes on `pulumi destroy`, unless the
+stack keeps data (`keepData`, on by default for kind): then the cluster, which holds that
+data, stays (`retainOnDelete`), and a new `kindClusterName` makes a new cluster beside it.
 
 This is the seed's `kind create cluster --name=kfp-demo`, as a Pulumi dynamic
 resource so the cluster's lifetime is the stack's. Needs `kind` and Docker.
@@ -65,6 +67,10 @@ class KindClusterProvider(ResourceProvider):
         """Delete the cluster if it still exists."""
         if cluster_exists(id_):
             run_kind("delete", "cluster", "--name", id_)
+
+
+RESOURCE_NAME = "kind"
+"""The Pulumi name of the stack's kind cluster (`infra.kept_objects` finds it by it)."""
 
 
 class KindCluster(Resource):

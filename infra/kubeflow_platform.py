@@ -12,6 +12,7 @@ from components.args import ComponentArgs
 from components.base import KubeflowComponent
 from components.catalog import CATALOG, install_order, missing_requirements, share_namespaces
 from components.transforms import Transform
+from components.upstream import UpstreamSource
 from components.validation import ComponentArgsError
 from infra.pipeline_settings import ExamplePipelines
 from infra.version_guard import InstalledVersions
@@ -36,7 +37,18 @@ class KubeflowPlatform(pulumi.ComponentResource):
     ) -> None:
         """`component_args` maps enabled component ids to their args; `extra_transforms`
         apply to every component (e.g. the local cluster's webhook policy)."""
-        component_args, problems = share_namespaces(component_args)
+        upstream = UpstreamSource()  # one for all: what the checks load, the installs use
+        component_args, problems = share_namespaces(
+            {
+                cid: args if args.source is not None else dataclasses.replace(args, source=upstream)
+                for cid, args in component_args.items()
+            }
+        )
+        problems += [  # every component's, so a bad one stops the platform before any registers
+            f"{component_id}: {problem}"
+            for component_id, args in component_args.items()
+            for problem in CATALOG[component_id].cls.problems(args)
+        ]
         problems += [
             f"KubeflowPlatform: {component_id!r} needs {dependency!r}; fix: add {dependency!r} "
             f"to the component args"

@@ -3,16 +3,13 @@ deploy. Problems are appended to the caller's list, like every other setting's."
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
-from components.args import ComponentArgs
-from components.pipelines import PipelinesArgs
 from pipelines.artifact_store import S3ArtifactSettings, validate_settings
 from pipelines.catalog import EXAMPLES
+from pipelines.urls import http_url_problem
 
 
 @dataclass(frozen=True)
@@ -50,12 +47,17 @@ def artifact_store(
             "kubeflow:artifactStore is set but pipelines is not enabled; fix: add pipelines "
             "to kubeflow:components or remove kubeflow:artifactStore"
         )
+    settings = {key: value for key, value in settings.items() if value is not None}
     unknown = sorted(set(settings) - set(ARTIFACT_STORE_KEYS))
     if unknown or not {"bucket", "region"} <= set(settings):
         errors.append(
             f"kubeflow:artifactStore takes {', '.join(ARTIFACT_STORE_KEYS)} (bucket and region "
             f"required); got {', '.join(sorted(settings))}; fix: rename or add the keys"
         )
+        return None
+    types = {key: bool if key == "pathStyle" else str for key in ARTIFACT_STORE_KEYS}
+    if type_errors := _type_errors("artifactStore", settings, types):
+        errors += type_errors
         return None
     store = S3ArtifactSettings(**{ARTIFACT_STORE_KEYS[k]: v for k, v in settings.items()})
     try:
@@ -64,13 +66,6 @@ def artifact_store(
         errors.append(f"kubeflow:{error}")
         return None
     return store
-
-
-def with_s3(args: ComponentArgs, store: S3ArtifactSettings) -> ComponentArgs:
-    """KFP pointed at S3 (`PipelinesArgs.artifact_store`)."""
-    if not isinstance(args, PipelinesArgs):
-        raise TypeError(f"the artifact store is a setting of pipelines, not of {args!r}")
-    return dataclasses.replace(args, artifact_store=store)
 
 
 def example_pipelines(
@@ -98,19 +93,28 @@ def example_pipelines(
             "kubeflow:examplePipelines.token is stored in plain text; fix: pulumi config set "
             "--secret --path 'kubeflow:examplePipelines.token' <token>"
         )
-    url_errors = [
-        f"kubeflow:examplePipelines.{key} = {settings[key]!r} is not an http(s) URL; fix: "
-        "e.g. http://localhost:8888 (port-forward of ml-pipeline) or your KFP ingress"
+    errors += [
+        f"kubeflow:{problem}; fix: e.g. http://localhost:8888 (port-forward of ml-pipeline) or "
+        "your KFP ingress, with a bearer token in kubeflow:examplePipelines.token (secret)"
         for key in ("apiUrl", "uiUrl")
-        if key in settings and urlparse(str(settings[key])).scheme not in ("http", "https")
+        if key in settings
+        and (problem := http_url_problem(f"examplePipelines.{key}", settings[key]))
     ]
-    errors += url_errors
+    if type_errors := _type_errors(
+        "examplePipelines", settings, {"token": str, "pipelines": list}, secret={"token"}
+    ):
+        errors += type_errors
+        return None
     pipelines = settings.get("pipelines", list(EXAMPLES))
-    unknown = [p for p in pipelines if p not in EXAMPLES]
-    if unknown:
+    if unknown := [p for p in pipelines if p not in EXAMPLES]:
         errors.append(
             f"kubeflow:examplePipelines.pipelines names {unknown}; fix: use any of "
             f"{', '.join(EXAMPLES)}"
+        )
+    if not pipelines:
+        errors.append(
+            "kubeflow:examplePipelines.pipelines is empty, so nothing would be deployed; fix: "
+            f"list any of {', '.join(EXAMPLES)}, or remove kubeflow:examplePipelines"
         )
     return ExamplePipelines(
         api_url=settings["apiUrl"],
@@ -118,3 +122,45 @@ def example_pipelines(
         pipelines=tuple(pipelines),
         token=settings.get("token"),
     )
+
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings"}
+
+
+def _type_errors(
+    owner: str,
+    settings: Mapping[str, Any],
+    types: Mapping[str, type],
+    secret: Collection[str] = (),
+) -> list[str]:
+    """The settings of kubeflow:`owner` whose value is not of its type, which the checks after
+    this would crash on or misread: a number where a name goes, a quoted "false" (a string,
+    which reads as true). The value of a `secret` key is never repeated."""
+    errors = []
+    for key, expected in types.items():
+        value = settings.get(key)
+        if value is None or _has_type(value, expected):
+            continue
+        if expected is bool and isinstance(value, str):
+            fix = f"write {key}: true or {key}: false, without quotes"
+        elif expected is str and isinstance(value, int | float) and key not in secret:
+            fix = f"quote it, e.g. {key}: '{value}'"
+        else:
+            fix = f"give {_TYPE_NAMES[expected]}"
+        shown = "(secret)" if key in secret else repr(value)
+        errors.append(
+            f"kubeflow:{owner}.{key} = {shown} must be {_TYPE_NAMES[expected]}; fix: {fix}"
+        )
+    return errors
+
+
+def _has_type(value: object, expected: type) -> bool:
+    """Whether `value` is of the type a setting needs, strictly: Python reads True as 1 and
+    "false" as true, and a list the checks iterate must hold names only."""
+    if expected is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):  # True is an int in Python, never a name
+        return False
+    if expected is list:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, expected)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pipelines.catalog import Example, compile_example
 from pipelines.kfp_client import error_message
+from pipelines.urls import http_url_problem
 
 #: The kfp SDK's own variable for the API endpoint (kfp.Client reads it too).
 ENDPOINT_ENV = "KF_PIPELINES_ENDPOINT"
@@ -48,10 +49,10 @@ def run_on_cluster(
     from kfp_server_api.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
-    if not api_url.startswith(("http://", "https://")):
+    if problem := http_url_problem("--api-url", api_url):
         raise ClusterRunError(
-            f"--api-url {api_url!r} must start with http:// or https:// (the KFP API, e.g. "
-            f"http://127.0.0.1:8888); fix: pass --api-url or set {ENDPOINT_ENV}"
+            f"{problem} (the KFP API, e.g. http://127.0.0.1:8888); fix: pass --api-url or set "
+            f"{ENDPOINT_ENV}"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)

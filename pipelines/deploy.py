@@ -177,11 +177,13 @@ def _outputs(
 
 
 def _input_problems(news: dict[str, Any]) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    for key in ("api_url", "ui_base_url"):
-        url = news.get(key)
-        if isinstance(url, str) and not url.startswith(("http://", "https://")):
-            problems.append((key, f"{key} {url!r} must start with http:// or https://"))
+    from pipelines.urls import http_url_problem
+
+    problems = [
+        (key, problem)
+        for key in ("api_url", "ui_base_url")
+        if isinstance(news.get(key), str) and (problem := http_url_problem(key, news[key]))
+    ]
     name = news.get("name")
     if isinstance(name, str) and not name.strip():
         problems.append(("name", "the pipeline name must not be empty"))

@@ -124,16 +124,6 @@ class KfpApi:
                 return str(version.pipeline_version_id)
         return None
 
-    def delete_version(self, pipeline_id: str, version_id: str) -> None:
-        """Delete one version; already gone counts as done."""
-        self._call(
-            f"delete version {version_id} of pipeline {pipeline_id}",
-            self._pipelines.pipeline_service_delete_pipeline_version,
-            pipeline_id,
-            version_id,
-            missing_ok=True,
-        )
-
     def delete_pipeline(self, pipeline_id: str) -> None:
         """Delete the pipeline with all its versions; already gone counts as done."""
         self._call(

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipelines.urls import http_url_problem
+
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
@@ -88,14 +90,15 @@ def validate_region(region: str, custom_endpoint: bool, setting: str = "region")
 
 def parse_endpoint_url(url: str, setting: str = "endpoint_url") -> Endpoint:
     """Accept only ``http(s)://host[:port]``: no path, query or embedded credentials."""
-    fix = f"Fix: set {setting} to e.g. 'https://minio.example.com:9000', or leave it unset for AWS."
+    fix = (
+        f"Fix: set {setting} to e.g. 'https://minio.example.com:9000' (keys go in a Kubernetes "
+        "Secret, not in the URL), or leave it unset for AWS."
+    )
+    problem = http_url_problem(setting, url)
+    if problem is not None:
+        raise S3SettingError(f"{problem}. {fix}")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise S3SettingError(f"{setting} {url!r} must be an http:// or https:// URL. {fix}")
-    if parts.username or parts.password:
-        raise S3SettingError(
-            f"{setting} must not carry credentials; reference a Kubernetes Secret instead. {fix}"
-        )
+    assert parts.hostname is not None  # http_url_problem: no URL without a host
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise S3SettingError(f"{setting} {url!r} must not have a path, query or fragment. {fix}")
     try:

@@ -14,7 +14,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from tests.e2e.test_local_platform import (
+from tests.e2e.cluster_checks import (
     COMPARED_KINDS,
     assert_ready,
     key,
@@ -24,9 +24,12 @@ from tests.e2e.test_local_platform import (
     stack_objects,
     stop_everything,
 )
-from tests.engine import Stack, local_mirror_stack
+from tests.engine import Stack, local_mirror_stack, step_timer
 
 pytestmark = pytest.mark.e2e
+
+TIMINGS: dict[str, float] = {}
+"""This module's steps' wall times (build/e2e-kfp-timings.json)."""
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +45,11 @@ def kfp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     stack.set_config("pipelines", {"version": "2.15.0"})
     try:
-        stack.up()
+        with step_timer(TIMINGS)("up KFP 2.15.0 and the Spark Operator"):
+            stack.up()
         yield stack
     finally:
-        stop_everything(stack, "kfp")
+        stop_everything(stack, "kfp", TIMINGS)
 
 
 def test_kfp_2_15_0_is_up(kfp: Stack) -> None:

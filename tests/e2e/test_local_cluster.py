@@ -29,10 +29,9 @@ import yaml
 from infra import local_cluster as lc
 from infra import local_cluster_resource as lcr
 from infra.process_runner import free_ports
+from tests.engine import REPO
 
 pytestmark = pytest.mark.e2e
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _k8s_version() -> str:

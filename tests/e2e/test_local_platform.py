@@ -18,21 +18,27 @@ with its state. Wall times go to build/e2e-platform-timings.json.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from components.catalog import CATALOG
-from infra import local_cluster
 from infra.preview_summary import markdown, read_steps
-from tests.engine import REPO, Stack, local_mirror_stack, step_timer
+from tests.e2e.cluster_checks import (
+    COMPARED_KINDS,
+    PLATFORM_TIMEOUT,
+    assert_ready,
+    key,
+    live_objects,
+    namespaces,
+    stack_objects,
+    stop_everything,
+)
+from tests.engine import Stack, local_mirror_stack, step_timer
 
 pytestmark = pytest.mark.e2e
 
 TIMINGS: dict[str, float] = {}
-PLATFORM_TIMEOUT = 2400
 """Seconds one `up` or `destroy` of the full platform may take (about 10 minutes on an idle
 2-core machine; the suite may share it with other work)."""
 ISVC = {
@@ -73,102 +79,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stack.up(timeout=PLATFORM_TIMEOUT)
         yield stack
     finally:
-        stop_everything(stack, "platform", destroy=False)
-
-
-def stop_everything(stack: Stack, timings: str, *, destroy: bool = True) -> None:
-    """Destroy what is left (after a failure too; `destroy`), stop the cluster, keep the
-    timings in build/e2e-<timings>-timings.json."""
-    cluster = stack.project.root / "cluster"
-    if local_cluster.is_running(cluster) and destroy:
-        with Timed("destroy"):
-            stack.pulumi(
-                "destroy", "--yes", "--skip-preview", check=False, timeout=PLATFORM_TIMEOUT
-            )
-    if local_cluster.is_running(cluster):
-        local_cluster.stop(cluster)
-    out = REPO / "build" / f"e2e-{timings}-timings.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(TIMINGS, indent=2) + "\n")
-
-
-def stack_objects(stack: Stack) -> list[dict[str, Any]]:
-    """The Kubernetes objects in the stack's state, as their outputs (live fields)."""
-    state = json.loads(stack.pulumi("stack", "export").stdout)
-    return [
-        {**r["outputs"], "_retain": r.get("retainOnDelete", False)}
-        for r in state["deployment"].get("resources") or []
-        if r["type"].startswith("kubernetes:") and "kind" in (r.get("outputs") or {})
-    ]
-
-
-def key(obj: Any) -> tuple[str, str, str]:
-    metadata = obj["metadata"]
-    return (obj["kind"], metadata.get("namespace") or "", metadata["name"])
-
-
-def condition(obj: Any, kind: str) -> bool:
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    return any(c["type"] == kind and c["status"] == "True" for c in conditions)
-
-
-def rolled_out(deployment: Any) -> bool:
-    """`kubectl rollout status`'s test: the controller saw the latest spec, and every replica
-    runs the latest pod template and is available (none of an older one left)."""
-    status = deployment.get("status") or {}
-    wanted = deployment["spec"].get("replicas", 1)
-    counts = [status.get(n, 0) for n in ("updatedReplicas", "replicas", "availableReplicas")]
-    seen = status.get("observedGeneration") == deployment["metadata"]["generation"]
-    return seen and counts == [wanted] * 3
-
-
-def assert_ready(stack: Stack, at_least: int = 60) -> None:
-    """Every CRD of the stack Established, every Deployment Available and rolled out, read
-    from the API."""
-    client = stack.kube()
-    objects = stack_objects(stack)
-    kinds = {"CustomResourceDefinition": "Established", "Deployment": "Available"}
-    checked = 0
-    for obj in objects:
-        if obj["kind"] not in kinds:
-            continue
-        api = client.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
-        live = api.get(name=obj["metadata"]["name"], namespace=obj["metadata"].get("namespace"))
-        assert condition(live.to_dict(), kinds[obj["kind"]]), key(obj)
-        if obj["kind"] == "Deployment":
-            assert rolled_out(live.to_dict()), key(obj)
-        checked += 1
-    assert checked >= at_least
-
-
-def live_objects(stack: Stack, kinds: list[tuple[str, str]], namespaces: set[str]) -> set[Any]:
-    """The API server's objects of `kinds` in `namespaces` (cluster-scoped: all of them),
-    without those Kubernetes itself makes."""
-    client = stack.kube()
-    found = set()
-    for api_version, kind in kinds:
-        api = client.resources.get(api_version=api_version, kind=kind)
-        for item in api.get().to_dict()["items"]:
-            namespace = item["metadata"].get("namespace") or ""
-            if api.namespaced and namespace not in namespaces:
-                continue
-            if item["metadata"]["name"] in ("default", "kube-root-ca.crt"):
-                continue  # every namespace's own ServiceAccount and CA bundle
-            found.add(key({**item, "kind": kind}))
-    return found
-
-
-COMPARED_KINDS = [
-    ("apps/v1", "Deployment"),
-    ("v1", "Service"),
-    ("v1", "ServiceAccount"),
-    ("v1", "ConfigMap"),
-    ("rbac.authorization.k8s.io/v1", "Role"),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
-    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
-]
+        stop_everything(stack, "platform", TIMINGS, destroy=False)
 
 
 def test_26_03_is_up_and_at_rest(platform: Stack) -> None:
@@ -195,12 +106,6 @@ def test_a_controller_and_a_user_add_to_the_cluster(platform: Stack) -> None:
     assert isvcs.get(name="users-model", namespace="default").metadata.name == "users-model"
     with Timed("preview --expect-no-changes (26.03)"):
         platform.pulumi("preview", "--expect-no-changes")  # neither is the stack's to undo
-
-
-def namespaces(stack: Stack) -> set[str]:
-    return {o["metadata"]["name"] for o in stack_objects(stack) if o["kind"] == "Namespace"} | {
-        "kubeflow"
-    }
 
 
 def test_the_upgrade_preview_names_replaces_and_deletes(platform: Stack) -> None:

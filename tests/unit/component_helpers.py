@@ -22,10 +22,14 @@ from components.manifests import KubeObject, MirrorSource
 from components.objects import WORKLOAD_TIER, install_tier
 from components.render import Reference
 from components.transforms import compose
+from components.validation import ComponentArgsError
+from infra.config import ConfigError, load_settings
 from tests.unit.mirror_helpers import cached_loads
-from tests.unit.mocks import MIRROR, Recorder, Registered, run
+from tests.unit.mocks import MIRROR, REPO, Recorder, Registered, run
 
 Identity = tuple[str, str, str]
+FLAG = "is not true or false; fix: write true or false without quotes"
+"""What a setting that must be true or false says of another value (`validation.flag_errors`)."""
 
 
 def install(
@@ -42,6 +46,22 @@ def install(
         cls(name, args, pulumi.ResourceOptions(provider=provider))
 
     return run(program, recorder=recorder)
+
+
+def refused(
+    cls: type[KubeflowComponent],
+    args: ComponentArgs,
+    match: str,
+    error: type[ValueError] = ComponentArgsError,
+) -> str:
+    """The message `cls` refuses `args` with (an `error` matching `match`), seen to come
+    before anything is registered, the component itself included (built without a provider,
+    which would register before it)."""
+    recorder = Recorder()
+    with pytest.raises(error, match=match) as raised:
+        run(lambda: cls("c", args), recorder=recorder)
+    assert [r.type for r in recorder.registered] == []
+    return str(raised.value)
 
 
 def mirror_install(cls: type[KubeflowComponent], **settings: Any) -> Recorder:
@@ -197,3 +217,10 @@ def record_renders(monkeypatch: pytest.MonkeyPatch) -> list[Reference]:
 
     monkeypatch.setattr(upstream, "render", recording)
     return seen
+
+
+def settings_problems(raw: Mapping[str, object]) -> list[str]:
+    """The problems `load_settings` reports for `raw`, one per line."""
+    with pytest.raises(ConfigError) as error:
+        load_settings(raw, stack="ci", project_dir=REPO)
+    return [line.removeprefix("  - ") for line in str(error.value).splitlines()[1:]]

@@ -7,11 +7,19 @@ from typing import Any
 
 import pytest
 
-from components import CertManager, CertManagerArgs, ComponentArgsError
+from components import CertManager, CertManagerArgs
 from components.manifests import KubeObject
 from components.render import Reference
 from infra.config import ConfigError
-from tests.unit.component_helpers import identities, install, kube_objects, registered, resolved
+from tests.unit.component_helpers import (
+    FLAG,
+    identities,
+    install,
+    kube_objects,
+    refused,
+    registered,
+    resolved,
+)
 from tests.unit.mirror_helpers import (
     any_of,
     mirror_objects,
@@ -118,8 +126,8 @@ def test_outputs_name_the_issuer() -> None:
 
 
 def test_issuer_setting_must_be_a_boolean() -> None:
-    with pytest.raises(ComponentArgsError, match="kubeflowIssuer = 'false' is not a boolean"):
-        install(CertManager, CertManagerArgs(kubeflow_issuer="false"))  # type: ignore[arg-type]  # bad on purpose
+    args = CertManagerArgs(kubeflow_issuer="false")  # type: ignore[arg-type]  # bad on purpose
+    refused(CertManager, args, f"kubeflowIssuer = 'false' {FLAG}")
 
 
 def test_a_bad_stack_setting_is_reported_before_any_resource() -> None:

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
-from components.catalog import CATALOG, renamed_settings
-from infra.config import KNOWN_KEYS, ConfigError, decode, load_settings
-from tests.unit.component_helpers import mirror_install, pulumi_warnings
+from components.catalog import CATALOG
+from infra.config import ConfigError, decode, load_settings
+from tests.unit.component_helpers import mirror_install
+from tests.unit.component_helpers import settings_problems as problems
+from tests.unit.mirror_helpers import cached_loads
 from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
 
+
+@pytest.fixture(autouse=True, scope="module")
+def parsed_once() -> Iterator[None]:
+    """The settings checks read every enabled component's manifests: each mirror file is
+    parsed once for the module (`cached_loads`), not once per test."""
+    with cached_loads():
+        yield
+
+
 BAD_SETTINGS = [
+    (  # with the artifacts in S3, SeaweedFS is not installed
+        {
+            "kubeflow:components": ["cert-manager", "pipelines"],
+            "kubeflow:artifactStore": {
+                "bucket": "team-kfp-artifacts",
+                "region": "eu-west-1",
+                "credentialsSecret": "kfp-s3",
+            },
+            "kubeflow:pipelines": {"replicas": {"seaweedfs": 2}},
+        },
+        "replicas['seaweedfs'] names no",
+    ),
     (
         {"kubeflow:pipelines": {"version": "2.99.0"}},
         "has no kfp/2.99.0 (and '2.99.0' is not a known version: 2.15.0, 2.16.1, 2.17.0)",
@@ -59,9 +80,19 @@ BAD_SETTINGS = [
         "kubeflow:kubeconfig = '/nonexistent/kubeconfig': no such file",
     ),
     (
-        {"kubeflow:kindClusterName": "KFP Demo"},
+        {"kubeflow:cluster": "kind", "kubeflow:kindClusterName": "KFP Demo"},
         "kubeflow:kindClusterName = 'KFP Demo' is not a valid kind cluster name",
     ),
+    # One spelling per setting: a snake_case key beside the camelCase one would lose to it.
+    (
+        {"kubeflow:imageRegistry": "global.example", "kubeflow:pipelines": {"image_registry": "t"}},
+        "kubeflow:pipelines.image_registry is not how stack config spells the setting; fix: "
+        "rename it to imageRegistry",
+    ),
+    ({"kubeflow:pipelines": {"crd_descriptions": True}}, "rename it to crdDescriptions"),
+    ({"kubeflow:kserve": {"DeploymentMode": "Standard"}}, "rename it to deploymentMode"),
+    ({"kubeflow:components": [["pipelines"]]}, "lists ['pipelines'], which is not a component"),
+    ({"kubeflow:context": "prod"}, "kubeflow:context is a setting of kubeflow:cluster existing"),
 ]
 
 
@@ -75,6 +106,26 @@ def test_bad_setting_is_reported_before_any_resource(
     assert message in str(error.value)
     assert "fix:" in str(error.value)
     assert recorder.registered == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "key", "value", "used"),
+    [
+        ("render", "context", "prod", "existing"),
+        ("kind", "kubeconfig", "kc", "existing"),
+        ("existing", "kindClusterName", "kfp-demo", "kind"),
+        ("local", "renderDir", "out", "render"),
+        ("render", "localClusterDir", "state", "local"),
+        ("kind", "localCluster", {"delayFactor": 0}, "local"),
+    ],
+)
+def test_a_setting_of_another_cluster_mode_is_an_error(
+    mode: str, key: str, value: object, used: str
+) -> None:
+    assert problems({"cluster": mode, key: value}) == [
+        f"kubeflow:{key} is a setting of kubeflow:cluster {used}, and does nothing with "
+        f"kubeflow:cluster {mode}; fix: remove kubeflow:{key}, or set kubeflow:cluster to {used}"
+    ]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -116,13 +167,6 @@ def mirror_settings(pipelines: dict[str, object], **raw: object) -> dict[str, ob
         "pipelines": pipelines,
         **raw,
     }
-
-
-def problems(raw: Mapping[str, object]) -> list[str]:
-    """The problems `load_settings` reports for `raw`, one per line."""
-    with pytest.raises(ConfigError) as error:
-        load_settings(raw, stack="ci", project_dir=REPO)
-    return [line.removeprefix("  - ") for line in str(error.value).splitlines()[1:]]
 
 
 @pytest.mark.parametrize(
@@ -292,87 +336,3 @@ def test_upstream_sources_check_workload_names_against_the_render() -> None:
             recorder=recorder,
         )
     assert recorder.registered == []
-
-
-RENAMED = sorted(renamed_settings().items())
-
-
-def renamed_warning(old: str, new: str, stack: str = "ci") -> str:
-    return (
-        f"kubeflow:{old} is renamed kubeflow:{new} (the component id); its settings are used "
-        f"for now, but kubeflow:{old} will be removed in a later release; fix: rename it to "
-        f"kubeflow:{new} in stacks/Pulumi.{stack}.yaml"
-    )
-
-
-def test_pulumi_yaml_declares_every_setting_and_every_renamed_one() -> None:
-    declared = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
-    assert set(declared) == KNOWN_KEYS | renamed_settings().keys()
-    assert set(CATALOG) <= KNOWN_KEYS
-    assert RENAMED == [
-        ("centralDashboard", "central-dashboard"),
-        ("certManager", "cert-manager"),
-        ("modelRegistry", "model-registry"),
-        ("sparkOperator", "spark-operator"),
-        ("trainingOperator", "training-operator"),
-    ]
-    for old, new in RENAMED:
-        assert declared[old]["description"].startswith(f"Deprecated - the old name of {new};")
-
-
-@pytest.mark.parametrize(("old", "new"), RENAMED)
-def test_a_component_s_settings_are_read_under_its_id(old: str, new: str) -> None:
-    raw = {"components": [new], new: {"namespace": "renamed-test"}}
-    settings = load_settings(raw, stack="ci", project_dir=REPO)
-    assert settings.component_args[new].namespace == "renamed-test"
-    assert settings.warnings == ()
-
-
-@pytest.mark.parametrize(("old", "new"), RENAMED)
-def test_a_renamed_key_is_still_read_and_warns_naming_both_keys(old: str, new: str) -> None:
-    raw = decode({"components": json.dumps([new]), old: json.dumps({"namespace": "renamed-test"})})
-    settings = load_settings(raw, stack="ci", project_dir=REPO)
-    assert settings.component_args[new].namespace == "renamed-test"
-    assert settings.warnings == (renamed_warning(old, new),)
-
-
-@pytest.mark.parametrize(("old", "new"), RENAMED)
-def test_a_renamed_key_set_beside_its_new_key_is_an_error_naming_both(old: str, new: str) -> None:
-    raw = {"components": [new], old: {"namespace": "a"}, new: {"namespace": "b"}}
-    assert problems(raw) == [
-        f"kubeflow:{old} and kubeflow:{new} are both set, and kubeflow:{old} is the old name "
-        f"of kubeflow:{new}; fix: move the settings of kubeflow:{old} into kubeflow:{new} and "
-        f"remove kubeflow:{old}"
-    ]
-
-
-def test_a_problem_under_a_renamed_key_names_the_new_key_and_the_rename() -> None:
-    raw = {"components": ["cert-manager"], "certManager": {"kubeflowIssuer": "yes"}}
-    with pytest.raises(ConfigError) as error:
-        load_settings(raw, stack="ci", project_dir=REPO)
-    lines = str(error.value).splitlines()
-    assert len(lines) == 3
-    assert lines[1].startswith("  - kubeflow:cert-manager: cert-manager: kubeflowIssuer = 'yes'")
-    assert lines[2] == f"warning: {renamed_warning('certManager', 'cert-manager')}"
-
-
-def test_an_unknown_key_is_still_an_error_listing_the_new_keys_only() -> None:
-    (found,) = problems({"components": ["cert-manager"], "certmanager": {"namespace": "a"}})
-    assert found.startswith("kubeflow:certmanager is not a setting of this project; fix: ")
-    listed = found.partition("use one of ")[2].split(", ")
-    assert listed == sorted(KNOWN_KEYS)
-    assert "cert-manager" in listed and "certManager" not in listed
-
-
-def test_the_program_warns_of_a_renamed_key_in_the_stack_and_uses_its_value() -> None:
-    overrides = {
-        "kubeflow:components": ["model-registry"],
-        "kubeflow:modelRegistry": {"namespace": "registry", "createNamespace": True},
-    }
-    with pulumi_warnings() as warnings:
-        recorder = run_stack("ci", overrides)
-    assert [w for w in warnings if "renamed" in w] == [
-        renamed_warning("modelRegistry", "model-registry")
-    ]
-    namespaces = recorder.of_type("kubernetes:core/v1:Namespace")
-    assert [r.inputs["metadata"]["name"] for r in namespaces] == ["registry"]

@@ -7,17 +7,19 @@ from typing import Any
 
 import pytest
 
-from components import ComponentArgsError, Katib, KatibArgs
+from components import Katib, KatibArgs
 from components.awaits import DELETION_PROPAGATION
 from components.katib import INJECTION_LABEL
 from components.render import Reference
 from infra.config import ConfigError
 from tests.unit.component_helpers import (
+    FLAG,
     identities,
     install,
     kube_objects,
     mirror_install,
     namespace_waits,
+    refused,
     registered,
     resolved,
     rollout_wait,
@@ -148,7 +150,7 @@ def test_outputs_name_the_ui_and_the_db_manager() -> None:
     [
         (
             {"metrics_collector_injection": "no"},
-            "metricsCollectorInjection = 'no' is not a boolean",
+            f"metricsCollectorInjection = 'no' {FLAG}",
         ),
         ({"create_namespace": "true"}, "createNamespace = 'true' must be true or false"),
         ({"version": "v0.99.0"}, "version 'v0.99.0' is not a known version"),
@@ -157,8 +159,7 @@ def test_outputs_name_the_ui_and_the_db_manager() -> None:
 def test_bad_args_fail_before_anything_is_registered(
     settings: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ComponentArgsError, match=message):
-        install(Katib, KatibArgs(**settings))
+    refused(Katib, KatibArgs(**settings), message)
 
 
 def test_a_bad_stack_setting_is_reported_before_any_resource() -> None:

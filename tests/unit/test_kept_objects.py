@@ -30,6 +30,15 @@ STATE = {
                 },
             },
             {
+                "type": "pulumi-python:dynamic:Resource",
+                "urn": "urn:pulumi:dev::kubeflow::pulumi-python:dynamic:Resource::kind",
+                "retainOnDelete": True,
+                "outputs": {
+                    "name": "kfp-dev",
+                    "kubeconfig": {"4dabf18193072939515e22adb298388d": 1},
+                },
+            },
+            {
                 "type": "kubernetes:apps/v1:Deployment",
                 "outputs": {"kind": "Deployment", "metadata": {"name": "ml-pipeline"}},
             },
@@ -41,6 +50,7 @@ STATE = {
 def test_only_retained_objects_are_listed() -> None:
     assert kept_objects(STATE) == [
         ("CustomResourceDefinition", "", "inferenceservices.serving.kserve.io"),
+        ("KindCluster", "", "kfp-dev"),
         ("PersistentVolumeClaim", "kubeflow", "mysql-pv-claim"),
     ]
 
@@ -50,7 +60,9 @@ def test_the_report_names_each_object_and_its_kubectl_delete(
 ) -> None:
     main(io.StringIO(json.dumps(STATE)))
     out = capsys.readouterr().out
-    assert "destroy leaves 2 objects in the cluster that hold data (keepData)" in out
+    assert "destroy leaves 3 objects that hold data (keepData)" in out
+    assert "KindCluster kfp-dev" in out
+    assert "kind delete cluster --name kfp-dev" in out
     assert "PersistentVolumeClaim kubeflow/mysql-pv-claim" in out
     assert "kubectl delete persistentvolumeclaim mysql-pv-claim -n kubeflow" in out
     assert "kubectl delete customresourcedefinition inferenceservices.serving.kserve.io" in out

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.kind_cluster import KindClusterProvider, KindError
+from infra.kind_cluster import RESOURCE_NAME, KindClusterProvider, KindError
+from tests.unit.mocks import run_stack
 
 FAKE_KIND = """#!/bin/sh
 echo "$@" >> "{log}"
@@ -61,3 +62,18 @@ def test_missing_kind_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(KindError, match="kubeflow:cluster = kind needs the `kind` CLI"):
         KindClusterProvider().create({"name": "kfp-demo"})
+
+
+@pytest.mark.parametrize(("keep_data", "kept"), [(None, True), ("false", False)])
+def test_a_stack_that_keeps_data_keeps_its_kind_cluster(keep_data: str | None, kept: bool) -> None:
+    """The kind cluster holds the data the stack keeps (keepData: on by default for kind): it
+    stays when the stack is destroyed or the cluster renamed (a new name makes a new one)."""
+    overrides: dict[str, object] = {"kubeflow:components": ["pipelines"]}  # the cluster's say
+    overrides |= {} if keep_data is None else {"kubeflow:keepData": keep_data}
+    recorder = run_stack("dev", overrides)
+    (cluster,) = [
+        r
+        for r in recorder.registered
+        if r.name == RESOURCE_NAME and r.type == "pulumi-python:dynamic:Resource"
+    ]
+    assert cluster.retain_on_delete is kept

@@ -17,11 +17,13 @@ from components.render import Reference
 from infra.config import ConfigError
 from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import (
+    FLAG,
     children_of,
     identities,
     install,
     kube_objects,
     mirror_install,
+    refused,
     registered,
     required_waits,
     resolved,
@@ -270,14 +272,13 @@ def test_outputs_name_the_deployment_mode() -> None:
         ),
         ({"deployment_mode": "RawDeployment"}, "fix: use 'Standard', its current name"),
         ({"deployment_mode": "raw"}, "fix: use Standard or Knative"),
-        ({"pin_latest_images": "yes"}, "pinLatestImages = 'yes' is not a boolean"),
+        ({"pin_latest_images": "yes"}, f"pinLatestImages = 'yes' {FLAG}"),
     ],
 )
 def test_bad_args_fail_before_anything_is_registered(
     settings: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ComponentArgsError, match=re.escape(message)):
-        install(KServe, KServeArgs(**settings))
+    refused(KServe, KServeArgs(**settings), re.escape(message))
 
 
 def test_kserve_without_cert_manager_is_a_config_error() -> None:

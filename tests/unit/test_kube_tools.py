@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.engine import REPO
+
 SCRIPT = REPO / "scripts" / "kube-tools.sh"
 K8S = "v1.34.4"
 KWOK = "v0.8.0"

@@ -12,7 +12,7 @@ import pytest
 from components.manifests import KubeObject, load_objects
 from infra import local_cluster as lc
 from infra.local_conversion import union_schema
-from tests.unit.mocks import MIRROR
+from tests.unit.mocks import MIRROR, run_stack
 
 
 def _webhook_config(kind: str) -> dict[str, Any]:
@@ -114,3 +114,17 @@ def test_where_the_versions_disagree_on_a_field_the_stored_versions_node_is_take
     labels = {"type": "object", "additionalProperties": {"type": "string"}}
     assert union_schema(labels, fields) == fields  # a schema cannot be both
     assert union_schema(fields, labels) == labels
+
+
+@pytest.mark.usefixtures("kube_bin")
+def test_the_local_stacks_webhooks_fail_open() -> None:
+    """Through the `local` stack's program (the webhooks of cert-manager, KFP and KServe,
+    which nothing simulated can serve): every admission webhook is Ignore, with the short
+    timeout."""
+    recorder = run_stack("local", {"kubeflow:components": ["cert-manager", "pipelines", "kserve"]})
+    objects = [r.inputs for r in recorder.registered if r.type.startswith("kubernetes:")]
+    webhooks = [w for o in objects if o["kind"] in lc._WEBHOOK_KINDS for w in o["webhooks"]]
+    assert len(webhooks) > 5
+    assert {(w.get("failurePolicy"), w.get("timeoutSeconds")) for w in webhooks} == {
+        ("Ignore", lc.WEBHOOK_TIMEOUT_SECONDS)
+    }

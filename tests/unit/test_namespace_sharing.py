@@ -8,6 +8,7 @@ import pytest
 from components import (
     CentralDashboardArgs,
     ComponentArgsError,
+    KatibArgs,
     MirrorSource,
     ModelRegistry,
     ModelRegistryArgs,
@@ -218,3 +219,42 @@ def test_a_programs_own_namespace_is_waited_for_and_takes_nothing_with_it() -> N
     waiting, inside = namespace_waits(recorder, registry, namespace)
     assert inside and waiting == inside
     assert [r.name for r in children_of(recorder, registry) if r.deleted_with] == []
+
+
+def test_a_namespace_another_component_keeps_data_in_stays_whatever_its_creators_keep_data() -> (
+    None
+):
+    """pipelines creates `kubeflow` and keeps none of its own data; Katib keeps its database's
+    claim there: deleting the Namespace would delete that claim with it, so the Namespace is
+    kept, pipelines' own claims are not, and the objects in it are deleted one by one."""
+
+    def program() -> None:
+        KubeflowPlatform(
+            "kubeflow",
+            {"pipelines": PipelinesArgs(keep_data=False), "katib": KatibArgs()},
+        )
+
+    recorder = run(program)
+    objects = kube_objects(recorder)
+    (namespace,) = [r for r in objects if r.type == "kubernetes:core/v1:Namespace"]
+    assert namespace.retain_on_delete
+    claims = {
+        r.inputs["metadata"]["name"]: r.retain_on_delete
+        for r in objects
+        if r.inputs["kind"] == "PersistentVolumeClaim"
+    }
+    assert claims == {"mysql-pv-claim": False, "seaweedfs-pvc": False, "katib-mysql": True}
+    assert not [r.name for r in objects if r.deleted_with]
+
+
+@pytest.mark.parametrize("katib_keeps", [False, True])
+def test_the_creator_of_a_namespace_keeps_it_when_a_component_there_keeps_data(
+    katib_keeps: bool,
+) -> None:
+    settled, _ = share_namespaces(
+        {"pipelines": PipelinesArgs(keep_data=False), "katib": KatibArgs(keep_data=katib_keeps)}
+    )
+    assert settled["pipelines"].keep_namespace is katib_keeps
+    assert settled["katib"].keep_namespace is None  # it creates no namespace
+    own = {"pipelines": PipelinesArgs(keep_data=False, keep_namespace=False), "katib": KatibArgs()}
+    assert share_namespaces(own)[0]["pipelines"].keep_namespace is False  # set: kept as set

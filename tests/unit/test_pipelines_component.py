@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime import rpc
 
 from components import (
-    ComponentArgsError,
     KubeflowPipelines,
     ManifestError,
     MirrorSource,
@@ -18,15 +19,25 @@ from components import (
 from components.manifests import load_objects
 from components.render import Reference
 from components.transforms import Transform
+from pipelines.artifact_store import S3ArtifactSettings
 from tests.unit.component_helpers import (
     identities,
     kube_objects,
+    refused,
     resolved,
     rollout_wait,
     wait_for_annotations,
 )
 from tests.unit.component_helpers import install as install_component
-from tests.unit.mirror_helpers import RUNS_NOTHING, mirror_objects, order_problems, waits_for
+from tests.unit.mirror_helpers import (
+    RUNS_NOTHING,
+    cached_loads,
+    mirror_objects,
+    named,
+    order_problems,
+    small_mirror,
+    waits_for,
+)
 from tests.unit.mocks import MIRROR, Recorder, Registered
 
 KFP = MIRROR / "kfp" / "2.15.0"
@@ -100,8 +111,11 @@ def test_children_are_parented_to_the_component_and_use_the_stack_provider(
 def test_secrets_are_registered_as_secrets(mirrored: Recorder) -> None:
     secrets = [r for r in kube_objects(mirrored) if r.type == "kubernetes:core/v1:Secret"]
     assert len(secrets) == 2
-    # Under mocks a secret input arrives unwrapped; the registration marks it secret.
-    assert all("stringData" in s.inputs or "data" in s.inputs for s in secrets)
+    for secret in secrets:  # the engine sees each value marked secret (it stores it encrypted)
+        values = [secret.inputs[key] for key in ("data", "stringData") if key in secret.inputs]
+        assert values, secret.name
+        secret_sig = [v.get(rpc._special_sig_key) for v in values]
+        assert secret_sig == [rpc._special_secret_sig] * len(values), secret.name
 
 
 def test_upstream_install_renders_the_pinned_kustomizations_in_order(
@@ -168,8 +182,71 @@ def test_settings_reach_the_registered_objects() -> None:
     ],
 )
 def test_bad_args_fail_before_anything_is_registered(args: PipelinesArgs, message: str) -> None:
-    with pytest.raises(ComponentArgsError, match=message):
-        install(args)
+    refused(KubeflowPipelines, args, message)
+
+
+def test_the_bundled_object_store_is_no_name_for_replicas_with_an_s3_store(
+    tmp_path: Path,
+) -> None:
+    """With artifacts in S3, SeaweedFS is left out: `replicas` cannot scale it."""
+    files = ("cluster-scoped.yaml", "platform-agnostic.yaml")
+    mirror = small_mirror(tmp_path, "kfp", "2.15.0", files, named("Deployment"))
+    store = S3ArtifactSettings(bucket="team-kfp-artifacts", region="eu-west-1")
+    args = PipelinesArgs(source=mirror, artifact_store=store, replicas={"seaweedfs": 2})
+    message = refused(KubeflowPipelines, args, r"replicas\['seaweedfs'\] names no ")
+    assert "ml-pipeline" in message and "seaweedfs," not in message
+    install(PipelinesArgs(source=mirror, replicas={"seaweedfs": 2}))  # with SeaweedFS
+
+
+@pytest.mark.parametrize(
+    ("requirements", "messages"),
+    [
+        (
+            {"requests": {"cpus": "1", "memroy": "1Gi"}},
+            [
+                "requests.cpus: 'cpus' is not a resource a container can request; "
+                "fix: did you mean 'cpu'?",
+                "requests.memroy: 'memroy' is not a resource a container can request; "
+                "fix: did you mean 'memory'?",
+            ],
+        ),
+        (
+            {"limits": {"kubernetes.io/gpu": 1, "requests.example.com/gpu": 1, "hugepages-x": 1}},
+            [
+                f"limits.{name}: '{name}' is not a resource"
+                for name in ("kubernetes.io/gpu", "requests.example.com/gpu", "hugepages-x")
+            ],
+        ),
+        (
+            {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}},
+            [
+                "requests.memory = '2Gi' is more than limits.memory = '1Gi'; "
+                "fix: request at most the limit"
+            ],
+        ),
+        (
+            {"requests": {"example.com/gpu": 1}, "limits": {"example.com/gpu": 2}},
+            ["requests.example.com/gpu = 1 is not equal to limits.example.com/gpu = 2"],
+        ),
+    ],
+)
+def test_resources_the_api_server_would_refuse_are_refused_first(
+    requirements: dict[str, dict[str, object]], messages: list[str]
+) -> None:
+    args = PipelinesArgs(source=MirrorSource(MIRROR), resources={"ml-pipeline": requirements})
+    with cached_loads():
+        message = refused(KubeflowPipelines, args, re.escape(messages[0]))
+    assert all(f"kfp: resources['ml-pipeline'].{m}" in message for m in messages), message
+    assert message.count("\n") + 1 == len(messages)
+
+
+def test_every_resource_a_container_can_request_is_accepted() -> None:
+    quantities: dict[str, object] = {"cpu": "500m", "memory": "1Gi", "ephemeral-storage": "2Gi"}
+    quantities |= {"hugepages-2Mi": "64Mi", "nvidia.com/gpu": 1, "example.com/foo": "3"}
+    requirements = {"requests": quantities, "limits": {**quantities, "cpu": "1"}}
+    args = PipelinesArgs(source=MirrorSource(MIRROR), resources={"ml-pipeline": requirements})
+    with cached_loads():
+        assert KubeflowPipelines.problems(args) == []
 
 
 def test_mirror_without_the_version_is_a_clear_error(tmp_path: Path) -> None:

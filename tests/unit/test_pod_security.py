@@ -16,8 +16,9 @@ from components import (
     PipelinesArgs,
 )
 from components.catalog import CATALOG
-from components.pod_security import LEVELS, pod_security_levels
-from components.transforms import label_pod_security
+from components.manifests import KubeObject
+from components.pod_security import LEVELS, pod_security_level, pod_security_levels
+from components.transforms import POD_SECURITY, label_pod_security
 from tests.unit.component_helpers import install, registered
 from tests.unit.mirror_helpers import named, small_mirror
 from tests.unit.mocks import MIRROR, Recorder
@@ -57,13 +58,24 @@ def test_a_namespace_the_component_adds_is_labelled_too(tmp_path: Path) -> None:
 
 
 def test_a_level_upstream_enforces_is_kept(tmp_path: Path) -> None:
+    """Upstream's own levels win over the ones the component would set: here cert-manager's
+    Namespace enforcing privileged and warning at baseline (the component's: restricted)."""
+
+    def upstream_levels(namespace: KubeObject) -> KubeObject:
+        labels = {f"{POD_SECURITY}/enforce": "privileged", f"{POD_SECURITY}/warn": "baseline"}
+        namespace["metadata"]["labels"] = labels
+        return namespace
+
+    files = ("cert-manager.yaml",)
     mirror = small_mirror(
-        tmp_path, "cert-manager", "v1.19.4", ("cert-manager.yaml",), named("Namespace")
+        tmp_path, "cert-manager", "v1.19.4", files, named("Namespace"), upstream_levels
     )
     recorder = install(CertManager, CertManagerArgs(source=mirror, kubeflow_issuer=False))
+    assert pod_security_level("cert-manager") == "restricted"
     found = labels(recorder, "cert-manager")
-    assert found["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert found["pod-security.kubernetes.io/audit"] == "restricted"
+    assert found[f"{POD_SECURITY}/enforce"] == "privileged"
+    assert found[f"{POD_SECURITY}/warn"] == "baseline"
+    assert found[f"{POD_SECURITY}/audit"] == "restricted"  # upstream sets none: the component's
 
 
 def test_only_namespaces_are_labelled() -> None:

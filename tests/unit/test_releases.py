@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from components.releases import downgrade_problem, release_error, releases
 from components.validation import ComponentArgsError
 from infra.config import ConfigError, Settings, decode, load_settings
 from tests.unit.component_helpers import build
+from tests.unit.mirror_helpers import cached_loads
 from tests.unit.mocks import MIRROR, REPO
 
 # The issue's table: the Kubeflow community distribution README at each tag, with the two
@@ -47,6 +49,14 @@ EXPECTED = {
         "cert-manager": "v1.20.2",
     },
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def parsed_once() -> Iterator[None]:
+    """Mirror files parsed once per process: the settings' check reads the manifests of every
+    component these tests enable (here only their versions matter)."""
+    with cached_loads():
+        yield
 
 
 def settings(release: str, *, mirror: Path = MIRROR, **extra: object) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from components import KubeflowPipelines
 from components.catalog import CATALOG
 from components.render import Reference
 from components.transforms import containers, pod_spec
+from components.upstream import UpstreamSource
 from infra.config import decode, load_settings
 from tests.unit.component_helpers import kube_objects, record_renders
 from tests.unit.mocks import MIRROR, REPO, Recorder, run_stack, stack_config
@@ -118,7 +119,7 @@ def test_prod_settings_reach_the_objects_of_its_upstream_install(
     raw = {k.removeprefix("kubeflow:"): v for k, v in stack_config("prod").items()}
     settings = load_settings(decode(raw), stack="prod", project_dir=REPO)
     args = settings.component_args["pipelines"]
-    assert args.source is None
+    assert isinstance(args.source, UpstreamSource)
     version = KubeflowPipelines.version_for(args)
     run = stack_runs("prod")
     recorder = run.recorder

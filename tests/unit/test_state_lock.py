@@ -221,9 +221,8 @@ def test_the_cli_reads_the_login_when_no_backend_is_exported(
     assert not lock.exists()
 
 
-def test_s3_locks_under_a_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+@pytest.mark.usefixtures("fake_aws_credentials")
+def test_s3_locks_under_a_prefix() -> None:
     with mock_aws():
         s3 = boto3.client("s3", region_name="eu-west-1")
         s3.create_bucket(

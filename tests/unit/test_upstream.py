@@ -4,12 +4,14 @@ A small synthetic component is installed from local upstreams rendered by the re
 (a kustomization folder, a Helm chart, a git repository, a release file) and from a
 mirror holding the same objects: the resources are the same (types, names, parents, inputs,
 install order). The platform's components are installed from both sources too (the pinned
-references render from the mirror here: GitHub is out of reach), with their filters.
+references render from the mirror here: GitHub is out of reach), with their filters. Either
+source is read (or rendered) once, while the settings are checked, before anything registers.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -18,16 +20,22 @@ import pytest
 
 from components import (
     CentralDashboardArgs,
+    CertManagerArgs,
+    ComponentArgsError,
     KubeflowPipelines,
     PipelinesArgs,
     UpstreamSource,
+    render,
 )
 from components.catalog import CATALOG
 from components.central_dashboard import CentralDashboard
-from components.manifests import ManifestPart
+from components.manifests import ManifestError, ManifestPart, MirrorSource
+from components.render import Reference
 from components.upstream import RENDER_TYPES
+from infra.config import ConfigError
+from infra.kubeflow_platform import KubeflowPlatform
 from pipelines.artifact_store import S3ArtifactSettings, is_bundled_object_store
-from tests.unit.component_helpers import install, kube_objects, mirror_install
+from tests.unit.component_helpers import install, kube_objects, mirror_install, refused
 from tests.unit.local_upstreams import (
     CRD,
     OBJECTS,
@@ -42,9 +50,10 @@ from tests.unit.local_upstreams import (
     with_parts,
     write_yaml,
 )
-from tests.unit.mirror_helpers import cached_loads
-from tests.unit.mocks import MIRROR
+from tests.unit.mirror_helpers import cached_loads, named, small_mirror
+from tests.unit.mocks import MIRROR, Recorder, run, run_stack
 
+KFP = MIRROR / "kfp" / "2.15.0"
 UpstreamKind = Literal["kustomize", "file", "helm"]
 """`ManifestPart.upstream_kind`."""
 
@@ -178,3 +187,115 @@ def test_the_dashboard_leaves_istio_out_of_an_upstream_install() -> None:
         "VirtualService",
         "AuthorizationPolicy",
     }
+
+
+def ci_with(
+    mirror: str = "", components: tuple[str, ...] = ("cert-manager", "pipelines")
+) -> dict[str, Any]:
+    """Overrides of the ci stack: `components` at their default versions, from `mirror` (or
+    from the pinned upstream); by default cert-manager, then KFP."""
+    return {
+        "kubeflow:components": list(components),
+        "kubeflow:manifestMirror": mirror,
+        "kubeflow:release": "",
+    }
+
+
+def damage_kfp(mirror: Path) -> Path:
+    """A mirror at `mirror` of cert-manager and KFP 2.15.0, whose KFP file
+    platform-agnostic.yaml is not YAML; that file."""
+    (mirror / "cert-manager").symlink_to(MIRROR / "cert-manager")
+    kfp = mirror / "kfp" / "2.15.0"
+    kfp.mkdir(parents=True)
+    (kfp / "cluster-scoped.yaml").symlink_to(KFP / "cluster-scoped.yaml")
+    damaged = kfp / "platform-agnostic.yaml"
+    damaged.write_text((KFP / "platform-agnostic.yaml").read_text()[:5000] + "\n  - [unclosed\n")
+    return damaged
+
+
+def test_a_damaged_mirror_file_of_the_second_component_registers_nothing(tmp_path: Path) -> None:
+    """Every component's manifests are read while the settings are checked, before any
+    component registers: a file that is not YAML stops the stack with its path and the fix,
+    not halfway through it."""
+    damaged = damage_kfp(tmp_path)
+    recorder = Recorder()
+    with pytest.raises(ConfigError) as error:
+        run_stack("ci", ci_with(str(tmp_path)), recorder)
+    (problem,) = [line for line in str(error.value).splitlines() if str(damaged) in line]
+    assert problem.startswith(f"  - kubeflow:pipelines: {damaged}: not valid YAML (")
+    assert "; fix: render that part into the mirror again" in problem
+    assert recorder.registered == []
+
+
+def test_a_damaged_mirror_file_stops_a_python_platform_before_any_component(
+    tmp_path: Path,
+) -> None:
+    """The same from a Python program: KubeflowPlatform checks every component's settings and
+    manifests before it registers anything, itself included."""
+    damaged = damage_kfp(tmp_path)
+    source = MirrorSource(tmp_path)
+    recorder = Recorder()
+    with pytest.raises(ComponentArgsError, match=f"pipelines: {damaged}: not valid YAML"):
+        run(
+            lambda: KubeflowPlatform(
+                "kubeflow",
+                {
+                    "cert-manager": CertManagerArgs(source=source),
+                    "pipelines": PipelinesArgs(source=source),
+                },
+            ),
+            recorder=recorder,
+        )
+    assert recorder.registered == []
+
+
+def test_a_failed_render_of_the_second_component_registers_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The pinned upstream is rendered while the settings are checked too."""
+    renderer = render.run_renderer  # the unit tests': from the mirror
+
+    def failing(reference: Reference) -> tuple[str, str]:
+        if "kubeflow/pipelines" in reference.location:
+            raise ManifestError(f"cannot render {reference.describe()}; fix: reach it")
+        return renderer(reference)
+
+    monkeypatch.setattr(render, "run_renderer", failing)
+    monkeypatch.setenv(render.CACHE_ENV, str(tmp_path))  # renders nothing cached before
+    recorder = Recorder()
+    with pytest.raises(ConfigError, match=r"kubeflow:pipelines: cannot render .*; fix: reach it"):
+        run_stack("ci", ci_with(), recorder)
+    assert recorder.registered == []
+
+
+def test_a_stack_reads_each_mirror_file_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The settings' check reads the manifests (the names in `replicas` are checked against
+    them); the component's own check and its install take what it read."""
+    files = ("cluster-scoped.yaml", "platform-agnostic.yaml")
+    small_mirror(tmp_path, "kfp", "2.15.0", files, named("Deployment"))
+    loads: Counter[str] = Counter()
+    load = MirrorSource.load
+
+    def counted(self: MirrorSource, folder: str, version: str, part: ManifestPart) -> Any:
+        loads[f"{folder}/{version}/{part.mirror_file}"] += 1
+        return load(self, folder, version, part)
+
+    monkeypatch.setattr(MirrorSource, "load", counted)
+    replicas = {"kubeflow:pipelines": {"replicas": {"ml-pipeline": 2}}}
+    recorder = run_stack("ci", {**ci_with(str(tmp_path), ("pipelines",)), **replicas})
+    assert "ml-pipeline" in {r.inputs["metadata"]["name"] for r in kube_objects(recorder)}
+    assert loads == {f"kfp/2.15.0/{file}": 1 for file in files}
+
+
+def test_an_install_from_another_source_reads_its_files_again(tmp_path: Path) -> None:
+    """What a check read is held for its own source object only: a mirror damaged since is
+    read again by an install from another source, even one of the same folder."""
+    shutil.copytree(KFP, tmp_path / "kfp" / "2.15.0")
+    checked = PipelinesArgs(source=MirrorSource(tmp_path))  # its source lives on
+    assert KubeflowPipelines.problems(checked) == []
+    (tmp_path / "kfp" / "2.15.0" / "platform-agnostic.yaml").write_text("- [unclosed\n")
+    args = PipelinesArgs(source=MirrorSource(tmp_path))
+    refused(KubeflowPipelines, args, "platform-agnostic.yaml: not valid YAML", ManifestError)
+    assert checked.source is not None

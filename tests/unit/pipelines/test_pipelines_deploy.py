@@ -6,6 +6,7 @@ delete run against the real KFP API server: tests/integration/test_pipelines_*.p
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ import urllib3
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from pipelines.catalog import EXAMPLES, compiled_text
+from pipelines.catalog import EXAMPLES, compiled_text, get_example
+from pipelines.cluster_run import ClusterRunError, run_on_cluster
 from pipelines.deploy import (
     KfpPipeline,
     KfpPipelineArgs,
@@ -26,7 +28,8 @@ from pipelines.deploy import (
     deploy_example_pipelines,
     package_digest,
 )
-from pipelines.kfp_client import KfpApiError
+from pipelines.kfp_client import KfpApi, KfpApiError
+from tests.unit.mocks import REPO
 
 UI = "http://kfp-ui.example:8080"
 API = "http://kfp-api.example:8888"
@@ -164,6 +167,42 @@ def test_check_rejects_inputs_that_cannot_work() -> None:
     failures = KfpPipelineProvider().check({}, bad).failures
 
     assert {f.property for f in failures} == {"api_url", "name", "package"}
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("api_url", "https://admin:hunter2@kfp.example"),
+        ("ui_base_url", "http://admin@kfp.example"),
+        ("api_url", "http://"),
+        ("ui_base_url", "ftp://kfp.example"),
+    ],
+)
+def test_check_refuses_a_url_that_is_not_http_or_carries_credentials(key: str, url: str) -> None:
+    failures = KfpPipelineProvider().check({}, {**props(), key: url}).failures
+
+    assert [f.property for f in failures] == [key]
+    assert failures[0].reason.startswith(f"{key} ")
+    assert "hunter2" not in failures[0].reason
+
+
+def test_a_run_refuses_an_api_url_with_credentials_without_echoing_them() -> None:
+    with pytest.raises(ClusterRunError) as raised:
+        run_on_cluster(get_example("hello"), "https://admin:hunter2@kfp.example")
+
+    assert str(raised.value).startswith("--api-url must not carry credentials")
+    assert "hunter2" not in str(raised.value)
+
+
+def test_every_call_of_the_kfp_client_has_a_caller() -> None:
+    """KfpApi wraps only what deployment needs: a call nothing makes is dead code."""
+    calls = [name for name, _ in inspect.getmembers(KfpApi, inspect.isfunction)]
+    sources = "".join(
+        path.read_text()
+        for folder in ("pipelines", "infra")
+        for path in (REPO / folder).glob("*.py")
+    )
+    assert [c for c in calls if not c.startswith("_") and f".{c}(" not in sources] == []
 
 
 @pytest.mark.parametrize(

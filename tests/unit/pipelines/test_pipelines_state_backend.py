@@ -75,11 +75,17 @@ def test_aws_url_has_only_the_region() -> None:
 
 def test_bad_settings_fail_before_any_call(endpoint: str) -> None:
     admin = boto3.client("s3", region_name="eu-west-1", endpoint_url=endpoint)
+    buckets = admin.list_buckets()["Buckets"]
 
     with pytest.raises(S3SettingError, match="endpoint_url"):
-        bootstrap_state_backend(admin, "team-state", "eu-west-1", endpoint_url="ftp://x")
+        bootstrap_state_backend(admin, "team-state-bad", "eu-west-1", endpoint_url="ftp://x")
+    with pytest.raises(S3SettingError, match="endpoint_url must not carry credentials"):
+        url = "https://admin:hunter2@minio:9000"
+        bootstrap_state_backend(admin, "team-state-bad", "eu-west-1", endpoint_url=url)
     with pytest.raises(S3SettingError, match="region"):
-        bootstrap_state_backend(admin, "team-state", "Europe West")
+        bootstrap_state_backend(admin, "team-state-bad", "Europe West")
+
+    assert admin.list_buckets()["Buckets"] == buckets
 
 
 def test_cli_reports_an_unreachable_endpoint_in_one_line(
