@@ -60,5 +60,7 @@ def test_up_uploads_the_examples_to_the_stacks_own_kfp_api_and_destroy_removes_i
         stack.pulumi("destroy", "--yes", "--skip-preview")
 
     assert not server_dir.exists()
-    with pytest.raises(urllib.error.URLError):
+    with pytest.raises(urllib.error.URLError) as gone:  # no server, not one answering an error
         get(f"{api_url}/apis/v2beta1/healthz")
+    assert not isinstance(gone.value, urllib.error.HTTPError)
+    assert isinstance(gone.value.reason, ConnectionRefusedError), gone.value.reason
