@@ -87,16 +87,30 @@ def type_problem(name: str, value: object) -> str | None:
     expected = _expected(_common_hints().get(name))
     if value is None or expected is None:
         return None
-    accepted, description = expected
+    return setting_type_problem(camel_case(name), value, *expected)
+
+
+def setting_type_problem(
+    key: str, value: object, accepted: tuple[type, ...], description: str, *, secret: bool = False
+) -> str | None:
+    """The problem with `value` for the stack setting `key`, which takes the `accepted` types
+    (`description`), or None (also for no value). Strict, as stack config hands over what the
+    YAML says: True is no number, a quoted "false" no boolean (it would read as true), and a
+    list holds names only. A `secret` value is never repeated."""
     typed = isinstance(value, accepted) and (bool in accepted or not isinstance(value, bool))
     if typed and isinstance(value, list | tuple):
         typed = all(isinstance(item, str) for item in value)  # the only lists: of strings
-    if typed:
+    if value is None or typed:
         return None
-    key = camel_case(name)
-    quote = str in accepted and isinstance(value, int | float) and not isinstance(value, bool)
-    fix = f"quote it, e.g. {key}: '{value}'" if quote else f"give {description}"
-    return f"{key} = {value!r} must be {description}; fix: {fix}"
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if bool in accepted and isinstance(value, str):
+        fix = f"write {key}: true or {key}: false, without quotes"
+    elif str in accepted and number and not secret:
+        fix = f"quote it, e.g. {key}: '{value}'"
+    else:
+        fix = f"give {description}"
+    shown = "(secret)" if secret else repr(value)
+    return f"{key} = {shown} must be {description}; fix: {fix}"
 
 
 def wrong_types(args: ComponentArgs) -> dict[str, str]:

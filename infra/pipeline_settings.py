@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.validation import setting_type_problem
 from pipelines.artifact_store import S3ArtifactSettings, validate_settings
 from pipelines.catalog import EXAMPLES
 from pipelines.urls import http_url_problem
@@ -124,7 +125,11 @@ def example_pipelines(
     )
 
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings"}
+_SETTING_TYPES: dict[type, tuple[tuple[type, ...], str]] = {
+    str: ((str,), "a string"),
+    bool: ((bool,), "true or false"),
+    list: ((list,), "a list of strings"),
+}
 
 
 def _type_errors(
@@ -134,33 +139,13 @@ def _type_errors(
     secret: Collection[str] = (),
 ) -> list[str]:
     """The settings of kubeflow:`owner` whose value is not of its type, which the checks after
-    this would crash on or misread: a number where a name goes, a quoted "false" (a string,
-    which reads as true). The value of a `secret` key is never repeated."""
-    errors = []
-    for key, expected in types.items():
-        value = settings.get(key)
-        if value is None or _has_type(value, expected):
-            continue
-        if expected is bool and isinstance(value, str):
-            fix = f"write {key}: true or {key}: false, without quotes"
-        elif expected is str and isinstance(value, int | float) and key not in secret:
-            fix = f"quote it, e.g. {key}: '{value}'"
-        else:
-            fix = f"give {_TYPE_NAMES[expected]}"
-        shown = "(secret)" if key in secret else repr(value)
-        errors.append(
-            f"kubeflow:{owner}.{key} = {shown} must be {_TYPE_NAMES[expected]}; fix: {fix}"
+    this would crash on or misread (`setting_type_problem`); a `secret` value never shown."""
+    return [
+        f"kubeflow:{owner}.{problem}"
+        for key, expected in types.items()
+        if (
+            problem := setting_type_problem(
+                key, settings.get(key), *_SETTING_TYPES[expected], secret=key in secret
+            )
         )
-    return errors
-
-
-def _has_type(value: object, expected: type) -> bool:
-    """Whether `value` is of the type a setting needs, strictly: Python reads True as 1 and
-    "false" as true, and a list the checks iterate must hold names only."""
-    if expected is bool:
-        return isinstance(value, bool)
-    if isinstance(value, bool):  # True is an int in Python, never a name
-        return False
-    if expected is list:
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    return isinstance(value, expected)
+    ]
