@@ -39,7 +39,8 @@ class CatalogEntry:
     workloads, webhook configurations and custom resources (`ComponentArgs.requires`)."""
     after: tuple[str, ...] = ()
     """Components placed before this one when they are enabled too: those whose manifests
-    create the namespace this one shares. Its objects there wait for that Namespace only
+    create the namespace this one shares (for the Spark Operator, every other: its jobs may
+    run in any of theirs). Its objects there wait for that Namespace only
     (`ComponentArgs.shared_namespaces`), not for the rest of the component."""
 
 
@@ -61,7 +62,21 @@ CATALOG: dict[str, CatalogEntry] = {
         ),
         CatalogEntry("kserve", KServe, KServeArgs, requires=("cert-manager",)),
         # data and notebooks
-        CatalogEntry("spark-operator", SparkOperator, SparkOperatorArgs),
+        CatalogEntry(
+            "spark-operator",
+            SparkOperator,
+            SparkOperatorArgs,
+            after=(
+                "pipelines",
+                "cert-manager",
+                "katib",
+                "training-operator",
+                "kserve",
+                "model-registry",
+                "notebooks",
+                "central-dashboard",
+            ),
+        ),
         CatalogEntry(
             "model-registry",
             ModelRegistry,

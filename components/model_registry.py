@@ -2,8 +2,9 @@
 
 Upstream: `kubectl apply -k manifests/kustomize/overlays/db?ref=<v> -n kubeflow` (MySQL) or
 `overlays/postgres` (PostgreSQL). The overlays set no namespace, so every object is put into
-the component's namespace here; that namespace is created only when asked, since Kubeflow
-Pipelines (and others) create `kubeflow` themselves.
+the component's namespace here, which the component creates unless told not to
+(`create_namespace`: in a stack, unless a component installed before it, such as Kubeflow
+Pipelines, runs in `kubeflow`).
 
 The database credentials are upstream's demo Secret `model-registry-db-secrets`; replace
 it (a transform) or front a managed database before holding real metadata.
@@ -46,16 +47,13 @@ MODEL_REGISTRY_VERSIONS = {
 @dataclass
 class ModelRegistryArgs(ComponentArgs):
     """Settings of a Model Registry install; the defaults install v0.3.7 with MySQL into the
-    existing namespace `kubeflow`."""
+    namespace `kubeflow`."""
 
     namespace: str | None = "kubeflow"
     """Namespace to install into (upstream sets none and documents `kubeflow`)."""
     database: str = "mysql"
     """`mysql` (upstream overlay `db`) or `postgres` (overlay `postgres`), each deployed in the
     namespace with a 10Gi volume (needs a default StorageClass)."""
-    create_namespace: bool = False
-    """Create the namespace; off by default since `kubeflow` usually exists (Kubeflow
-    Pipelines creates it)."""
 
 
 class ModelRegistry(KubeflowComponent):
@@ -98,7 +96,7 @@ class ModelRegistry(KubeflowComponent):
         return (model_registry_part(self.resolved_version, self.args.database),)
 
     def makes_namespace(self) -> bool:
-        """The manifests carry no Namespace (made only when `create_namespace` is true)."""
+        """The manifests carry no Namespace (made unless `create_namespace` is false)."""
         return True
 
     def component_outputs(self) -> dict[str, Any]:

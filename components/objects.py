@@ -231,6 +231,10 @@ def controller_owned_fields(obj: Mapping[str, Any]) -> list[str]:
     return []
 
 
+BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+"""The Namespaces every cluster has from the start: no component creates them."""
+
+
 def namespace_object(name: str) -> KubeObject:
     """A Namespace, for components whose upstream leaves creating it to the user."""
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}

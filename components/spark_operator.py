@@ -15,6 +15,9 @@ ways the component makes up for, from either source:
   RoleBindings of the job namespace, the controller's and webhook's `--namespaces` flag and
   the webhooks' namespace selectors. `job_namespaces` repeats the job objects per namespace
   and rewrites the flag and the selectors, as the chart's `spark.jobNamespaces` value does.
+- The chart creates no job namespace (`--create-namespace` makes the release namespace only).
+  The component creates each one no other component of the stack makes and Kubernetes does
+  not have from the start (`default`, `kube-*`), at the Pod Security level of users' pods.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ import pulumi
 from components.args import ComponentArgs
 from components.base import KubeflowComponent
 from components.manifests import KubeObject, ManifestPart
-from components.transforms import Transform, containers, release_namespace
+from components.objects import BUILT_IN_NAMESPACES, namespace_object
+from components.pod_security import pod_security_level
+from components.transforms import POD_SECURITY, Transform, containers, release_namespace
 from components.validation import flag_errors, namespace_error
 
 CHART_REPO = "https://kubeflow.github.io/spark-operator"
@@ -40,6 +45,8 @@ SPARK_NAMESPACE = "spark-operator"
 """The release namespace the chart is rendered into (upstream's)."""
 RENDERED_JOB_NAMESPACES = ("default",)
 """The job namespaces a render of the chart has (its default values), from either source."""
+JOBS_POD_SECURITY = "spark-jobs"
+"""The key of the job namespaces' level in data/pod_security.yaml."""
 NAMESPACES_FLAG = "--namespaces="
 NAMESPACE_SELECTOR_KEY = "kubernetes.io/metadata.name"
 
@@ -74,8 +81,14 @@ class SparkOperatorArgs(ComponentArgs):
 
     job_namespaces: Sequence[str] = ("default",)
     """Namespaces whose SparkApplications the operator runs (what the chart's value
-    `spark.jobNamespaces` does); each must exist. The chart gives each a `spark-operator-spark`
-    service account for driver pods: the render's job objects are repeated for each of these."""
+    `spark.jobNamespaces` does). The chart gives each a `spark-operator-spark` service account
+    for driver pods: the render's job objects are repeated for each of these."""
+    create_job_namespaces: bool = True
+    """Create each job namespace that Kubernetes does not have (`default`, `kube-*`), that is
+    not the operator's own and that no other component makes (`shared_namespaces`:
+    KubeflowPlatform installs the Spark Operator after every other component, so theirs are
+    all there). Each is a Namespace of the component, kept when it keeps data (`keep_data`).
+    False where they exist already."""
     webhook: bool = True
     """Run the admission webhook (what the chart's value `webhook.enable` does), which applies
     the pod settings of a SparkApplication (volumes, affinity, tolerations, ...) to driver and
@@ -108,7 +121,10 @@ class SparkOperator(KubeflowComponent):
         """Job namespaces must be a non-empty list of namespace names; flags true or false."""
         if not isinstance(args, SparkOperatorArgs):
             return []
-        errors = flag_errors("spark-operator", {"webhook": args.webhook})
+        errors = flag_errors(
+            "spark-operator",
+            {"webhook": args.webhook, "createJobNamespaces": args.create_job_namespaces},
+        )
         names = args.job_namespaces
         if isinstance(names, str) or not isinstance(names, Sequence) or not names:
             return [
@@ -132,6 +148,18 @@ class SparkOperator(KubeflowComponent):
     def makes_namespace(self) -> bool:
         """The chart leaves the operator namespace to `helm install --create-namespace`."""
         return True
+
+    def own_objects(self) -> list[KubeObject]:
+        """The operator namespace, then each job namespace nothing else makes, enforcing the
+        level of users' pods (Spark drivers and executors)."""
+        made = {*BUILT_IN_NAMESPACES, *self.args.shared_namespaces, self.resolved_namespace}
+        if not self.args.create_job_namespaces:
+            return super().own_objects()
+        level = {f"{POD_SECURITY}/enforce": pod_security_level(JOBS_POD_SECURITY)}
+        jobs = [namespace_object(ns) for ns in self.args.job_namespaces if ns not in made]
+        for namespace in jobs:
+            namespace["metadata"]["labels"] = dict(level)
+        return [*super().own_objects(), *jobs]
 
     def include(self, obj: KubeObject) -> bool:
         """The webhook's objects only with `webhook`."""

@@ -1,7 +1,8 @@
 """The full platform on a real kube-apiserver, through one lifecycle on one cluster:
 
-1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2), data
-   kept; every CRD Established and Deployment Available; a refresh finds no changes.
+1. `up` of release 26.03 (all nine components, the Training Operator as Trainer v2, Spark
+   jobs in a namespace of KFP's and one the stack creates), data kept; every CRD Established
+   and Deployment Available; a refresh finds no changes.
 2. A controller's work (data written into a webhook-certificate Secret outside Pulumi) and a
    user's InferenceService, created out of band, are not the stack's to undo: the preview
    after them shows no changes (one preview proves both that and the stack at rest).
@@ -72,6 +73,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "release": "26.03",
             "keepData": "true",
             "training-operator": {"mode": "trainer"},
+            # one the stack creates (its Spark objects apply only once it exists), one KFP's
+            "spark-operator": {"jobNamespaces": ["default", "kubeflow", "spark-jobs"]},
         },
     )
     try:
@@ -84,6 +87,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def test_26_03_is_up_and_at_rest(platform: Stack) -> None:
     assert_ready(platform)
+    accounts = platform.kube().resources.get(api_version="v1", kind="ServiceAccount")
+    for job_namespace in ("kubeflow", "spark-jobs"):  # the Spark driver's, in its namespaces
+        assert accounts.get(name="spark-operator-spark", namespace=job_namespace)
     assert platform.outputs()["components"]["kserve"]["version"] == "v0.16.0"
     # the preview at rest is the next test's, after the additions it must leave alone
     with Timed("refresh --expect-no-changes (26.03)"):

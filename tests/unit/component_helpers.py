@@ -19,7 +19,7 @@ from components.awaits import WAIT_FOR
 from components.base import KubeflowComponent
 from components.catalog import CATALOG
 from components.manifests import KubeObject, MirrorSource
-from components.objects import WORKLOAD_TIER, install_tier
+from components.objects import BUILT_IN_NAMESPACES, WORKLOAD_TIER, install_tier
 from components.render import Reference
 from components.transforms import compose
 from components.validation import ComponentArgsError
@@ -99,6 +99,27 @@ def as_installed(component: KubeflowComponent, objects: list[KubeObject]) -> lis
 def kube_objects(recorder: Recorder) -> list[Registered]:
     """Every Kubernetes object registered (not the provider), in registration order."""
     return [r for r in recorder.registered if r.type.startswith("kubernetes:")]
+
+
+def unmade_namespaces(recorder: Recorder) -> list[str]:
+    """Each object in a namespace that neither the cluster has from the start nor the program
+    creates, or that does not wait for the Namespace the program creates: what `up` would
+    fail on, having applied whatever came before it."""
+    made = {
+        r.metadata["name"]: r.urn
+        for r in kube_objects(recorder)
+        if r.type == "kubernetes:core/v1:Namespace"
+    }
+    problems: list[str] = []
+    for r in kube_objects(recorder):
+        namespace = r.metadata.get("namespace")
+        if not namespace or namespace in BUILT_IN_NAMESPACES:
+            continue
+        if namespace not in made:
+            problems.append(f"{r.name}: in {namespace!r}, which nothing creates")
+        elif made[namespace] not in recorder.waits_for(r):
+            problems.append(f"{r.name}: in {namespace!r}, without waiting for it")
+    return problems
 
 
 def children_of(recorder: Recorder, component: Registered) -> list[Registered]:

@@ -47,6 +47,14 @@ class Registered:
         inputs: dict[str, Any] = rpc.deserialize_properties(self.wire_inputs, keep_unknowns=True)
         return inputs
 
+    @cached_property
+    def metadata(self) -> dict[str, Any]:
+        """`inputs["metadata"]` of a Kubernetes object, read alone (a CRD's schema is not)."""
+        metadata = struct_pb2.Struct()
+        metadata.fields["metadata"].CopyFrom(self.wire_inputs.fields["metadata"])
+        found: dict[str, Any] = rpc.deserialize_properties(metadata)["metadata"]
+        return found
+
     @property
     def aliases(self) -> list[str]:
         """The name in each of `alias_urns`."""

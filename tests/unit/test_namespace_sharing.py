@@ -16,13 +16,14 @@ from components import (
     SparkOperatorArgs,
 )
 from components.args import ComponentArgs
-from components.catalog import install_order, share_namespaces
+from components.catalog import CATALOG, install_order, share_namespaces
 from infra.config import ConfigError, load_settings
 from infra.kubeflow_platform import KubeflowPlatform
 from tests.unit.component_helpers import (
     children_of,
     kube_objects,
     namespace_waits,
+    unmade_namespaces,
     waits_beyond,
 )
 from tests.unit.mocks import MIRROR, REPO, run, run_stack
@@ -176,7 +177,7 @@ def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror() 
         stack="unit",
         project_dir=REPO,
     )
-    assert settings.components == ("spark-operator", "pipelines", "central-dashboard")
+    assert settings.components == ("pipelines", "central-dashboard", "spark-operator")
     dashboard = settings.component_args["central-dashboard"]
     assert isinstance(dashboard, CentralDashboardArgs) and dashboard.create_namespace is False
     spark = settings.component_args["spark-operator"]
@@ -258,3 +259,46 @@ def test_the_creator_of_a_namespace_keeps_it_when_a_component_there_keeps_data(
     assert settled["katib"].keep_namespace is None  # it creates no namespace
     own = {"pipelines": PipelinesArgs(keep_data=False, keep_namespace=False), "katib": KatibArgs()}
     assert share_namespaces(own)[0]["pipelines"].keep_namespace is False  # set: kept as set
+
+
+@pytest.mark.parametrize("component_id", CATALOG)
+def test_a_component_alone_in_a_stack_creates_every_namespace_it_runs_in(
+    component_id: str,
+) -> None:
+    """Alone but for what it requires: what `up` would otherwise fail on half-way (the Model
+    Registry once left `kubeflow` to KFP even when KFP was not in the stack)."""
+    components = [*CATALOG[component_id].requires, component_id]
+    recorder = run_stack("ci", {"kubeflow:components": components})
+    assert kube_objects(recorder)
+    assert unmade_namespaces(recorder) == []
+
+
+def test_spark_jobs_run_in_namespaces_of_kubernetes_of_other_components_or_their_own() -> None:
+    """A job namespace another component makes is theirs (the Spark Operator installs after
+    every other: KFP here, listed after it); one nobody makes is the operator's, kept with
+    its data when the component keeps data, and deleted with it otherwise."""
+    jobs = ["default", "kubeflow", "spark-jobs"]
+    for keep in (True, False):
+        recorder = run_stack(
+            "ci",
+            {
+                "kubeflow:components": ["spark-operator", "pipelines"],
+                "kubeflow:spark-operator": {"jobNamespaces": jobs},
+                "kubeflow:keepData": str(keep).lower(),
+            },
+        )
+        assert unmade_namespaces(recorder) == []
+        namespaces = {
+            r.metadata["name"]: r
+            for r in kube_objects(recorder)
+            if r.type == "kubernetes:core/v1:Namespace"
+        }
+        (pipelines,) = recorder.of_type("kubeflow:components:KubeflowPipelines")
+        (spark,) = recorder.of_type("kubeflow:components:SparkOperator")
+        assert {name: r.parent for name, r in namespaces.items()} == {
+            "kubeflow": pipelines.urn,
+            "spark-operator": spark.urn,
+            "spark-jobs": spark.urn,
+        }
+        assert namespaces["spark-jobs"].retain_on_delete is keep
+        assert waits_beyond(recorder, spark, pipelines, namespaces["kubeflow"]) == []

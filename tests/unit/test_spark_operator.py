@@ -11,7 +11,7 @@ from components import MirrorSource, SparkOperator, SparkOperatorArgs
 from components.manifests import ManifestError, load_objects
 from components.render import Reference
 from components.spark_operator import CHART_REPO
-from components.transforms import CLUSTER_SCOPED_KINDS
+from components.transforms import CLUSTER_SCOPED_KINDS, POD_SECURITY
 from components.upstream import UpstreamSource
 from tests.unit.component_helpers import (
     FLAG,
@@ -20,6 +20,7 @@ from tests.unit.component_helpers import (
     pulumi_warnings,
     refused,
     resolved,
+    unmade_namespaces,
 )
 from tests.unit.mirror_helpers import named, small_mirror
 from tests.unit.mocks import MIRROR, Recorder, Registered
@@ -160,12 +161,12 @@ def test_upstream_install_renders_the_pinned_chart_and_applies_the_settings(
     args = SparkOperatorArgs(namespace="spark", job_namespaces=["team-a", "team-b"], webhook=False)
     recorder = install(SparkOperator, args)
     assert rendered == [Reference("helm", CHART_REPO, "spark-operator", "2.5.0", "spark-operator")]
-    namespace, *others = kube_objects(recorder)
-    assert (namespace.inputs["kind"], namespace.inputs["metadata"]["name"]) == (
-        "Namespace",
-        "spark",
-    )
-    assert others and all(namespace.urn in recorder.waits_for(r) for r in others)
+    namespaces = [r.metadata for r in kube_objects(recorder) if r.inputs["kind"] == "Namespace"]
+    # the chart makes none of them: the operator's, then the job namespaces at baseline
+    assert [n["name"] for n in namespaces] == ["spark", "team-a", "team-b"]
+    levels = [n["labels"][f"{POD_SECURITY}/enforce"] for n in namespaces]
+    assert levels == ["restricted", "baseline", "baseline"]
+    assert unmade_namespaces(recorder) == []
     installed = _installed(recorder)
     assert [key for key in installed if "webhook" in key[2]] == []
     for job_namespace in ("team-a", "team-b"):
@@ -174,6 +175,14 @@ def test_upstream_install_renders_the_pinned_chart_and_applies_the_settings(
         "template"
     ]["spec"]["containers"]
     assert "--namespaces=team-a,team-b" in container["args"]
+
+
+def test_job_namespaces_that_exist_already_are_left_to_the_cluster() -> None:
+    args = SparkOperatorArgs(job_namespaces=["team-a"], create_job_namespaces=False)
+    recorder = install(SparkOperator, args)
+    namespaces = [r.metadata["name"] for r in recorder.of_type("kubernetes:core/v1:Namespace")]
+    assert namespaces == ["spark-operator"]
+    assert ("ServiceAccount", "team-a", "spark-operator-spark") in _installed(recorder)
 
 
 def test_defaults_run_jobs_of_default_and_an_older_chart_is_pinned_too() -> None:
@@ -215,6 +224,10 @@ def test_outputs_name_the_namespace_and_the_job_namespaces() -> None:
         (
             SparkOperatorArgs(webhook="false"),  # type: ignore[arg-type]  # bad on purpose
             f"webhook = 'false' {FLAG}",
+        ),
+        (
+            SparkOperatorArgs(create_job_namespaces="no"),  # type: ignore[arg-type]  # bad on purpose
+            f"createJobNamespaces = 'no' {FLAG}",
         ),
     ],
 )

@@ -16,7 +16,7 @@ from components.render import Reference
 from components.transforms import containers, pod_spec
 from components.upstream import UpstreamSource
 from infra.config import decode, load_settings
-from tests.unit.component_helpers import kube_objects, record_renders
+from tests.unit.component_helpers import kube_objects, record_renders, unmade_namespaces
 from tests.unit.mocks import MIRROR, REPO, Recorder, run_stack, stack_config
 
 STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
@@ -77,6 +77,8 @@ def test_stack_builds_its_resource_graph(stack: str, stack_runs: Callable[[str],
         r.inputs["metadata"]["name"] for r in kubernetes if r.type == "kubernetes:core/v1:Namespace"
     )
     assert namespaces and set(namespaces.values()) == {1}, namespaces
+    # and every object is in a namespace the cluster has or the stack creates first
+    assert unmade_namespaces(recorder) == []
 
 
 def prod_settings_problems(objects: list[dict[str, Any]]) -> list[str]:
