@@ -78,35 +78,63 @@ def engine_env(root: Path) -> dict[str, str]:
 
 @dataclass
 class PulumiProject:
-    """A copy of Pulumi.yaml + infra/__main__.py with its own state and stacks."""
+    """A throwaway Pulumi project with its own state, passphrase and stacks (in stacks/): a
+    copy of the repo's (`create`) or a program of a test's own (`inline`)."""
 
     root: Path
+    name: str
+    """The project's name: its config keys' namespace."""
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    """Set for every command, beside `engine_env`."""
     history: list[Result] = field(default_factory=list)
     """Every command run in the project, with its output (for scans of what was logged)."""
 
     @classmethod
     def create(cls, root: Path) -> PulumiProject:
-        """Lay out the project under `root` (state in root/state)."""
+        """Pulumi.yaml + infra/__main__.py of the repo, laid out under `root`."""
         project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
         project["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
         (root / "infra").mkdir(parents=True)
+        shutil.copy(REPO / "infra" / "__main__.py", root / "infra" / "__main__.py")
+        return cls._lay_out(root, project, {})
+
+    @classmethod
+    def inline(
+        cls, root: Path, name: str, program: str, extra_env: Mapping[str, str] | None = None
+    ) -> PulumiProject:
+        """Project `name` under `root` whose program is `program` (its __main__.py), run in
+        the repo's virtualenv."""
+        project = {
+            "name": name,
+            "runtime": {"name": "python", "options": {"virtualenv": str(REPO / ".venv")}},
+            "main": "program/",
+            "stackConfigDir": "stacks",
+        }
+        (root / "program").mkdir(parents=True)
+        (root / "program" / "__main__.py").write_text(program)
+        return cls._lay_out(root, project, extra_env or {})
+
+    @classmethod
+    def _lay_out(
+        cls, root: Path, project: Mapping[str, Any], extra_env: Mapping[str, str]
+    ) -> PulumiProject:
+        """Pulumi.yaml, the state folder, the stacks folder and a passphrase under `root`."""
         (root / "stacks").mkdir()
         (root / "state").mkdir()
-        (root / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-        shutil.copy(REPO / "infra" / "__main__.py", root / "infra" / "__main__.py")
+        (root / "Pulumi.yaml").write_text(yaml.safe_dump(dict(project), sort_keys=False))
         (root / "passphrase").write_text(secrets.token_urlsafe(24))
-        return cls(root)
+        return cls(root, str(project["name"]), extra_env)
 
     @property
     def env(self) -> dict[str, str]:
         """The environment of every pulumi command: own backend, passphrase, no downloads."""
-        return engine_env(self.root)
+        return engine_env(self.root) | dict(self.extra_env)
 
     def stack(self, name: str, config: Mapping[str, Any]) -> Stack:
-        """Create stack `name` with `config` (keys without the `kubeflow:` prefix)."""
+        """Create stack `name` with `config` (keys without the project's prefix)."""
         stack_file = self.root / "stacks" / f"Pulumi.{name}.yaml"
         stack_file.write_text(
-            yaml.safe_dump({"config": {f"kubeflow:{k}": v for k, v in config.items()}})
+            yaml.safe_dump({"config": {f"{self.name}:{k}": v for k, v in config.items()}})
         )
         self.run("stack", "init", name)
         return Stack(self, name)
@@ -156,15 +184,15 @@ class Stack:
         return self.project.run(*args, "--stack", self.name, check=check, timeout=timeout)
 
     def set_config(self, key: str, value: Any) -> None:
-        """Change one `kubeflow:` setting in the stack file."""
+        """Change one setting (a key without the project's prefix) in the stack file."""
         stack_file = self.project.root / "stacks" / f"Pulumi.{self.name}.yaml"
         document = yaml.safe_load(stack_file.read_text())
-        document["config"][f"kubeflow:{key}"] = value
+        document["config"][f"{self.project.name}:{key}"] = value
         stack_file.write_text(yaml.safe_dump(document))
 
-    def up(self, *extra: str, timeout: float = 900) -> Result:
+    def up(self, *extra: str, check: bool = True, timeout: float = 900) -> Result:
         """`pulumi up --yes --skip-preview`."""
-        return self.pulumi("up", "--yes", "--skip-preview", *extra, timeout=timeout)
+        return self.pulumi("up", "--yes", "--skip-preview", *extra, check=check, timeout=timeout)
 
     def preview_steps(self, *extra: str) -> dict[str, Any]:
         """`pulumi preview --json`, parsed."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kubernetes import dynamic
+
 from infra import local_cluster
 from tests.engine import REPO, Stack, step_timer
 
@@ -47,7 +49,14 @@ def key(obj: Any) -> tuple[str, str, str]:
     return (obj["kind"], metadata.get("namespace") or "", metadata["name"])
 
 
+def live(client: dynamic.DynamicClient, obj: Any) -> Any:
+    """The API server's copy of `obj` (NotFoundError when it has none)."""
+    api = client.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+    return api.get(name=obj["metadata"]["name"], namespace=obj["metadata"].get("namespace"))
+
+
 def condition(obj: Any, kind: str) -> bool:
+    """Whether `obj` (a dict, as the API returns it) has condition `kind` True."""
     conditions = (obj.get("status") or {}).get("conditions") or []
     return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
@@ -72,11 +81,10 @@ def assert_ready(stack: Stack, at_least: int = 60) -> None:
     for obj in objects:
         if obj["kind"] not in kinds:
             continue
-        api = client.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
-        live = api.get(name=obj["metadata"]["name"], namespace=obj["metadata"].get("namespace"))
-        assert condition(live.to_dict(), kinds[obj["kind"]]), key(obj)
+        found = live(client, obj).to_dict()
+        assert condition(found, kinds[obj["kind"]]), key(obj)
         if obj["kind"] == "Deployment":
-            assert rolled_out(live.to_dict()), key(obj)
+            assert rolled_out(found), key(obj)
         checked += 1
     assert checked >= at_least
 

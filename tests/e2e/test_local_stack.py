@@ -21,12 +21,13 @@ from typing import Any
 
 import pytest
 import urllib3
-from kubernetes import client, config, dynamic
+from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from components.manifests import load_objects
 from infra import local_cluster
+from tests.e2e.cluster_checks import condition, live
 from tests.engine import (
     MIRROR,
     REPO,
@@ -77,17 +78,6 @@ def stack(
     out = REPO / "build" / "e2e-timings.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(RUNS, indent=2) + "\n")
-
-
-def live(kube: dynamic.DynamicClient, obj: dict[str, Any]) -> Any:
-    resource = kube.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
-    metadata = obj["metadata"]
-    return resource.get(name=metadata["name"], namespace=metadata.get("namespace"))
-
-
-def condition(obj: Any, kind: str) -> bool:
-    conditions = (obj.status or {}).get("conditions") or []
-    return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
 
 def kill_midway(stack: Stack, args: tuple[str, ...], midway: Callable[[], bool]) -> None:
@@ -167,8 +157,8 @@ def test_interrupted_first_up_converges_when_run_again(stack: Stack) -> None:
 def test_every_object_exists_and_is_ready(stack: Stack) -> None:
     kube = stack.kube()
     for obj in upstream_objects():
-        found = live(kube, obj)
-        assert found.metadata.name == obj["metadata"]["name"]
+        found = live(kube, obj).to_dict()
+        assert found["metadata"]["name"] == obj["metadata"]["name"]
         if obj["kind"] == "Deployment":
             assert condition(found, "Available"), obj["metadata"]["name"]
         if obj["kind"] == "CustomResourceDefinition":

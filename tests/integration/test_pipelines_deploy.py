@@ -6,18 +6,15 @@ and talks to the server through the kfp SDK's client; what the server holds is r
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from kfp_server_api.exceptions import ApiException
 
 from pipelines.deploy import package_digest, version_name
-from tests.engine import REPO, engine_env, require_engine
+from tests.engine import PulumiProject, Stack
 from tests.integration.conftest import RealKfp, spec
 
 pytestmark = pytest.mark.integration
@@ -54,59 +51,16 @@ if config.get_bool("examples"):
 """
 
 
-@dataclass
-class Stack:
-    """A throwaway project running PROGRAM on its own file backend and passphrase."""
-
-    root: Path
-
-    def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [require_engine(), "--non-interactive", *args, "--stack", "dev"],
-            cwd=self.root,
-            env=engine_env(self.root),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if check:
-            assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-        return done
-
-    def up(self, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.pulumi("up", "--yes", "--skip-preview", check=check)
-
-    def outputs(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)
-        return result
-
-    def write_spec(self, text: str) -> None:
-        (self.root / "spec.yaml").write_text(text)
-
-    def state(self) -> str:
-        [state] = (self.root / "state").rglob("dev.json")
-        return state.read_text()
-
-
 def new_stack(root: Path, api_url: str, name: str, **config: str) -> Stack:
-    project = {
-        "name": "kfp-deploy-test",
-        "runtime": {"name": "python", "options": {"virtualenv": str(REPO / ".venv")}},
-        "main": "program/",
-    }
-    (root / "program").mkdir()
-    (root / "state").mkdir()
-    (root / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    (root / "program" / "__main__.py").write_text(PROGRAM)
-    (root / "passphrase").write_text("integration-test-passphrase")
-    stack = Stack(root)
-    stack.write_spec(spec(name))
-    stack.pulumi("stack", "init")
-    for key, value in {"apiUrl": api_url, "name": name, **config}.items():
-        stack.pulumi("config", "set", key, value)
-    stack.pulumi("config", "set", "specFile", str(root / "spec.yaml"))
-    return stack
+    """A stack of PROGRAM deploying the pipeline spec in root/spec.yaml (`write_spec`)."""
+    project = PulumiProject.inline(root, "kfp-deploy-test", PROGRAM)
+    write_spec(project, spec(name))
+    settings = {"apiUrl": api_url, "name": name, "specFile": str(root / "spec.yaml"), **config}
+    return project.stack("dev", settings)
+
+
+def write_spec(project: PulumiProject, text: str) -> None:
+    (project.root / "spec.yaml").write_text(text)
 
 
 def versions(kfp: RealKfp, pipeline_id: str) -> dict[str, str]:
@@ -152,7 +106,7 @@ def test_create_no_op_new_version_refresh_and_destroy(tmp_path: Path, real_kfp: 
 
     # Changed spec: a new version of the same pipeline.
     v2 = spec("it-lifecycle-v2")
-    stack.write_spec(v2)
+    write_spec(stack.project, v2)
     stack.up()
     second = stack.outputs()["demo"]
     assert second["pipeline_id"] == demo_id
@@ -186,7 +140,7 @@ def test_a_spec_the_server_rejects_says_what_to_fix_and_leaves_nothing(
     # Passes the provider's own check (the server's rules) but has a field KFP does not know.
     bad = yaml.safe_load(spec("it-rejected"))
     bad["root"]["notAField"] = 1
-    stack.write_spec(yaml.safe_dump(bad))
+    write_spec(stack.project, yaml.safe_dump(bad))
 
     done = stack.up(check=False)
 

@@ -8,16 +8,14 @@ no cluster needed."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.objects import split_urn, urn_type
 from components.upstream import RENDER_TYPES
-from tests.engine import REPO, engine_env, require_engine
+from tests.engine import PulumiProject, Stack
 from tests.render_tools import require_render_tools
 from tests.unit.local_upstreams import OBJECTS, chart, kustomization
 
@@ -83,36 +81,12 @@ else:
 '''
 
 
-def pulumi(root: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(
-        [require_engine(), "--non-interactive", *args, "--stack", "it"],
-        cwd=root,
-        env=engine_env(root) | {"KUBEFLOW_RENDER_CACHE": str(root / "renders")},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if check:
-        assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-def stack(tmp_path: Path, kind: str, layout: str) -> None:
+def stack(tmp_path: Path, kind: str, layout: str) -> Stack:
     """A stack of the program in `tmp_path`, its part a local `kind` upstream, in `layout`."""
     require_render_tools()
     upstream = kustomization(tmp_path / "k") if kind == "kustomize" else chart(tmp_path / "c")
-    project = {
-        "name": "upstream-migration-test",
-        "runtime": {"name": "python", "options": {"virtualenv": str(REPO / ".venv")}},
-        "main": "program/",
-    }
-    (tmp_path / "program").mkdir()
-    (tmp_path / "state").mkdir()
-    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    (tmp_path / "program" / "__main__.py").write_text(PROGRAM)
-    (tmp_path / "passphrase").write_text("integration-test-passphrase")
-    pulumi(tmp_path, "stack", "init")
+    renders = {"KUBEFLOW_RENDER_CACHE": str(tmp_path / "renders")}
+    project = PulumiProject.inline(tmp_path, "upstream-migration-test", PROGRAM, renders)
     config = {
         "upstream": str(upstream),
         "kind": kind,
@@ -120,16 +94,14 @@ def stack(tmp_path: Path, kind: str, layout: str) -> None:
         "lock": str(tmp_path / "lock.yaml"),
         "layout": layout,
     }
-    for key, value in config.items():
-        pulumi(tmp_path, "config", "set", key, value)
+    return project.stack("it", config)
 
 
-def changes(root: Path) -> dict[tuple[str, str], str]:
+def changes(it: Stack) -> dict[tuple[str, str], str]:
     """(type, resource name) -> the step a preview plans for it, of every step but `same`."""
-    preview = json.loads(pulumi(root, "preview", "--json"))
     return {
         (urn_type(step["urn"]), split_urn(step["urn"])[2]): step["op"]
-        for step in preview["steps"]
+        for step in it.preview_steps()["steps"]
         if step["op"] != "same"
     }
 
@@ -138,14 +110,14 @@ def changes(root: Path) -> dict[tuple[str, str], str]:
 def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything(
     tmp_path: Path, kind: str
 ) -> None:
-    stack(tmp_path, kind, "provider-side")
+    it = stack(tmp_path, kind, "provider-side")
     # The Python SDK fails to read the Directory's outputs back here ("Expected 'list' got
     # str"), after the provider has created and recorded its children: what a stack has.
-    pulumi(tmp_path, "up", "--yes", "--skip-preview", check=False)
-    before = _objects(tmp_path)
+    it.up(check=False)
+    before = _objects(it)
     assert len(before) == len(OBJECTS) + 1  # and the CRD
 
-    pulumi(tmp_path, "config", "set", "layout", "one-path")
+    it.set_config("layout", "one-path")
     # Only the provider-side render goes; every object keeps its state under its new name.
     # This render had no transforms: the Namespace gets its pod security labels, and every
     # object but the two Deployments its delete policy (the chart puts the ConfigMap in its
@@ -159,13 +131,13 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
         ("admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration", "c:widgets.example.com"),
         ("example.com/v1:Widget", "c:demo/w"),
     ]
-    assert changes(tmp_path) == {
+    assert changes(it) == {
         (RENDER_TYPES[kind], "c-base"): "delete",
         **{(f"kubernetes:{type_}", name): "update" for type_, name in updated},
     }
-    pulumi(tmp_path, "up", "--yes", "--skip-preview")
-    pulumi(tmp_path, "preview", "--expect-no-changes")  # each update was made once
-    after = _objects(tmp_path)
+    it.up()
+    it.pulumi("preview", "--expect-no-changes")  # each update was made once
+    after = _objects(it)
     # The same objects under the new names (`c:<ns>/<name>`; the ConfigMap upstream leaves
     # without a namespace was `c-base:default/settings`, or the chart's release namespace).
     assert all(name.partition("::")[2].startswith("c:") for name in after)
@@ -175,15 +147,15 @@ def test_a_provider_side_render_moves_to_the_one_path_without_replacing_anything
 def test_a_stack_whose_names_carried_the_part_keeps_every_object(tmp_path: Path) -> None:
     """Objects named `<component>-<part>:...` (before 3ecaaec) take their names without the
     part by the aliases the component gives them: the preview plans nothing but renames."""
-    stack(tmp_path, "kustomize", "part-names")
-    pulumi(tmp_path, "up", "--yes", "--skip-preview")
-    before = _objects(tmp_path)
+    it = stack(tmp_path, "kustomize", "part-names")
+    it.up()
+    before = _objects(it)
     assert before and all(name.partition("::")[2].startswith("c-base:") for name in before)
 
-    pulumi(tmp_path, "config", "set", "layout", "one-path")
-    assert changes(tmp_path) == {}
-    pulumi(tmp_path, "up", "--yes", "--skip-preview")
-    after = _objects(tmp_path)
+    it.set_config("layout", "one-path")
+    assert changes(it) == {}
+    it.up()
+    after = _objects(it)
     assert all(name.partition("::")[2].startswith("c:") for name in after)
     assert sorted(after.values()) == sorted(before.values())
 
@@ -193,10 +165,10 @@ def _identity(inputs: str) -> tuple[str, str]:
     return obj["kind"], obj["metadata"]["name"]
 
 
-def _objects(root: Path) -> dict[str, Any]:
+def _objects(it: Stack) -> dict[str, Any]:
     """`<type>::<resource name>` -> the object's inputs, of every Kubernetes object in the
     state."""
-    state = json.loads(pulumi(root, "stack", "export"))
+    state = json.loads(it.pulumi("stack", "export").stdout)
     return {
         f"{r['type']}::{r['urn'].rpartition('::')[2]}": json.dumps(
             r.get("inputs", {}), sort_keys=True
