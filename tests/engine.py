@@ -24,8 +24,7 @@ import yaml
 from dotenv import dotenv_values
 from kubernetes import config, dynamic
 
-REPO = Path(__file__).resolve().parents[1]
-MIRROR = REPO.parent / "shared" / "manifests"
+from tests.paths import MIRROR, REPO
 
 
 class EngineMissingError(RuntimeError):

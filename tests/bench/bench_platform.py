@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 from components.catalog import CATALOG  # noqa: E402
 from infra.cluster import kube_bin_dir  # noqa: E402
 from tests.bench import cluster, registration  # noqa: E402
-from tests.engine import MIRROR, PulumiProject  # noqa: E402
+from tests.engine import PulumiProject  # noqa: E402
+from tests.paths import MIRROR  # noqa: E402
 
 PARTS = ("registration", "ci-preview", "cluster")
 

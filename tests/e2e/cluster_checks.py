@@ -10,7 +10,8 @@ from typing import Any
 from kubernetes import dynamic
 
 from infra import local_cluster
-from tests.engine import REPO, Stack, step_timer
+from tests.engine import Stack, step_timer
+from tests.paths import REPO
 
 PLATFORM_TIMEOUT = 2400
 """Seconds an `up` or `destroy` of the full platform may take."""

@@ -29,7 +29,7 @@ import yaml
 from infra import local_cluster as lc
 from infra import local_cluster_resource as lcr
 from infra.process_runner import free_ports
-from tests.engine import REPO
+from tests.paths import REPO
 
 pytestmark = pytest.mark.e2e
 

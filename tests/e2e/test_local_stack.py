@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import urllib3
@@ -25,28 +24,16 @@ from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from components.manifests import load_objects
 from infra import local_cluster
 from tests.e2e.cluster_checks import condition, live
-from tests.engine import (
-    MIRROR,
-    REPO,
-    Stack,
-    local_mirror_stack,
-    start_pulumi,
-    step_timer,
-)
+from tests.engine import Stack, local_mirror_stack, start_pulumi, step_timer
+from tests.paths import REPO, kfp_objects
 from tests.processes import kill_session, session_members
 
 pytestmark = pytest.mark.e2e
 
-KFP = MIRROR / "kfp" / "2.15.0"
 TIMINGS: dict[str, float] = {}
 RUNS: dict[str, dict[str, float]] = {}
-
-
-def upstream_objects() -> list[dict[str, Any]]:
-    return load_objects(KFP / "cluster-scoped.yaml") + load_objects(KFP / "platform-agnostic.yaml")
 
 
 Timed = step_timer(TIMINGS)
@@ -156,7 +143,7 @@ def test_interrupted_first_up_converges_when_run_again(stack: Stack) -> None:
 
 def test_every_object_exists_and_is_ready(stack: Stack) -> None:
     kube = stack.kube()
-    for obj in upstream_objects():
+    for obj in kfp_objects():
         found = live(kube, obj).to_dict()
         assert found["metadata"]["name"] == obj["metadata"]["name"]
         if obj["kind"] == "Deployment":
@@ -171,7 +158,7 @@ def test_nothing_is_duplicated_in_the_state(stack: Stack) -> None:
     assert len(urns) == len(set(urns))
     assert not state["deployment"].get("pending_operations")
     kfp = [u for u in urns if "KubeflowPipelines$kubernetes:" in u]
-    assert len(kfp) == len(upstream_objects())
+    assert len(kfp) == len(kfp_objects())
 
 
 def test_second_preview_has_no_changes_and_refresh_no_drift(stack: Stack) -> None:
@@ -232,7 +219,7 @@ def test_destroy_leaves_nothing_and_stops_the_cluster(stack: Stack) -> None:
     with Timed("destroy (platform, again; cluster kept to check)"):
         stack.pulumi(*destroy)
     left = []
-    for obj in upstream_objects():
+    for obj in kfp_objects():
         try:
             live(kube, obj)
             left.append((obj["kind"], obj["metadata"]["name"]))

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from infra import kfp_server, local_cluster
-from tests.engine import REPO
+from tests.paths import REPO
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from components.manifests import load_objects
-from tests.engine import MIRROR, PulumiProject, Stack
+from tests.engine import PulumiProject, Stack
 from tests.integration.conftest import RealKfp
+from tests.paths import KFP_MIRROR, MIRROR, kfp_objects
 from tests.unit.mirror_helpers import schema_descriptions
 
 pytestmark = pytest.mark.integration
 
-KFP = MIRROR / "kfp" / "2.15.0"
 TOKEN = f"kfp-token-{secrets.token_hex(12)}"
 # KFP's S3 credentials: the access key pair of its object store, a Secret in the manifests.
 S3_CREDENTIALS = "mlpipeline-minio-artifact"
@@ -70,8 +70,7 @@ def ci(project: PulumiProject, real_kfp: RealKfp) -> Stack:
 
 def test_up_renders_exactly_the_upstream_objects(ci: Stack) -> None:
     out = ci.project.root / "rendered-ci"
-    expected = identities(load_objects(KFP / "cluster-scoped.yaml"))
-    expected += identities(load_objects(KFP / "platform-agnostic.yaml"))
+    expected = identities(kfp_objects())
     assert identities(rendered(out)) == expected
     crds = rendered(out / "0-crd")
     assert len(crds) == 11 and {o["kind"] for o in crds} == {"CustomResourceDefinition"}
@@ -86,7 +85,7 @@ def test_rendered_objects_carry_the_upstream_content(ci: Stack) -> None:
     )
     upstream = next(
         o
-        for o in load_objects(KFP / "platform-agnostic.yaml")
+        for o in load_objects(KFP_MIRROR / "platform-agnostic.yaml")
         if o["kind"] == "Deployment" and o["metadata"]["name"] == "ml-pipeline"
     )
     assert api["spec"] == upstream["spec"]
@@ -123,7 +122,9 @@ def test_keeping_crd_descriptions_updates_each_crd_in_place(ci: Stack) -> None:
     ci.set_config("crdDescriptions", True)
     try:
         steps = [s for s in ci.preview_steps()["steps"] if s["op"] != "same"]
-        described = [o for o in load_objects(KFP / "cluster-scoped.yaml") if schema_descriptions(o)]
+        described = [
+            o for o in load_objects(KFP_MIRROR / "cluster-scoped.yaml") if schema_descriptions(o)
+        ]
         assert described and sorted((s["op"], s["urn"].split("::")[-1]) for s in steps) == sorted(
             ("update", f"pipelines:{o['metadata']['name']}") for o in described
         )
@@ -134,7 +135,9 @@ def test_keeping_crd_descriptions_updates_each_crd_in_place(ci: Stack) -> None:
 
 def test_secret_data_is_encrypted_in_the_state(ci: Stack) -> None:
     state = ci.state()
-    secrets = [o for o in load_objects(KFP / "platform-agnostic.yaml") if o["kind"] == "Secret"]
+    secrets = [
+        o for o in load_objects(KFP_MIRROR / "platform-agnostic.yaml") if o["kind"] == "Secret"
+    ]
     values = [v for s in secrets for v in {**s.get("stringData", {}), **s.get("data", {})}.values()]
     plain = [base64.b64decode(v).decode() for s in secrets for v in s.get("data", {}).values()]
     assert values, "the KFP manifests hold Secrets"
@@ -156,7 +159,7 @@ def leaked_forms(value: str) -> set[str]:
 def test_no_secret_value_in_the_state_the_outputs_or_any_log(ci: Stack) -> None:
     [credentials] = [
         o
-        for o in load_objects(KFP / "platform-agnostic.yaml")
+        for o in load_objects(KFP_MIRROR / "platform-agnostic.yaml")
         if o["kind"] == "Secret" and o["metadata"]["name"] == S3_CREDENTIALS
     ]
     values = {"KFP token": TOKEN, **credentials["stringData"]}

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import REPO, require_engine
+from tests.engine import require_engine
+from tests.paths import REPO
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,8 @@ import yaml
 
 from infra import kfp_server
 from infra.process_runner import free_ports
-from tests.engine import MIRROR, REPO, PulumiProject, in_loopback_netns
+from tests.engine import PulumiProject, in_loopback_netns
+from tests.paths import MIRROR, REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.engine import MIRROR, REPO
 from tests.integration.conftest import RealKfp
+from tests.paths import MIRROR, REPO
 
 pytestmark = pytest.mark.integration
 

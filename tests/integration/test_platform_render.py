@@ -23,7 +23,8 @@ import pytest
 
 from components.manifests import load_objects
 from components.transforms import CLUSTER_SCOPED_KINDS
-from tests.engine import MIRROR, PulumiProject
+from tests.engine import PulumiProject
+from tests.paths import MIRROR
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.engine import REPO
+from tests.paths import REPO
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from infra.preview_summary import markdown, read_steps, read_violations
-from tests.engine import MIRROR, REPO, PulumiProject, Stack
+from tests.engine import PulumiProject, Stack
+from tests.paths import MIRROR, REPO
 
 pytestmark = pytest.mark.integration
 

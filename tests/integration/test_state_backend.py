@@ -24,7 +24,8 @@ import boto3
 import pytest
 
 from pipelines.state_backend import bootstrap_state_backend
-from tests.engine import MIRROR, REPO, PulumiProject, require_engine, start_pulumi
+from tests.engine import PulumiProject, require_engine, start_pulumi
+from tests.paths import MIRROR, REPO
 from tests.processes import kill_session, session_members
 
 pytestmark = pytest.mark.integration

@@ -24,8 +24,9 @@ from components.render import Reference
 from components.transforms import compose
 from components.validation import ComponentArgsError
 from infra.config import ConfigError, load_settings
+from tests.paths import MIRROR, REPO
 from tests.unit.mirror_helpers import cached_loads
-from tests.unit.mocks import MIRROR, REPO, Recorder, Registered, run
+from tests.unit.mocks import Recorder, Registered, run
 
 Identity = tuple[str, str, str]
 FLAG = "is not true or false; fix: write true or false without quotes"

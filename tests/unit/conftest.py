@@ -19,10 +19,11 @@ from components.model_registry import OVERLAYS
 from components.render import BIN_ENV, CACHE_ENV, Reference, tools_dir
 from components.training_operator import MODES
 from components.upstream import UpstreamSource
+from tests.paths import MIRROR
 from tests.render_tools import require_render_tools
 from tests.unit.component_helpers import mirror_install, record_renders
 from tests.unit.mirror_helpers import mirror_objects, without_crd_schemas
-from tests.unit.mocks import MIRROR, Recorder
+from tests.unit.mocks import Recorder
 
 FULL_MIRROR_LOAD = MirrorSource.load
 """How mirror files load outside the unit tests: CRDs with their schemas (`full_crd_schemas`)."""

@@ -22,7 +22,8 @@ import yaml
 from components import manifests
 from components.manifests import KubeObject, MirrorSource, load_objects
 from components.objects import install_tier
-from tests.unit.mocks import MIRROR, Recorder, Registered, transitively
+from tests.paths import MIRROR
+from tests.unit.mocks import Recorder, Registered, transitively
 
 _parse = functools.cache(load_objects)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

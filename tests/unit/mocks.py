@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -17,9 +16,7 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
 
 from components.objects import split_urn, urn_type
-
-REPO = Path(__file__).resolve().parents[2]
-MIRROR = REPO.parent / "shared" / "manifests"
+from tests.paths import REPO
 
 
 @dataclass

@@ -10,6 +10,7 @@ from components import CentralDashboard, CentralDashboardArgs, ComponentArgsErro
 from components.central_dashboard import DASHBOARD_SOURCES, dashboard_part
 from components.manifests import KubeObject, load_objects
 from components.render import Reference
+from tests.paths import MIRROR
 from tests.unit.component_helpers import (
     FLAG,
     as_installed,
@@ -21,7 +22,7 @@ from tests.unit.component_helpers import (
     registered,
     resolved,
 )
-from tests.unit.mocks import MIRROR, Recorder
+from tests.unit.mocks import Recorder
 
 DASHBOARD = MIRROR / "centraldashboard" / "v1.10.0"
 ISTIO_KINDS = {"VirtualService", "AuthorizationPolicy"}

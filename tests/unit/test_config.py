@@ -10,10 +10,11 @@ import pytest
 from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
 from components.catalog import CATALOG
 from infra.config import ConfigError, decode, load_settings
+from tests.paths import MIRROR, REPO
 from tests.unit.component_helpers import mirror_install
 from tests.unit.component_helpers import settings_problems as problems
 from tests.unit.mirror_helpers import cached_loads
-from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run, run_stack
 
 
 @pytest.fixture(autouse=True, scope="module")

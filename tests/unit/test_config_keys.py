@@ -11,9 +11,10 @@ import yaml
 
 from components.catalog import CATALOG, renamed_settings
 from infra.config import KNOWN_KEYS, ConfigError, decode, load_settings
+from tests.paths import REPO
 from tests.unit.component_helpers import pulumi_warnings
 from tests.unit.component_helpers import settings_problems as problems
-from tests.unit.mocks import REPO, run_stack
+from tests.unit.mocks import run_stack
 
 RENAMED = sorted(renamed_settings().items())
 

@@ -8,8 +8,9 @@ import pytest
 
 from components import CertManager, KServe
 from components.objects import INSTALL_TIERS
+from tests.paths import MIRROR, REPO
 from tests.unit.component_helpers import required_waits
-from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run, run_stack
 
 
 def components_of(recorder: Recorder) -> dict[str, str]:

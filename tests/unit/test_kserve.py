@@ -16,6 +16,7 @@ from components.objects import INSTALL_TIERS
 from components.render import Reference
 from infra.config import ConfigError
 from infra.kubeflow_platform import KubeflowPlatform
+from tests.paths import MIRROR
 from tests.unit.component_helpers import (
     FLAG,
     children_of,
@@ -36,7 +37,7 @@ from tests.unit.mirror_helpers import (
     order_problems,
     small_mirror,
 )
-from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run, run_stack
 
 VERSION = "v0.16.0"
 FILES = ("kserve.yaml", "kserve-cluster-resources.yaml")

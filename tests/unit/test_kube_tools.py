@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import REPO
+from tests.paths import REPO
 
 SCRIPT = REPO / "scripts" / "kube-tools.sh"
 K8S = "v1.34.4"

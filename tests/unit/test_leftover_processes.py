@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.engine import REPO
+from tests.paths import REPO
 from tests.processes import info, kill_session, session_members
 
 CONFTEST = """

@@ -12,7 +12,8 @@ import pytest
 from components.manifests import KubeObject, load_objects
 from infra import local_cluster as lc
 from infra.local_conversion import union_schema
-from tests.unit.mocks import MIRROR, run_stack
+from tests.paths import MIRROR
+from tests.unit.mocks import run_stack
 
 
 def _webhook_config(kind: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from components.manifests import KubeObject, load_objects
 from components.model_registry import REST_PORT, REST_SERVICE
 from components.objects import namespace_object
 from components.render import Reference
+from tests.paths import MIRROR
 from tests.unit.component_helpers import (
     as_installed,
     build,
@@ -24,7 +25,7 @@ from tests.unit.component_helpers import (
     rollout_wait,
     wait_for_annotations,
 )
-from tests.unit.mocks import MIRROR, Recorder
+from tests.unit.mocks import Recorder
 
 REGISTRY = MIRROR / "model-registry" / "v0.3.7"
 

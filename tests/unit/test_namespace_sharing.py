@@ -19,6 +19,7 @@ from components.args import ComponentArgs
 from components.catalog import CATALOG, install_order, share_namespaces
 from infra.config import ConfigError, load_settings
 from infra.kubeflow_platform import KubeflowPlatform
+from tests.paths import MIRROR, REPO
 from tests.unit.component_helpers import (
     children_of,
     kube_objects,
@@ -26,7 +27,7 @@ from tests.unit.component_helpers import (
     unmade_namespaces,
     waits_beyond,
 )
-from tests.unit.mocks import MIRROR, REPO, run, run_stack
+from tests.unit.mocks import run, run_stack
 
 
 def creates(args: dict[str, ComponentArgs]) -> dict[str, bool | None]:

@@ -10,6 +10,7 @@ from components import Notebooks, NotebooksArgs
 from components.manifests import load_objects
 from components.notebooks import CULLING_ANNOTATION
 from components.render import Reference
+from tests.paths import MIRROR
 from tests.unit.component_helpers import (
     as_installed,
     build,
@@ -21,7 +22,7 @@ from tests.unit.component_helpers import (
     resolved,
 )
 from tests.unit.mirror_helpers import RUNS_NOTHING, waits_for
-from tests.unit.mocks import MIRROR, Recorder
+from tests.unit.mocks import Recorder
 
 NOTEBOOKS = MIRROR / "notebook-controller" / "v1.10.0"
 CONFIG_MAP = "notebook-controller-config-h659mh255b"

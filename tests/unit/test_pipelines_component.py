@@ -20,6 +20,7 @@ from components.manifests import load_objects
 from components.render import Reference
 from components.transforms import Transform
 from pipelines.artifact_store import S3ArtifactSettings
+from tests.paths import KFP_MIRROR, MIRROR, kfp_objects
 from tests.unit.component_helpers import (
     identities,
     kube_objects,
@@ -38,9 +39,8 @@ from tests.unit.mirror_helpers import (
     small_mirror,
     waits_for,
 )
-from tests.unit.mocks import MIRROR, Recorder, Registered
+from tests.unit.mocks import Recorder, Registered
 
-KFP = MIRROR / "kfp" / "2.15.0"
 COMPONENT_TYPE = "kubeflow:components:KubeflowPipelines"
 
 
@@ -52,9 +52,7 @@ def install(args: PipelinesArgs) -> Recorder:
 
 
 def test_mirror_install_registers_exactly_the_upstream_objects(mirrored: Recorder) -> None:
-    expected = identities(
-        load_objects(KFP / "cluster-scoped.yaml") + load_objects(KFP / "platform-agnostic.yaml")
-    )
+    expected = identities(kfp_objects())
     registered = identities([r.inputs for r in kube_objects(mirrored)])
     assert registered == expected
     assert sum(expected.values()) == 86
@@ -72,7 +70,7 @@ def test_objects_carry_the_mirror_content(mirrored: Recorder) -> None:
 
 def _of_file(recorder: Recorder, file: str) -> list[Registered]:
     """The registered objects that came from one mirror file of KFP 2.15.0."""
-    wanted = identities(load_objects(KFP / file))
+    wanted = identities(load_objects(KFP_MIRROR / file))
     return [r for r in kube_objects(recorder) if identities([r.inputs]) <= wanted]
 
 
@@ -306,7 +304,7 @@ def test_recreate_deployments_wait_for_their_rollout_as_kubectl_rollout_status(
     provider's wait."""
     recreated = {
         o["metadata"]["name"]: o["spec"].get("replicas")
-        for o in load_objects(KFP / "platform-agnostic.yaml")
+        for o in load_objects(KFP_MIRROR / "platform-agnostic.yaml")
         if o["kind"] == "Deployment" and o["spec"].get("strategy", {}).get("type") == "Recreate"
     }
     assert recreated == {"cache-deployer-deployment": 1, "mysql": None, "seaweedfs": 1}

@@ -19,9 +19,10 @@ from components.catalog import CATALOG
 from components.manifests import KubeObject
 from components.pod_security import LEVELS, pod_security_level, pod_security_levels
 from components.transforms import POD_SECURITY, label_pod_security
+from tests.paths import MIRROR
 from tests.unit.component_helpers import install, registered
 from tests.unit.mirror_helpers import named, small_mirror
-from tests.unit.mocks import MIRROR, Recorder
+from tests.unit.mocks import Recorder
 
 
 def labels(recorder: Recorder, namespace: str) -> dict[str, str]:

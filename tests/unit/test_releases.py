@@ -17,9 +17,9 @@ from components.catalog import CATALOG
 from components.releases import downgrade_problem, release_error, releases
 from components.validation import ComponentArgsError
 from infra.config import ConfigError, Settings, decode, load_settings
+from tests.paths import MIRROR, REPO
 from tests.unit.component_helpers import build
 from tests.unit.mirror_helpers import cached_loads
-from tests.unit.mocks import MIRROR, REPO
 
 # The table: the Kubeflow community distribution README at each tag, with the two
 # documented deviations (KFP 2.16.1 in 26.03, Model Registry v0.3.7 in 26.03.1).

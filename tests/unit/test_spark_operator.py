@@ -13,6 +13,7 @@ from components.render import Reference
 from components.spark_operator import CHART_REPO
 from components.transforms import CLUSTER_SCOPED_KINDS, POD_SECURITY
 from components.upstream import UpstreamSource
+from tests.paths import MIRROR
 from tests.unit.component_helpers import (
     FLAG,
     install,
@@ -23,7 +24,7 @@ from tests.unit.component_helpers import (
     unmade_namespaces,
 )
 from tests.unit.mirror_helpers import named, small_mirror
-from tests.unit.mocks import MIRROR, Recorder, Registered
+from tests.unit.mocks import Recorder, Registered
 
 SPARK = MIRROR / "spark-operator" / "v2.5.0"
 

@@ -14,9 +14,10 @@ from pulumi.runtime import rpc
 from components import ComponentArgsError, KubeflowPipelines, MirrorSource, PipelinesArgs
 from infra.config import ConfigError
 from pipelines.artifact_store import S3ArtifactSettings
+from tests.paths import MIRROR
 from tests.unit.component_helpers import install, registered
 from tests.unit.component_helpers import kube_objects as component_kube_objects
-from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run, run_stack
 
 
 def run_kfp(overrides: dict[str, Any] | None = None, recorder: Recorder | None = None) -> Recorder:

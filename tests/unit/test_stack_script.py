@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.mocks import REPO
+from tests.paths import REPO
 
 STAND_IN = """#!/usr/bin/env bash
 case "$1 $2" in

@@ -16,8 +16,9 @@ from components.render import Reference
 from components.transforms import containers, pod_spec
 from components.upstream import UpstreamSource
 from infra.config import decode, load_settings
+from tests.paths import MIRROR, REPO
 from tests.unit.component_helpers import kube_objects, record_renders, unmade_namespaces
-from tests.unit.mocks import MIRROR, REPO, Recorder, run_stack, stack_config
+from tests.unit.mocks import Recorder, run_stack, stack_config
 
 STACKS = sorted(p.name.split(".")[1] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
 PROD = yaml.safe_load((REPO / "stacks" / "Pulumi.prod.yaml").read_text())["config"]

@@ -19,6 +19,7 @@ from infra.config import (
     decode,
     load_settings,
 )
+from tests.paths import MIRROR, REPO
 from tests.unit.component_helpers import (
     identities,
     install,
@@ -36,7 +37,7 @@ from tests.unit.mirror_helpers import (
     order_problems,
     small_mirror,
 )
-from tests.unit.mocks import MIRROR, REPO, Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run, run_stack
 
 TRAINER = "https://github.com/kubeflow/trainer/manifests/overlays"
 LAST_APPLIED_LIMIT = 262_144

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from components.manifests import load_objects
 from components.transforms import (
     add_labels,
     containers,
@@ -18,15 +17,14 @@ from components.transforms import (
     set_replicas,
     set_resources,
 )
-from tests.unit.mocks import MIRROR
+from tests import paths
 
-KFP = MIRROR / "kfp" / "2.15.0"
 REGISTRY = "registry.example.com:5000/mirror"
 
 
 @pytest.fixture(scope="module")
 def kfp_objects() -> list[dict[str, Any]]:
-    return load_objects(KFP / "cluster-scoped.yaml") + load_objects(KFP / "platform-agnostic.yaml")
+    return paths.kfp_objects()
 
 
 def strip_images(obj: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from components.upstream import RENDER_TYPES
 from infra.config import ConfigError
 from infra.kubeflow_platform import KubeflowPlatform
 from pipelines.artifact_store import S3ArtifactSettings, is_bundled_object_store
+from tests.paths import KFP_MIRROR, MIRROR
 from tests.unit.component_helpers import install, kube_objects, mirror_install, refused
 from tests.unit.local_upstreams import (
     CRD,
@@ -51,9 +52,8 @@ from tests.unit.local_upstreams import (
     write_yaml,
 )
 from tests.unit.mirror_helpers import cached_loads, named, small_mirror
-from tests.unit.mocks import MIRROR, Recorder, run, run_stack
+from tests.unit.mocks import Recorder, run, run_stack
 
-KFP = MIRROR / "kfp" / "2.15.0"
 UpstreamKind = Literal["kustomize", "file", "helm"]
 """`ManifestPart.upstream_kind`."""
 
@@ -207,9 +207,11 @@ def damage_kfp(mirror: Path) -> Path:
     (mirror / "cert-manager").symlink_to(MIRROR / "cert-manager")
     kfp = mirror / "kfp" / "2.15.0"
     kfp.mkdir(parents=True)
-    (kfp / "cluster-scoped.yaml").symlink_to(KFP / "cluster-scoped.yaml")
+    (kfp / "cluster-scoped.yaml").symlink_to(KFP_MIRROR / "cluster-scoped.yaml")
     damaged = kfp / "platform-agnostic.yaml"
-    damaged.write_text((KFP / "platform-agnostic.yaml").read_text()[:5000] + "\n  - [unclosed\n")
+    damaged.write_text(
+        (KFP_MIRROR / "platform-agnostic.yaml").read_text()[:5000] + "\n  - [unclosed\n"
+    )
     return damaged
 
 
@@ -292,7 +294,7 @@ def test_a_stack_reads_each_mirror_file_once(
 def test_an_install_from_another_source_reads_its_files_again(tmp_path: Path) -> None:
     """What a check read is held for its own source object only: a mirror damaged since is
     read again by an install from another source, even one of the same folder."""
-    shutil.copytree(KFP, tmp_path / "kfp" / "2.15.0")
+    shutil.copytree(KFP_MIRROR, tmp_path / "kfp" / "2.15.0")
     checked = PipelinesArgs(source=MirrorSource(tmp_path))  # its source lives on
     assert KubeflowPipelines.problems(checked) == []
     (tmp_path / "kfp" / "2.15.0" / "platform-agnostic.yaml").write_text("- [unclosed\n")

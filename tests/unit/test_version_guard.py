@@ -11,7 +11,8 @@ from components import CertManagerArgs, KatibArgs, KServeArgs, PipelinesArgs, Tr
 from components.manifests import MirrorSource
 from infra.kubeflow_platform import KubeflowPlatform
 from infra.version_guard import VERSION_ANNOTATION, InstalledVersionsProvider, downgrade_failures
-from tests.unit.mocks import MIRROR, Recorder, run
+from tests.paths import MIRROR
+from tests.unit.mocks import Recorder, run
 
 OLD = {"kserve": "v0.18.0", "kfp": "2.16.1"}
 

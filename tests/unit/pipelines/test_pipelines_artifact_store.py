@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,9 +22,8 @@ from pipelines.artifact_store import (
     kfp_s3_transforms,
 )
 from pipelines.s3_bucket import BucketError, S3SettingError
+from tests.paths import MIRROR
 
-# The shared mirror of upstream renders sits beside the repository (read, never copied).
-MIRROR = Path(__file__).resolve().parents[3].parent / "shared" / "manifests" / "kfp"
 TARGETS = {
     ("ConfigMap", "pipeline-install-config"),
     ("ConfigMap", "kfp-launcher"),
@@ -131,7 +129,7 @@ def test_invalid_bucket_settings_are_named_before_any_call(
 def upstream(version: str) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
     for name in ("cluster-scoped.yaml", "platform-agnostic.yaml"):
-        with (MIRROR / version / name).open() as handle:
+        with (MIRROR / "kfp" / version / name).open() as handle:
             objects += [o for o in yaml.load_all(handle, Loader=yaml.CSafeLoader) if o]
     return objects
 

@@ -29,7 +29,7 @@ from pipelines.deploy import (
     package_digest,
 )
 from pipelines.kfp_client import KfpApi, KfpApiError
-from tests.unit.mocks import REPO
+from tests.paths import REPO
 
 UI = "http://kfp-ui.example:8080"
 API = "http://kfp-api.example:8888"
