@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import pulumi
@@ -212,6 +212,18 @@ def run(
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
     """A stack's config as the engine passes it: Pulumi.yaml defaults, the stack file, overrides."""
+    return {**_stack_file_config(stack), **_encoded(overrides or {})}
+
+
+def _encoded(values: Mapping[str, Any]) -> dict[str, str]:
+    """Config values as the engine passes them: strings as they are, the rest as JSON."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+@cache
+def _stack_file_config(stack: str) -> dict[str, str]:
+    """Pulumi.yaml's defaults and the stack file's config, encoded (read once per process:
+    the files do not change while the tests run; callers get a copy)."""
     project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
     values: dict[str, Any] = {
         f"kubeflow:{k}": v["default"] for k, v in project["config"].items() if "default" in v
@@ -219,8 +231,7 @@ def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict
     stack_file = REPO / "stacks" / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
         values |= (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-    values |= dict(overrides or {})
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+    return _encoded(values)
 
 
 def run_stack(
