@@ -90,7 +90,7 @@ def build_cluster(
 
 def _local(settings: ClusterSettings, extra_components: Sequence[ExtraComponent]) -> Cluster:
     from infra.local_cluster import ignore_webhook_failures
-    from infra.local_cluster_resource import LocalCluster, LocalClusterArgs
+    from infra.local_cluster_resource import LocalCluster, LocalClusterArgs, cluster_identity
 
     assert settings.local_dir is not None
     args = LocalClusterArgs(
@@ -101,7 +101,16 @@ def _local(settings: ClusterSettings, extra_components: Sequence[ExtraComponent]
     )
     local = LocalCluster("local", args)
     provider = k8s.Provider(
-        "local", kubeconfig=local.kubeconfig, opts=pulumi.ResourceOptions(depends_on=[local])
+        "local",
+        kubeconfig=local.kubeconfig,
+        # The same cluster whatever its kubeconfig: while the cluster restarts after a reboot,
+        # its kubeconfig is unknown to a preview, which would otherwise replace the provider
+        # and every object with it.
+        cluster_identifier=cluster_identity(args),
+        # A destroy after a reboot: the cluster's objects go with its state (stop()), so
+        # those the provider cannot reach leave the stack without a delete.
+        delete_unreachable=True,
+        opts=pulumi.ResourceOptions(depends_on=[local]),
     )
     outputs = {"mode": "local", "kubeconfig": local.kubeconfig}
     return Cluster(provider, outputs, transforms=[ignore_webhook_failures])

@@ -3,7 +3,10 @@
 ``LocalCluster(name, LocalClusterArgs(state_dir=..., bin_dir=...))`` is a dynamic
 resource whose ``kubeconfig`` output is a secret (see docs/local-cluster.md).
 The provider's methods import from infra.local_cluster at run time, so the class
-pickles by reference and loads in the engine's provider host.
+pickles by reference and loads in the engine's provider host. Its Kubernetes provider names
+the cluster by ``cluster_identity`` (pulumi-kubernetes' ``clusterIdentifier``), so that a
+restart after a reboot is an update of the cluster, not a new cluster and every object
+replaced.
 """
 
 from __future__ import annotations
@@ -35,24 +38,66 @@ def _extras(props: Mapping[str, Any]) -> list[ExtraComponent]:
     return [ExtraComponent.from_props(e) for e in props.get("extra_components") or ()]
 
 
+SETTINGS = {
+    "state_dir": "kubeflow:localClusterDir",
+    "bin_dir": "the control plane's binaries (KUBEFLOW_KUBE_BIN_DIR)",
+    "api_port": "the API server's port",
+    "delay_factor": "kubeflow:localCluster.delayFactor",
+    "extra_components": "the processes started with the cluster",
+}
+"""What sets each input of the cluster, by input: the `local` stack's settings."""
+
+
+class ReplacedClusterError(ValueError):
+    """An input of a running stack's cluster changed: that would make a new, empty cluster."""
+
+    def __init__(self, changed: Sequence[str]) -> None:
+        names = ", ".join(SETTINGS.get(key, key) for key in changed)
+        super().__init__(
+            f"the local cluster's settings changed ({names}): that makes a new, empty cluster, "
+            "every object of the stack would be replaced and the old ones could not be deleted; "
+            "fix: set them back, or destroy the stack (`make destroy`) and bring it up again "
+            "with the new settings (`make up`)"
+        )
+
+
+def cluster_identity(args: LocalClusterArgs) -> pulumi.Output[str]:
+    """What names the cluster to the Kubernetes provider (its `clusterIdentifier`): the
+    cluster's ID, which only its state dir sets. A restart of what died keeps it (and the
+    kubeconfig), so no object is replaced; an input whose change would make a new cluster is
+    refused (`ReplacedClusterError`)."""
+    return pulumi.Output.from_input(args.state_dir).apply(_resource_id)
+
+
+def _start(props: Mapping[str, Any]) -> dict[str, Any]:
+    """start() the cluster of `props` (idempotent: restarts what died); its outputs."""
+    from infra.local_cluster import start
+
+    port = props.get("api_port")
+    kubeconfig = start(
+        Path(props["state_dir"]),
+        Path(props["bin_dir"]),
+        api_port=int(port) if port else None,
+        delay_factor=float(props.get("delay_factor") or 1.0),
+        extra_components=_extras(props),
+    )
+    return _outs(props, kubeconfig, True)
+
+
 class LocalClusterProvider(pulumi.dynamic.ResourceProvider):
-    """Creates, reads and deletes a local simulated cluster (see start() and stop())."""
+    """Creates, restarts, reads and deletes a local simulated cluster (see start() and
+    stop())."""
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         """Start the cluster; the kubeconfig output is marked secret by LocalCluster."""
-        from infra.local_cluster import start
+        return pulumi.dynamic.CreateResult(_resource_id(props["state_dir"]), _start(props))
 
-        port = props.get("api_port")
-        kubeconfig = start(
-            Path(props["state_dir"]),
-            Path(props["bin_dir"]),
-            api_port=int(port) if port else None,
-            delay_factor=float(props.get("delay_factor") or 1.0),
-            extra_components=_extras(props),
-        )
-        return pulumi.dynamic.CreateResult(
-            _resource_id(props["state_dir"]), _outs(props, kubeconfig, True)
-        )
+    def update(
+        self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
+    ) -> pulumi.dynamic.UpdateResult:
+        """Restart what died (after a reboot, say): the same cluster, with every object and
+        the same kubeconfig."""
+        return pulumi.dynamic.UpdateResult(_start(_news))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """Report whether the processes still run; drop the resource if its state is gone."""
@@ -68,15 +113,14 @@ class LocalClusterProvider(pulumi.dynamic.ResourceProvider):
     def diff(
         self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        """Replace when an input changed or the processes died (checked live)."""
+        """Update (restart) when a process died, checked live; refuse a changed input, which
+        would make a new, empty cluster (`ReplacedClusterError`)."""
         from infra.local_cluster import is_running
 
-        replaces = [k for k in _INPUTS if _olds.get(k) != _news.get(k)]
-        if not replaces and not is_running(Path(_olds["state_dir"])):
-            replaces = ["state_dir"]
-        return pulumi.dynamic.DiffResult(
-            changes=bool(replaces), replaces=replaces, delete_before_replace=True
-        )
+        changed = [k for k in _INPUTS if _olds.get(k) != _news.get(k)]
+        if changed:
+            raise ReplacedClusterError(changed)
+        return pulumi.dynamic.DiffResult(changes=not is_running(Path(_olds["state_dir"])))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Stop the cluster and remove its state."""
@@ -121,9 +165,7 @@ class LocalCluster(pulumi.dynamic.Resource, module="kubeflow", name="LocalCluste
         check_extra_components(list(args.extra_components))
         defaults = pulumi.ResourceOptions(
             additional_secret_outputs=["kubeconfig"],
-            # The same state_dir (and ports) may be reused: stop the old one first.
-            delete_before_replace=True,
-            custom_timeouts=pulumi.CustomTimeouts(create="10m", delete="5m"),
+            custom_timeouts=pulumi.CustomTimeouts(create="10m", update="10m", delete="5m"),
         )
         super().__init__(
             LocalClusterProvider(),

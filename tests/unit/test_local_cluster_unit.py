@@ -26,6 +26,7 @@ from infra.local_cluster_kwokctl import (
     ProcessRecord,
     ports_taken,
 )
+from tests.unit.mocks import run_stack
 
 # --- netns check ----------------------------------------------------------------------
 
@@ -330,19 +331,38 @@ def test_volumes_bind_any_class_less_claim(tmp_path: Path) -> None:
 # --- dynamic provider -----------------------------------------------------------------
 
 
-def test_provider_diff(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_provider_diff_restarts_what_died_and_refuses_a_new_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     provider = lcr.LocalClusterProvider()
     olds = {"state_dir": "/s", "bin_dir": "/b", "api_port": None, "delay_factor": 1.0}
     monkeypatch.setattr(lc, "is_running", lambda _d: True)
     assert not provider.diff("id", olds, dict(olds)).changes
-    slower = provider.diff("id", olds, {**olds, "delay_factor": 5.0})
-    assert slower.changes and slower.replaces == ["delay_factor"]
-    assert slower.delete_before_replace
-    extra = provider.diff("id", olds, {**olds, "extra_components": [KFP.to_props()]})
-    assert extra.replaces == ["extra_components"]
     monkeypatch.setattr(lc, "is_running", lambda _d: False)
-    died = provider.diff("id", olds, dict(olds))
-    assert died.changes and died.replaces == ["state_dir"]
+    died = provider.diff("id", olds, dict(olds))  # a reboot: an update, which restarts it
+    assert died.changes and not died.replaces
+    with pytest.raises(lcr.ReplacedClusterError) as slower:
+        provider.diff("id", olds, {**olds, "delay_factor": 5.0})
+    assert "(kubeflow:localCluster.delayFactor)" in str(slower.value)
+    assert "fix: set them back, or destroy the stack (`make destroy`)" in str(slower.value)
+    moved = {**olds, "state_dir": "/t", "extra_components": [KFP.to_props()]}
+    with pytest.raises(lcr.ReplacedClusterError, match="localClusterDir, the processes started"):
+        provider.diff("id", olds, moved)
+
+
+def test_provider_update_starts_the_cluster_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[Path, float]] = []
+
+    def start(state_dir: Path, _bin: Path, **kwargs: Any) -> str:
+        started.append((state_dir, kwargs["delay_factor"]))
+        return "kind: Config"
+
+    monkeypatch.setattr(lc, "start", start)
+    props = {"state_dir": "/s", "bin_dir": "/b", "api_port": None, "delay_factor": 2.0}
+    result = lcr.LocalClusterProvider().update("id", props, props)
+    assert started == [(Path("/s"), 2.0)]
+    assert result.outs is not None
+    assert (result.outs["kubeconfig"], result.outs["running"]) == ("kind: Config", True)
 
 
 def test_provider_read(tmp_path: Path) -> None:
@@ -414,3 +434,18 @@ def test_one_cluster_at_a_time_takes_its_ports(
     monkeypatch.setattr(Kwokctl, "run", run)
     assert lc.start(tmp_path / "state", tmp_path / "bin") == "kubeconfig"
     assert held == {"create": True, "converge": True, "get": False}
+
+
+@pytest.mark.usefixtures("kube_bin")
+def test_the_local_stacks_provider_keeps_the_cluster_through_a_restart(tmp_path: Path) -> None:
+    """The Kubernetes provider names the cluster by its ID, so the unknown kubeconfig of a
+    restart (a preview after a reboot) replaces neither it nor any object; objects it cannot
+    reach leave the stack on a destroy (their cluster's state goes with it)."""
+    cluster_dir = tmp_path / "cluster"
+    recorder = run_stack(
+        "local",
+        {"kubeflow:components": ["pipelines"], "kubeflow:localClusterDir": str(cluster_dir)},
+    )
+    (provider,) = recorder.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs["clusterIdentifier"] == lcr._resource_id(str(cluster_dir))
+    assert provider.inputs["deleteUnreachable"] == "true"
