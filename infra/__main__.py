@@ -32,10 +32,7 @@ if settings.example_pipelines is not None and settings.cluster.mode == "local":
     from infra.kfp_server_resource import local_api_port
 
     local_api_port(settings.example_pipelines.api_url)  # a bad apiUrl stops before anything
-cluster = build_cluster(
-    settings.cluster,
-    keeps_data=any(args.keep_data is not False for args in settings.component_args.values()),
-)
+cluster = build_cluster(settings.cluster, keeps_data=settings.cluster_keeps_data)
 platform = KubeflowPlatform(
     "kubeflow",
     settings.component_args,

@@ -53,8 +53,9 @@ def build_cluster(
     extra_components: processes the `local` cluster starts beside its control plane
     and stops on destroy (e.g. a KFP API server); see docs/local-cluster.md. Other
     modes have nowhere to run them and refuse them.
-    keeps_data: whether a component keeps its data (`keepData`): a kind cluster, which
-    holds it, then stays when the stack is destroyed or the cluster is renamed.
+    keeps_data: whether the stack keeps data (`Settings.cluster_keeps_data`): a kind or
+    local cluster, which holds it, then stays when the stack is destroyed (a kind cluster
+    also when it is renamed).
     """
     if extra_components and settings.mode != "local":
         raise ConfigError(
@@ -85,10 +86,12 @@ def build_cluster(
         return Cluster(
             provider, {"mode": "kind", "name": settings.kind_name, "kubeconfig": kind.kubeconfig}
         )
-    return _local(settings, extra_components)
+    return _local(settings, extra_components, keeps_data)
 
 
-def _local(settings: ClusterSettings, extra_components: Sequence[ExtraComponent]) -> Cluster:
+def _local(
+    settings: ClusterSettings, extra_components: Sequence[ExtraComponent], keeps_data: bool
+) -> Cluster:
     from infra.local_cluster import ignore_webhook_failures
     from infra.local_cluster_resource import LocalCluster, LocalClusterArgs, cluster_identity
 
@@ -99,7 +102,7 @@ def _local(settings: ClusterSettings, extra_components: Sequence[ExtraComponent]
         delay_factor=settings.local_delay_factor,
         extra_components=tuple(extra_components),
     )
-    local = LocalCluster("local", args)
+    local = LocalCluster("local", args, pulumi.ResourceOptions(retain_on_delete=keeps_data))
     provider = k8s.Provider(
         "local",
         kubeconfig=local.kubeconfig,

@@ -92,8 +92,18 @@ class Settings:
     """The S3 artifact store of KFP, if not the bundled SeaweedFS."""
     repair_drift: bool = True
     """Whether `up` takes back fields that others changed (server-side apply force)."""
+    keep_data: bool = False
+    """kubeflow:keepData, or the cluster mode's default (`KEEPS_DATA_BY_DEFAULT`)."""
     warnings: tuple[str, ...] = ()
     """For the program to log: each renamed key the stack still uses, with its new name."""
+
+    @property
+    def cluster_keeps_data(self) -> bool:
+        """Whether the cluster the stack makes holds data it keeps, and so outlives a
+        `destroy`: kubeflow:keepData says so (data of components removed before may be
+        there), or an enabled component keeps its own."""
+        kept = [args.keep_data is not False for args in self.component_args.values()]
+        return self.keep_data or any(kept)
 
 
 def decode(raw: Mapping[str, str]) -> dict[str, Any]:
@@ -148,7 +158,11 @@ def load_settings(
     # One source for every component, so what the checks load is what the install uses.
     source = mirror if mirror is not None else UpstreamSource()
     component_args = {cid: _component_args(cid, raw, source, store, errors) for cid in enabled}
-    component_args = _with_keep_data(component_args, raw, cluster.mode, errors)
+    keep_data = _stack_keep_data(raw, cluster.mode, errors)
+    component_args = {
+        cid: args if args.keep_data is not None else dataclasses.replace(args, keep_data=keep_data)
+        for cid, args in component_args.items()
+    }
     if cluster.mode == "render":  # a rendered object's file goes only when it is deleted
         component_args = {
             cid: dataclasses.replace(args, delete_with_namespace=False)
@@ -167,6 +181,7 @@ def load_settings(
         example_pipelines=examples,
         artifact_store=store,
         repair_drift=raw.get("repairDrift", True),
+        keep_data=keep_data,
         warnings=tuple(warnings),
     )
 
@@ -286,13 +301,9 @@ KEEPS_DATA_BY_DEFAULT = {"existing": True, "kind": True, "local": False, "render
 """Whether a cluster mode keeps data that leaves the stack, unless kubeflow:keepData says."""
 
 
-def _with_keep_data(
-    component_args: dict[str, ComponentArgs],
-    raw: Mapping[str, Any],
-    mode: str,
-    errors: list[str],
-) -> dict[str, ComponentArgs]:
-    """Each component's keep_data: its own setting, else kubeflow:keepData, else the mode's."""
+def _stack_keep_data(raw: Mapping[str, Any], mode: str, errors: list[str]) -> bool:
+    """kubeflow:keepData, else the mode's default: each component's keep_data unless it sets
+    its own."""
     value = raw.get("keepData")
     flags = {"true": True, "false": False}
     if value is not None and str(value).lower() not in flags:
@@ -300,13 +311,7 @@ def _with_keep_data(
             f'kubeflow:keepData = {value!r} is not true or false; fix: set it to "true" or '
             '"false", or leave it empty to keep data on existing and kind clusters only'
         )
-    keep = flags.get(str(value).lower(), KEEPS_DATA_BY_DEFAULT.get(mode, True))
-    return {
-        component_id: args
-        if args.keep_data is not None
-        else dataclasses.replace(args, keep_data=keep)
-        for component_id, args in component_args.items()
-    }
+    return flags.get(str(value).lower(), KEEPS_DATA_BY_DEFAULT.get(mode, True))
 
 
 # The fields of a component's args that Python sets, not stack config.

@@ -3,8 +3,8 @@
     pulumi stack export --stack dev | python -m infra.kept_objects
 
 lists every Kubernetes object of the state that is retained on delete (`keepData`), and the
-kind cluster that holds them where the stack made one, with the command that removes each
-once its data is no longer wanted.
+kind or local cluster that holds them where the stack made one, with the command that
+removes each once its data is no longer wanted.
 """
 
 from __future__ import annotations
@@ -15,15 +15,20 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from infra.kind_cluster import RESOURCE_NAME
+from infra.local_cluster_resource import STOP_COMMAND
 
 KIND_CLUSTER = "KindCluster"
 """The kind of the kind cluster's entry (`kept_objects`): no Kubernetes object, the cluster
 itself (`infra.kind_cluster`)."""
+LOCAL_CLUSTER = "LocalCluster"
+"""The kind of the local cluster's entry, named by its state dir (`infra.local_cluster`)."""
+LOCAL_CLUSTER_TYPE = "pulumi-python:dynamic/kubeflow:LocalCluster"
 
 
 def kept_objects(state: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(kind, namespace, name) of each Kubernetes object retained on delete, and
-    (KIND_CLUSTER, "", name) of a retained kind cluster."""
+    (KIND_CLUSTER, "", name) of a retained kind cluster, (LOCAL_CLUSTER, "", state dir) of
+    a retained local one."""
     found = []
     for resource in (state.get("deployment") or {}).get("resources") or []:
         outputs = resource.get("outputs") or resource.get("inputs") or {}
@@ -33,6 +38,8 @@ def kept_objects(state: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             f"pulumi-python:dynamic:Resource::{RESOURCE_NAME}"
         ):
             found.append((KIND_CLUSTER, "", str(outputs.get("name", ""))))
+        elif resource.get("type") == LOCAL_CLUSTER_TYPE:
+            found.append((LOCAL_CLUSTER, "", str(outputs.get("state_dir", ""))))
         elif "kind" in outputs:
             metadata = outputs.get("metadata") or {}
             kind, namespace = outputs["kind"], metadata.get("namespace") or ""
@@ -44,6 +51,8 @@ def delete_command(kind: str, namespace: str, name: str) -> str:
     """The command that removes one kept entry."""
     if kind == KIND_CLUSTER:
         return f"kind delete cluster --name {name}"
+    if kind == LOCAL_CLUSTER:
+        return f"{STOP_COMMAND} {name}"
     return f"kubectl delete {kind.lower()} {name}" + (f" -n {namespace}" if namespace else "")
 
 

@@ -12,6 +12,7 @@ replaced.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,3 +182,24 @@ class LocalCluster(pulumi.dynamic.Resource, module="kubeflow", name="LocalCluste
             },
             pulumi.ResourceOptions.merge(defaults, opts),
         )
+
+
+STOP_COMMAND = ".venv/bin/python -m infra.local_cluster_resource stop"
+"""Stops a cluster that a `destroy` left running (the stack kept data in it): the command,
+then the state dir (`infra.kept_objects` prints it)."""
+
+
+def main(argv: Sequence[str]) -> int:
+    """`stop STATE_DIR`: stop the cluster in STATE_DIR and remove its state, with what it
+    holds."""
+    if len(argv) != 2 or argv[0] != "stop":
+        print(f"usage: {STOP_COMMAND} STATE_DIR", file=sys.stderr)
+        return 2
+    from infra.local_cluster import stop
+
+    stop(Path(argv[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

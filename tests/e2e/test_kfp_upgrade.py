@@ -3,17 +3,21 @@ and every CRD Established, the API server holds exactly the objects 2.16.1 decla
 2.15.0 alone declared is gone), and a second preview shows no changes. `kubeflow` enforces
 its Pod Security level. A change of its Recreate Deployments' pod template has rolled out
 when `up` returns. Then data survives a component's removal: KFP's CRDs, a user's
-Workflow and its MySQL claim stay (keepData), the Spark Operator's CRDs go (keepData off)."""
+Workflow and its MySQL claim stay (keepData), the Spark Operator's CRDs go (keepData off);
+and `destroy` leaves the cluster that holds them running, until the command it prints."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 
 import pytest
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from infra import local_cluster
+from infra.kept_objects import LOCAL_CLUSTER, delete_command, kept_objects
 from tests.e2e.cluster_checks import (
     COMPARED_KINDS,
     assert_ready,
@@ -25,6 +29,7 @@ from tests.e2e.cluster_checks import (
     stop_everything,
 )
 from tests.engine import Stack, local_mirror_stack, step_timer
+from tests.paths import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -145,3 +150,24 @@ def test_removing_components_keeps_their_data_unless_told_not_to(kfp: Stack) -> 
         deployments.get(name="ml-pipeline", namespace="kubeflow")  # the rest of KFP is gone
     with pytest.raises(NotFoundError):
         crds.get(name="sparkapplications.sparkoperator.k8s.io")  # keepData off: gone
+
+
+def test_destroy_leaves_the_cluster_that_holds_the_kept_data(kfp: Stack) -> None:
+    """The cluster holds the kept CRDs and claims and the user's run: `destroy` leaves it
+    running, the next `up` takes it back as it is, and the command `make destroy` prints for
+    it stops it."""
+    cluster_dir = kfp.project.root / "cluster"
+    entry = (LOCAL_CLUSTER, "", str(cluster_dir))
+    workflows = kfp.kube().resources.get(api_version=WORKFLOW["apiVersion"], kind="Workflow")
+
+    def destroy_keeps_the_cluster() -> None:
+        assert entry in kept_objects(json.loads(kfp.pulumi("stack", "export").stdout))
+        kfp.pulumi("destroy", "--yes", "--skip-preview")
+        assert local_cluster.is_running(cluster_dir)
+        assert workflows.get(name="users-run", namespace="kubeflow")
+
+    destroy_keeps_the_cluster()
+    kfp.up()  # takes the running cluster back, with what it holds
+    destroy_keeps_the_cluster()
+    subprocess.run(delete_command(*entry).split(), cwd=REPO, check=True, timeout=120)
+    assert not cluster_dir.exists()

@@ -39,6 +39,13 @@ STATE = {
                 },
             },
             {
+                "type": "pulumi-python:dynamic/kubeflow:LocalCluster",
+                "urn": "urn:pulumi:local::kubeflow::pulumi:pulumi:Stack$"
+                "pulumi-python:dynamic/kubeflow:LocalCluster::local",
+                "retainOnDelete": True,
+                "outputs": {"state_dir": "/work/build/local-cluster/local", "running": True},
+            },
+            {
                 "type": "kubernetes:apps/v1:Deployment",
                 "outputs": {"kind": "Deployment", "metadata": {"name": "ml-pipeline"}},
             },
@@ -51,6 +58,7 @@ def test_only_retained_objects_are_listed() -> None:
     assert kept_objects(STATE) == [
         ("CustomResourceDefinition", "", "inferenceservices.serving.kserve.io"),
         ("KindCluster", "", "kfp-dev"),
+        ("LocalCluster", "", "/work/build/local-cluster/local"),
         ("PersistentVolumeClaim", "kubeflow", "mysql-pv-claim"),
     ]
 
@@ -60,9 +68,14 @@ def test_the_report_names_each_object_and_its_kubectl_delete(
 ) -> None:
     main(io.StringIO(json.dumps(STATE)))
     out = capsys.readouterr().out
-    assert "destroy leaves 3 objects that hold data (keepData)" in out
+    assert "destroy leaves 4 objects that hold data (keepData)" in out
     assert "KindCluster kfp-dev" in out
     assert "kind delete cluster --name kfp-dev" in out
+    assert "LocalCluster /work/build/local-cluster/local" in out
+    assert (
+        ".venv/bin/python -m infra.local_cluster_resource stop /work/build/local-cluster/local"
+        in out
+    )
     assert "PersistentVolumeClaim kubeflow/mysql-pv-claim" in out
     assert "kubectl delete persistentvolumeclaim mysql-pv-claim -n kubeflow" in out
     assert "kubectl delete customresourcedefinition inferenceservices.serving.kserve.io" in out

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infra import kept_objects
 from infra import local_cluster as lc
 from infra import local_cluster_config as lcc
 from infra import local_cluster_kwokctl as lcw
@@ -449,3 +450,45 @@ def test_the_local_stacks_provider_keeps_the_cluster_through_a_restart(tmp_path:
     (provider,) = recorder.of_type("pulumi:providers:kubernetes")
     assert provider.inputs["clusterIdentifier"] == lcr._resource_id(str(cluster_dir))
     assert provider.inputs["deleteUnreachable"] == "true"
+
+
+@pytest.mark.usefixtures("kube_bin")
+@pytest.mark.parametrize(
+    ("settings", "kept"),
+    [
+        ({"kubeflow:components": ["pipelines"]}, False),  # keepData off on local by default
+        ({"kubeflow:components": ["pipelines"], "kubeflow:keepData": "true"}, True),
+        ({"kubeflow:components": ["pipelines"], "kubeflow:pipelines": {"keepData": True}}, True),
+        # no component left (nor the example pipelines, which need KFP), but the data of
+        # those removed while the stack kept data may be there
+        (
+            {
+                "kubeflow:components": [],
+                "kubeflow:keepData": "true",
+                "kubeflow:examplePipelines": None,
+            },
+            True,
+        ),
+    ],
+)
+def test_a_local_stack_that_keeps_data_keeps_its_cluster(
+    settings: dict[str, object], kept: bool
+) -> None:
+    """`destroy` stops the cluster, and its state and every object in it go: a stack that
+    keeps data leaves it running instead, and lists it with the command that stops it."""
+    recorder = run_stack("local", settings)
+    (cluster,) = recorder.of_type(kept_objects.LOCAL_CLUSTER_TYPE)
+    assert cluster.retain_on_delete is kept
+
+
+def test_the_stop_command_stops_a_cluster_a_destroy_left(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stopped: list[Path] = []
+    monkeypatch.setattr(lc, "stop", stopped.append)
+    command = kept_objects.delete_command(kept_objects.LOCAL_CLUSTER, "", "/s/cluster").split()
+    assert command[:4] == [".venv/bin/python", "-m", "infra.local_cluster_resource", "stop"]
+    assert lcr.main(command[3:]) == 0
+    assert stopped == [Path("/s/cluster")]
+    assert lcr.main(["start", "/s"]) == 2
+    assert "usage:" in capsys.readouterr().err
