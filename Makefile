@@ -94,7 +94,7 @@ preview: setup ## pulumi preview --diff of STACK, plus build/preview/STACK.md fo
 up: setup ## pulumi up STACK (default: local, the simulated cluster with KubeFlow)
 	$(ENV) $(NETNS) scripts/stack.sh $(STACK) up --yes --skip-preview
 
-destroy: setup ## pulumi destroy STACK (the local stack also stops its control plane)
+destroy: setup ## pulumi destroy STACK (the local stack also stops its control plane, unless it keeps data)
 	$(ENV) $(NETNS) scripts/stack.sh $(STACK) destroy --yes --skip-preview
 
 refresh: setup ## pulumi refresh STACK
