@@ -74,6 +74,12 @@ class ComponentArgs:
     else of the component that installs it), and, where a component installs it and does not
     keep it, its built-in objects there go in one go with it when both are deleted
     (`deleted_with_namespace`)."""
+    siblings: Sequence[tuple[str, str]] = ()
+    """(type, name) of the components that may stand beside this one under the same parent
+    (KubeflowPlatform passes the catalog's): which of them creates a namespace several run
+    in depends on which are enabled (`catalog.share_namespaces`), and a Namespace that moves
+    from one to another keeps its resource, and the live namespace with everything in it,
+    through aliases, instead of a create under the new one and a delete under the old."""
     requires: Sequence[pulumi.Resource] = ()
     """What this component's workloads, webhook configurations and custom resources wait for,
     e.g. the CertManager component for KServe (KubeflowPlatform passes the components of the

@@ -46,6 +46,7 @@ from components.objects import (
     other_version_types,
     resource_name,
     served_versions,
+    sibling_child_urn,
     type_token,
 )
 from components.pod_security import pod_security_level
@@ -207,6 +208,13 @@ class KubeflowComponent(pulumi.ComponentResource):
         return cls.UPSTREAM_NAMESPACE
 
     @classmethod
+    def other_namespaces(cls, args: ComponentArgs) -> tuple[str, ...]:
+        """Namespaces besides its own that the component creates unless a component installed
+        before it runs there (`catalog.share_namespaces`); override (the Spark Operator's job
+        namespaces)."""
+        return ()
+
+    @classmethod
     def mirror_folder(cls, args: ComponentArgs) -> str:
         """The mirror folder of these args' manifests (COMPONENT); override when a setting
         picks another upstream project (e.g. Kubeflow Trainer v2 for the Training Operator)."""
@@ -358,10 +366,15 @@ class KubeflowComponent(pulumi.ComponentResource):
         """Parent, order, lifetime (`keep_data`), the fields left to controllers, and the
         names the object had when resource names carried the part (stacks made before): the
         part it comes from first, then every other part name of the component's versions;
-        and a custom resource's types at the other versions its CRD serves."""
+        a custom resource's types at the other versions its CRD serves; and a Namespace's
+        names under the component's `siblings`."""
         parts = [part.name, *(p for p in self._part_names() if p != part.name)]
         old_names = [resource_name(f"{self._name}-{p}", obj) for p in parts]
         old_types = other_version_types(obj, self._served)
+        moved = [
+            sibling_child_urn(self.urn, sibling, type_token(obj), resource_name(sibling[1], obj))
+            for sibling in (self.args.siblings if is_namespace(obj) else ())
+        ]
         keeps = self.args.keep_data is not False
         if is_namespace(obj) and self.args.keep_namespace is not None:
             keeps = self.args.keep_namespace  # another component's data may be in it
@@ -382,7 +395,8 @@ class KubeflowComponent(pulumi.ComponentResource):
                     *((t, name) for t in old_types),
                     *((t, n) for n in old_names for t in old_types),
                 ]
-            ],
+            ]
+            + moved,
         )
 
     def _part_names(self) -> list[str]:

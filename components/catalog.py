@@ -39,8 +39,7 @@ class CatalogEntry:
     workloads, webhook configurations and custom resources (`ComponentArgs.requires`)."""
     after: tuple[str, ...] = ()
     """Components placed before this one when they are enabled too: those whose manifests
-    create the namespace this one shares (for the Spark Operator, every other: its jobs may
-    run in any of theirs). Its objects there wait for that Namespace only
+    create the namespace this one shares. Its objects there wait for that Namespace only
     (`ComponentArgs.shared_namespaces`), not for the rest of the component."""
 
 
@@ -62,21 +61,7 @@ CATALOG: dict[str, CatalogEntry] = {
         ),
         CatalogEntry("kserve", KServe, KServeArgs, requires=("cert-manager",)),
         # data and notebooks
-        CatalogEntry(
-            "spark-operator",
-            SparkOperator,
-            SparkOperatorArgs,
-            after=(
-                "pipelines",
-                "cert-manager",
-                "katib",
-                "training-operator",
-                "kserve",
-                "model-registry",
-                "notebooks",
-                "central-dashboard",
-            ),
-        ),
+        CatalogEntry("spark-operator", SparkOperator, SparkOperatorArgs),
         CatalogEntry(
             "model-registry",
             ModelRegistry,
@@ -176,9 +161,13 @@ def share_namespaces(
     Set to true there, it would be a second owner of one Namespace (deleting either
     component would delete it): that is returned as a problem.
 
-    The component that creates a namespace keeps it (`keep_namespace`, unless set) when any
-    component running there keeps its data: deleting the Namespace would delete that data
-    with it, whatever the creator's own `keep_data`.
+    The same holds for the namespaces a component creates besides its own
+    (`other_namespaces`: the Spark Operator's job namespaces): the first component in the
+    install order to run in one makes it, and those after it wait for its Namespace.
+
+    The component that creates a namespace keeps its Namespaces (`keep_namespace`, unless
+    set) when any component running in one keeps its data: deleting the Namespace would
+    delete that data with it, whatever the creator's own `keep_data`.
     """
     settled: dict[str, ComponentArgs] = {}
     problems: list[str] = []
@@ -198,10 +187,13 @@ def share_namespaces(
                 f"before it) runs in namespace {namespace!r} already; fix: unset createNamespace"
             )
         settled[component_id] = args
+        for other in entry.cls.other_namespaces(args):
+            first_in.setdefault(other, component_id)
     keeps = {ns for cid, ns in namespaces.items() if settled[cid].keep_data is not False}
+    made = {cid: {ns for ns, first in first_in.items() if first == cid} for cid in settled}
     return {
         cid: args
         if args.keep_namespace is not None or not args.create_namespace
-        else dataclasses.replace(args, keep_namespace=namespaces[cid] in keeps)
+        else dataclasses.replace(args, keep_namespace=bool(made[cid] & keeps))
         for cid, args in settled.items()
     }, problems

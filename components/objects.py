@@ -82,6 +82,21 @@ def child_urn(parent_urn: pulumi.Output[str], type_: str, name: str) -> pulumi.O
     return parent_urn.apply(child)
 
 
+def sibling_child_urn(
+    urn: pulumi.Output[str], sibling: tuple[str, str], type_: str, name: str
+) -> pulumi.Output[str]:
+    """The URN of a resource `type_` named `name` whose parent is the `sibling` (type, name)
+    of the resource with `urn`: the same parent, another type and name."""
+
+    def child(own: str) -> str:
+        head, types, _ = split_urn(own)
+        parents = types.rpartition("$")[0]
+        sibling_types = f"{parents}${sibling[0]}" if parents else sibling[0]
+        return f"{head}::{sibling_types}${type_}::{name}"
+
+    return urn.apply(child)
+
+
 def served_versions(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
     """(API group, kind) -> the versions their CustomResourceDefinitions serve (a CRD that
     lists none is left to the API server to refuse)."""

@@ -16,8 +16,9 @@ ways the component makes up for, from either source:
   the webhooks' namespace selectors. `job_namespaces` repeats the job objects per namespace
   and rewrites the flag and the selectors, as the chart's `spark.jobNamespaces` value does.
 - The chart creates no job namespace (`--create-namespace` makes the release namespace only).
-  The component creates each one no other component of the stack makes and Kubernetes does
-  not have from the start (`default`, `kube-*`), at the Pod Security level of users' pods.
+  The component creates each one that no component before it makes and Kubernetes does not
+  have from the start (`default`, `kube-system`, `kube-public`, `kube-node-lease`), at the
+  Pod Security level of users' pods.
 """
 
 from __future__ import annotations
@@ -84,11 +85,12 @@ class SparkOperatorArgs(ComponentArgs):
     `spark.jobNamespaces` does). The chart gives each a `spark-operator-spark` service account
     for driver pods: the render's job objects are repeated for each of these."""
     create_job_namespaces: bool = True
-    """Create each job namespace that Kubernetes does not have (`default`, `kube-*`), that is
-    not the operator's own and that no other component makes (`shared_namespaces`:
-    KubeflowPlatform installs the Spark Operator after every other component, so theirs are
-    all there). Each is a Namespace of the component, kept when it keeps data (`keep_data`).
-    False where they exist already."""
+    """Create each job namespace that is not one Kubernetes has from the start (`default`,
+    `kube-system`, `kube-public`, `kube-node-lease`), not the operator's own and not made by
+    a component installed before it (`shared_namespaces`; KubeflowPlatform settles it:
+    `catalog.share_namespaces`, and a component installed after it in one waits for its
+    Namespace). Each is a Namespace of the component, kept when it keeps data
+    (`keep_data`). False where they exist already."""
     webhook: bool = True
     """Run the admission webhook (what the chart's value `webhook.enable` does), which applies
     the pod settings of a SparkApplication (volumes, affinity, tolerations, ...) to driver and
@@ -149,14 +151,22 @@ class SparkOperator(KubeflowComponent):
         """The chart leaves the operator namespace to `helm install --create-namespace`."""
         return True
 
+    @classmethod
+    def other_namespaces(cls, args: ComponentArgs) -> tuple[str, ...]:
+        """The job namespaces it creates where no component before it runs (`own_objects`)."""
+        if not isinstance(args, SparkOperatorArgs) or args.create_job_namespaces is not True:
+            return ()
+        names = args.job_namespaces
+        if isinstance(names, str) or not isinstance(names, Sequence):
+            return ()  # refused by check()
+        return tuple(n for n in names if isinstance(n, str) and n not in BUILT_IN_NAMESPACES)
+
     def own_objects(self) -> list[KubeObject]:
-        """The operator namespace, then each job namespace nothing else makes, enforcing the
-        level of users' pods (Spark drivers and executors)."""
-        made = {*BUILT_IN_NAMESPACES, *self.args.shared_namespaces, self.resolved_namespace}
-        if not self.args.create_job_namespaces:
-            return super().own_objects()
+        """The operator namespace, then each job namespace no component before it makes,
+        enforcing the level of users' pods (Spark drivers and executors)."""
+        made = {*self.args.shared_namespaces, self.resolved_namespace}
         level = {f"{POD_SECURITY}/enforce": pod_security_level(JOBS_POD_SECURITY)}
-        jobs = [namespace_object(ns) for ns in self.args.job_namespaces if ns not in made]
+        jobs = [namespace_object(ns) for ns in self.other_namespaces(self.args) if ns not in made]
         for namespace in jobs:
             namespace["metadata"]["labels"] = dict(level)
         return [*super().own_objects(), *jobs]

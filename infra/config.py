@@ -316,7 +316,7 @@ def _stack_keep_data(raw: Mapping[str, Any], mode: str, errors: list[str]) -> bo
 
 # The fields of a component's args that Python sets, not stack config.
 _NOT_CONFIG = {"source", "transforms", "exclude", "artifact_store", "requires"}
-_NOT_CONFIG |= {"shared_namespaces", "delete_with_namespace"}
+_NOT_CONFIG |= {"shared_namespaces", "delete_with_namespace", "siblings"}
 
 
 def _component_args(

@@ -80,6 +80,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
                 args,
                 transforms=[*args.transforms, *extra_transforms, annotate],
                 shared_namespaces={**namespaces, **args.shared_namespaces},
+                siblings=[(e.cls.TYPE, cid) for cid, e in CATALOG.items() if cid != component_id],
                 requires=[*args.requires, *(self.components[d] for d in entry.requires)],
             )
             self.components[component_id] = entry.cls(

@@ -156,6 +156,14 @@ class RecordingMonitor(MockMonitor):
         response: resource_pb2.ResourceInvokeResponse = super().Invoke(request)  # type: ignore[no-untyped-call]  # the SDK's MockMonitor is unannotated
         return response
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """A resource's URN as the engine makes it: its type after every parent's (the SDK's
+        mocks put only the direct parent's there), so that aliases given as URNs
+        (`components.objects.child_urn`) name what a real state holds."""
+        if parent:
+            type_ = f"{split_urn(parent)[1]}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
+
     def RegisterResource(  # noqa: N802 - gRPC method name
         self, request: resource_pb2.RegisterResourceRequest
     ) -> resource_pb2.RegisterResourceResponse:

@@ -438,10 +438,11 @@ def test_one_cluster_at_a_time_takes_its_ports(
 
 
 @pytest.mark.usefixtures("kube_bin")
-def test_the_local_stacks_provider_keeps_the_cluster_through_a_restart(tmp_path: Path) -> None:
-    """The Kubernetes provider names the cluster by its ID, so the unknown kubeconfig of a
-    restart (a preview after a reboot) replaces neither it nor any object; objects it cannot
-    reach leave the stack on a destroy (their cluster's state goes with it)."""
+def test_the_local_stacks_provider_names_the_cluster_by_its_id(tmp_path: Path) -> None:
+    """What keeps a restart from replacing the provider and every object: it names the
+    cluster by its ID, whatever the kubeconfig (unknown to the preview of a restart; the
+    restart itself: tests/e2e/test_local_reboot.py); and objects it cannot reach leave the
+    stack on a destroy (their cluster's state goes with it)."""
     cluster_dir = tmp_path / "cluster"
     recorder = run_stack(
         "local",
@@ -475,7 +476,8 @@ def test_a_local_stack_that_keeps_data_keeps_its_cluster(
     settings: dict[str, object], kept: bool
 ) -> None:
     """`destroy` stops the cluster, and its state and every object in it go: a stack that
-    keeps data leaves it running instead, and lists it with the command that stops it."""
+    keeps data leaves it running instead (the command that stops it:
+    test_the_stop_command_stops_a_cluster_a_destroy_left)."""
     recorder = run_stack("local", settings)
     (cluster,) = recorder.of_type(kept_objects.LOCAL_CLUSTER_TYPE)
     assert cluster.retain_on_delete is kept

@@ -27,7 +27,7 @@ from tests.unit.component_helpers import (
     unmade_namespaces,
     waits_beyond,
 )
-from tests.unit.mocks import run, run_stack
+from tests.unit.mocks import Registered, run, run_stack
 
 
 def creates(args: dict[str, ComponentArgs]) -> dict[str, bool | None]:
@@ -178,7 +178,7 @@ def test_stack_config_reports_two_owners_and_accepts_a_crds_only_spark_mirror() 
         stack="unit",
         project_dir=REPO,
     )
-    assert settings.components == ("pipelines", "central-dashboard", "spark-operator")
+    assert settings.components == ("spark-operator", "pipelines", "central-dashboard")
     dashboard = settings.component_args["central-dashboard"]
     assert isinstance(dashboard, CentralDashboardArgs) and dashboard.create_namespace is False
     spark = settings.component_args["spark-operator"]
@@ -274,32 +274,69 @@ def test_a_component_alone_in_a_stack_creates_every_namespace_it_runs_in(
     assert unmade_namespaces(recorder) == []
 
 
-def test_spark_jobs_run_in_namespaces_of_kubernetes_of_other_components_or_their_own() -> None:
-    """A job namespace another component makes is theirs (the Spark Operator installs after
-    every other: KFP here, listed after it); one nobody makes is the operator's, kept with
-    its data when the component keeps data, and deleted with it otherwise."""
-    jobs = ["default", "kubeflow", "spark-jobs"]
+@pytest.mark.parametrize("spark_first", [False, True])
+def test_a_spark_job_namespace_is_made_once_by_the_first_component_in_it(
+    spark_first: bool,
+) -> None:
+    """Job namespaces: `default` is the cluster's; `kubeflow` is made by whichever of KFP and
+    the Spark Operator is installed first, and the other's objects there wait for that
+    Namespace only; `spark-jobs` is the Spark Operator's, kept when the stack keeps data and
+    otherwise deleted, taking the job objects in it along."""
+    components = ["spark-operator", "pipelines"] if spark_first else ["pipelines", "spark-operator"]
     for keep in (True, False):
         recorder = run_stack(
             "ci",
             {
-                "kubeflow:components": ["spark-operator", "pipelines"],
-                "kubeflow:spark-operator": {"jobNamespaces": jobs},
+                "kubeflow:components": components,
+                "kubeflow:spark-operator": {"jobNamespaces": ["default", "kubeflow", "spark-jobs"]},
                 "kubeflow:keepData": str(keep).lower(),
+                "kubeflow:renderDir": "build/unit-render",
             },
         )
         assert unmade_namespaces(recorder) == []
         namespaces = {
-            r.metadata["name"]: r
-            for r in kube_objects(recorder)
-            if r.type == "kubernetes:core/v1:Namespace"
+            r.metadata["name"]: r for r in recorder.of_type("kubernetes:core/v1:Namespace")
         }
         (pipelines,) = recorder.of_type("kubeflow:components:KubeflowPipelines")
         (spark,) = recorder.of_type("kubeflow:components:SparkOperator")
+        first, second = (spark, pipelines) if spark_first else (pipelines, spark)
         assert {name: r.parent for name, r in namespaces.items()} == {
-            "kubeflow": pipelines.urn,
+            "kubeflow": first.urn,
             "spark-operator": spark.urn,
             "spark-jobs": spark.urn,
         }
+        assert waits_beyond(recorder, second, first, namespaces["kubeflow"]) == []
         assert namespaces["spark-jobs"].retain_on_delete is keep
-        assert waits_beyond(recorder, spark, pipelines, namespaces["kubeflow"]) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # the Model Registry alone made kubeflow; KFP, installed before it, makes it now
+        (["model-registry"], ["model-registry", "pipelines"]),
+        # the Spark Operator listed first made its job namespace kubeflow; listed after KFP,
+        # KFP makes it
+        (["spark-operator", "pipelines"], ["pipelines", "spark-operator"]),
+    ],
+)
+def test_a_namespace_whose_creator_changes_keeps_its_resource(
+    before: list[str], after: list[str]
+) -> None:
+    """Adding or reordering components moves a namespace to another component: the Namespace
+    resource under the new one takes the old one's URN as an alias, so the engine updates
+    it instead of creating one and deleting the other (which deletes the live namespace,
+    and everything in it, unless the stack keeps data)."""
+    spark = {"kubeflow:spark-operator": {"jobNamespaces": ["kubeflow"]}}
+
+    def namespace(components: list[str]) -> Registered:
+        recorder = run_stack("ci", {"kubeflow:components": components, **spark})
+        (found,) = [
+            r
+            for r in recorder.of_type("kubernetes:core/v1:Namespace")
+            if r.name.endswith(":kubeflow")
+        ]
+        return found
+
+    old, new = namespace(before), namespace(after)
+    assert old.parent != new.parent
+    assert old.urn in new.alias_urns
