@@ -168,7 +168,8 @@ def check_binaries(bin_dir: Path) -> None:
         )
 
 
-def _recorded(state_dir: Path) -> Recorded | None:
+def recorded_settings(state_dir: Path) -> Recorded | None:
+    """The settings the cluster in state_dir was made with (its cluster.yaml), if one was."""
     try:
         return Recorded.from_yaml((state_dir / "cluster.yaml").read_text())
     except (FileNotFoundError, KeyError, TypeError, ValueError):
@@ -310,7 +311,7 @@ def start(
     _claim(state_dir)
     kw = Kwokctl(state_dir, bin_dir)
     half_made = kw.workdir.exists() and not kw.exists()  # e.g. kwokctl killed while creating
-    if half_made or (kw.exists() and _recorded(state_dir) != recorded):
+    if half_made or (kw.exists() and recorded_settings(state_dir) != recorded):
         stop(state_dir)
         _claim(state_dir)
     try:
@@ -359,7 +360,7 @@ def stop(state_dir: Path) -> None:
             )
         state_dir.rmdir()
         return
-    recorded = _recorded(state_dir)
+    recorded = recorded_settings(state_dir)
     records = read_records(state_dir)
     if recorded is not None and Kwokctl(state_dir, Path(recorded.bin_dir)).exists():
         kw = Kwokctl(state_dir, Path(recorded.bin_dir))
@@ -383,7 +384,7 @@ def stop(state_dir: Path) -> None:
 
 def read_records(state_dir: Path) -> dict[str, ProcessRecord]:
     """The running processes of the cluster in state_dir, by component."""
-    recorded = _recorded(Path(state_dir))
+    recorded = recorded_settings(Path(state_dir))
     if recorded is None:
         return {}
     return Kwokctl(Path(state_dir), Path(recorded.bin_dir)).records()
@@ -391,7 +392,7 @@ def read_records(state_dir: Path) -> dict[str, ProcessRecord]:
 
 def is_running(state_dir: Path) -> bool:
     """True if every component of the cluster in state_dir (extra ones too) runs."""
-    recorded = _recorded(Path(state_dir))
+    recorded = recorded_settings(Path(state_dir))
     if recorded is None:
         return False
     records = read_records(state_dir)

@@ -21,9 +21,18 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from infra.local_cluster_config import ExtraComponent, check_delay_factor, check_extra_components
+from infra.local_cluster_config import (
+    ExtraComponent,
+    Recorded,
+    check_delay_factor,
+    check_extra_components,
+)
 
 _INPUTS = ("state_dir", "bin_dir", "api_port", "delay_factor", "extra_components")
+
+STOP_COMMAND = ".venv/bin/python -m infra.local_cluster_resource stop"
+"""Stops a cluster that a `destroy` left running (the stack kept data in it): the command,
+then the state dir (`infra.kept_objects` prints it)."""
 
 
 def _resource_id(state_dir: str) -> str:
@@ -57,9 +66,52 @@ class ReplacedClusterError(ValueError):
         super().__init__(
             f"the local cluster's settings changed ({names}): that makes a new, empty cluster, "
             "every object of the stack would be replaced and the old ones could not be deleted; "
-            "fix: set them back, or destroy the stack (`make destroy`) and bring it up again "
-            "with the new settings (`make up`)"
+            "fix: set them back, or destroy the stack (`make destroy`; a stack that keeps data "
+            "leaves the cluster running: stop it with the command it prints, once its data is "
+            "not wanted) and bring it up again with the new settings (`make up`)"
         )
+
+
+class LostClusterError(ValueError):
+    """The cluster's state is gone while the stack records objects in it."""
+
+    def __init__(self, state_dir: str) -> None:
+        super().__init__(
+            f"the local cluster's state in {state_dir} is gone (removed by `make clean` or by "
+            "hand), and with it every object the stack records there: a new cluster would be "
+            "empty while the stack took its objects for there; fix: destroy the stack (`make "
+            "destroy`: the objects it cannot reach leave its state), then `make up`"
+        )
+
+
+class KeptClusterError(ValueError):
+    """A cluster made with other settings is in the state dir of a cluster to create."""
+
+    def __init__(self, state_dir: str) -> None:
+        super().__init__(
+            f"a local cluster made with other settings is in {state_dir} (one a `destroy` left "
+            "running because the stack kept data, or made by hand): starting this one would "
+            f"remove it and its data; fix: stop it with `{STOP_COMMAND} {state_dir}` once its "
+            "data is not wanted, or set the settings it was made with back (its cluster.yaml)"
+        )
+
+
+def _made_with(props: Mapping[str, Any]) -> Recorded | None:
+    """The settings a cluster in the state dir of `props` was made with, if one was."""
+    from infra.local_cluster import recorded_settings
+
+    return recorded_settings(Path(props["state_dir"]))
+
+
+def _wanted(props: Mapping[str, Any]) -> Recorded:
+    """The settings start() records for `props`."""
+    port = props.get("api_port")
+    return Recorded(
+        bin_dir=str(Path(props["bin_dir"]).resolve()),
+        api_port=int(port) if port else None,
+        delay_factor=float(props.get("delay_factor") or 1.0),
+        extras=tuple(_extras(props)),
+    )
 
 
 def cluster_identity(args: LocalClusterArgs) -> pulumi.Output[str]:
@@ -90,7 +142,12 @@ class LocalClusterProvider(pulumi.dynamic.ResourceProvider):
     stop())."""
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        """Start the cluster; the kubeconfig output is marked secret by LocalCluster."""
+        """Start the cluster, or take back the one a `destroy` left (kept data) when it was
+        made with these settings; refuse to remove one made with others
+        (`KeptClusterError`). The kubeconfig output is marked secret by LocalCluster."""
+        recorded = _made_with(props)
+        if recorded is not None and recorded != _wanted(props):
+            raise KeptClusterError(str(props["state_dir"]))
         return pulumi.dynamic.CreateResult(_resource_id(props["state_dir"]), _start(props))
 
     def update(
@@ -101,27 +158,29 @@ class LocalClusterProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.UpdateResult(_start(_news))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        """Report whether the processes still run; drop the resource if its state is gone."""
+        """Report whether the processes still run (not when its state is gone: the next
+        `up` says so, `LostClusterError`)."""
         from infra.local_cluster import is_running
 
-        state_dir = Path(props.get("state_dir") or "/nonexistent")
-        if not props.get("state_dir") or not (state_dir / "cluster.yaml").exists():
-            # No state: the cluster is gone, a later `up` creates it again.
-            return pulumi.dynamic.ReadResult("", {})
-        running = is_running(state_dir)
+        running = bool(props.get("state_dir")) and is_running(Path(props["state_dir"]))
         return pulumi.dynamic.ReadResult(id_, _outs(props, props.get("kubeconfig", ""), running))
 
     def diff(
         self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
         """Update (restart) when a process died, checked live; refuse a changed input, which
-        would make a new, empty cluster (`ReplacedClusterError`)."""
+        would make a new, empty cluster (`ReplacedClusterError`), and a cluster whose state
+        is gone (`LostClusterError`)."""
         from infra.local_cluster import is_running
 
         changed = [k for k in _INPUTS if _olds.get(k) != _news.get(k)]
         if changed:
             raise ReplacedClusterError(changed)
-        return pulumi.dynamic.DiffResult(changes=not is_running(Path(_olds["state_dir"])))
+        if is_running(Path(_olds["state_dir"])):
+            return pulumi.dynamic.DiffResult(changes=False)
+        if _made_with(_olds) is None:
+            raise LostClusterError(str(_olds["state_dir"]))
+        return pulumi.dynamic.DiffResult(changes=True)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Stop the cluster and remove its state."""
@@ -182,11 +241,6 @@ class LocalCluster(pulumi.dynamic.Resource, module="kubeflow", name="LocalCluste
             },
             pulumi.ResourceOptions.merge(defaults, opts),
         )
-
-
-STOP_COMMAND = ".venv/bin/python -m infra.local_cluster_resource stop"
-"""Stops a cluster that a `destroy` left running (the stack kept data in it): the command,
-then the state dir (`infra.kept_objects` prints it)."""
 
 
 def main(argv: Sequence[str]) -> int:

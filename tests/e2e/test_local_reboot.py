@@ -1,7 +1,7 @@
 """The local stack after its cluster's processes die, as on a reboot of the machine: `up`
 restarts the same cluster, every object and a user's own still on it; a change of the
-cluster's settings is refused before anything is touched; and `destroy` of a dead cluster
-leaves nothing behind. One KFP stack, on one cluster, in this order."""
+cluster's settings is refused before anything is touched, and so is a cluster whose state is
+gone; and `destroy` of a dead cluster leaves nothing behind. One KFP stack, in this order."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_a_new_cluster_setting_is_refused_before_anything_is_touched(stack: Stac
             result = stack.pulumi(command, *(["--yes"] if command == "up" else []), check=False)
             assert result.returncode != 0, command
             assert "(kubeflow:localCluster.delayFactor)" in result.output, result.output[-3000:]
-            assert "fix: set them back, or destroy the stack (`make destroy`)" in result.output
+            assert "fix: set them back, or destroy the stack (`make destroy`;" in result.output
     finally:
         stack.set_config("localCluster", {"delayFactor": 0})
     after = json.loads(stack.pulumi("stack", "export").stdout)["deployment"]["resources"]
@@ -99,7 +99,22 @@ def test_a_new_cluster_setting_is_refused_before_anything_is_touched(stack: Stac
     stack.pulumi("preview", "--expect-no-changes")
 
 
+def test_a_cluster_whose_state_is_gone_is_refused_and_destroy_still_works(stack: Stack) -> None:
+    """`make clean`, or an rm of the state dir, under a stack that is up: a new cluster would
+    be empty while the stack took its objects for there."""
+    local_cluster.stop(cluster_dir(stack))  # its processes and its state dir
+    stack.pulumi("refresh", "--yes", "--skip-preview", check=False)  # keeps the cluster
+    result = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert result.returncode != 0
+    assert f"the local cluster's state in {cluster_dir(stack)} is gone" in result.output
+    assert "fix: destroy the stack (`make destroy`" in result.output
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert not json.loads(stack.pulumi("stack", "export").stdout)["deployment"].get("resources")
+
+
 def test_destroy_after_a_reboot_leaves_nothing(stack: Stack) -> None:
+    with Timed("up (a new cluster)"):
+        stack.up()
     reboot(stack)
     with Timed("destroy after the reboot"):
         stack.pulumi("destroy", "--yes", "--skip-preview")

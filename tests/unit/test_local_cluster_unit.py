@@ -333,10 +333,13 @@ def test_volumes_bind_any_class_less_claim(tmp_path: Path) -> None:
 
 
 def test_provider_diff_restarts_what_died_and_refuses_a_new_cluster(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     provider = lcr.LocalClusterProvider()
-    olds = {"state_dir": "/s", "bin_dir": "/b", "api_port": None, "delay_factor": 1.0}
+    state, proc = _cluster_with_a_process(tmp_path, tmp_path / "bin")
+    proc.kill()
+    proc.wait()
+    olds = {"state_dir": str(state), "bin_dir": "/b", "api_port": None, "delay_factor": 1.0}
     monkeypatch.setattr(lc, "is_running", lambda _d: True)
     assert not provider.diff("id", olds, dict(olds)).changes
     monkeypatch.setattr(lc, "is_running", lambda _d: False)
@@ -345,10 +348,35 @@ def test_provider_diff_restarts_what_died_and_refuses_a_new_cluster(
     with pytest.raises(lcr.ReplacedClusterError) as slower:
         provider.diff("id", olds, {**olds, "delay_factor": 5.0})
     assert "(kubeflow:localCluster.delayFactor)" in str(slower.value)
-    assert "fix: set them back, or destroy the stack (`make destroy`)" in str(slower.value)
+    assert "fix: set them back, or destroy the stack (`make destroy`;" in str(slower.value)
     moved = {**olds, "state_dir": "/t", "extra_components": [KFP.to_props()]}
     with pytest.raises(lcr.ReplacedClusterError, match="localClusterDir, the processes started"):
         provider.diff("id", olds, moved)
+
+
+def test_a_cluster_whose_state_is_gone_is_refused(tmp_path: Path) -> None:
+    """`make clean` (or an rm) while the stack is up: restarting would make an empty cluster
+    under the objects the stack records."""
+    olds = {"state_dir": str(tmp_path / "gone"), "bin_dir": "/b", "delay_factor": 1.0}
+    with pytest.raises(lcr.LostClusterError, match="fix: destroy the stack"):
+        lcr.LocalClusterProvider().diff("id", olds, dict(olds))
+
+
+def test_create_takes_back_a_kept_cluster_and_refuses_one_made_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `destroy` of a stack that keeps data leaves its cluster running: the next `up`
+    takes it back when it was made with the same settings, and will not remove it (and its
+    data) when the settings are others."""
+    state, proc = _cluster_with_a_process(tmp_path, tmp_path / "bin")
+    proc.kill()
+    proc.wait()
+    monkeypatch.setattr(lc, "start", lambda *_a, **_k: "kind: Config")
+    props = {"state_dir": str(state), "bin_dir": str(tmp_path / "bin"), "delay_factor": 1.0}
+    created = lcr.LocalClusterProvider().create(props)
+    assert created.outs is not None and created.outs["kubeconfig"] == "kind: Config"
+    with pytest.raises(lcr.KeptClusterError, match=r"stop it with `\.venv/bin/python -m infra"):
+        lcr.LocalClusterProvider().create({**props, "delay_factor": 3.0})
 
 
 def test_provider_update_starts_the_cluster_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -367,9 +395,11 @@ def test_provider_update_starts_the_cluster_again(monkeypatch: pytest.MonkeyPatc
 
 
 def test_provider_read(tmp_path: Path) -> None:
+    """A refresh keeps a cluster whose state is gone (the next diff refuses it), so that no
+    `up` makes a new, empty one under the objects the stack records."""
     provider = lcr.LocalClusterProvider()
     gone = provider.read("id", {"state_dir": str(tmp_path / "gone"), "bin_dir": "/b"})
-    assert gone.id == ""
+    assert gone.id == "id" and gone.outs is not None and gone.outs["running"] is False
     state, proc = _cluster_with_a_process(tmp_path, tmp_path / "bin")
     proc.kill()
     proc.wait()
