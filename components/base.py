@@ -35,9 +35,9 @@ from components.objects import (
     INSTALL_TIERS,
     WORKLOAD_TIER,
     KubernetesObject,
-    child_urn,
     controller_owned_fields,
     deleted_with_namespace,
+    former_urns,
     holds_data,
     install_tier,
     is_namespace,
@@ -46,7 +46,6 @@ from components.objects import (
     other_version_types,
     resource_name,
     served_versions,
-    sibling_child_urn,
     type_token,
 )
 from components.pod_security import pod_security_level
@@ -371,10 +370,6 @@ class KubeflowComponent(pulumi.ComponentResource):
         parts = [part.name, *(p for p in self._part_names() if p != part.name)]
         old_names = [resource_name(f"{self._name}-{p}", obj) for p in parts]
         old_types = other_version_types(obj, self._served)
-        moved = [
-            sibling_child_urn(self.urn, sibling, type_token(obj), resource_name(sibling[1], obj))
-            for sibling in (self.args.siblings if is_namespace(obj) else ())
-        ]
         keeps = self.args.keep_data is not False
         if is_namespace(obj) and self.args.keep_namespace is not None:
             keeps = self.args.keep_namespace  # another component's data may be in it
@@ -388,15 +383,7 @@ class KubeflowComponent(pulumi.ComponentResource):
             retain_on_delete=retained,
             deleted_with=None if retained else deleted_with_namespace(obj, namespaces),
             ignore_changes=controller_owned_fields(obj) or None,
-            aliases=[
-                child_urn(self.urn, t, n)
-                for t, n in [
-                    *((type_token(obj), n) for n in old_names),
-                    *((t, name) for t in old_types),
-                    *((t, n) for n in old_names for t in old_types),
-                ]
-            ]
-            + moved,
+            aliases=former_urns(self.urn, obj, name, old_names, old_types, self.args.siblings),
         )
 
     def _part_names(self) -> list[str]:

@@ -3,7 +3,7 @@ token, install tier and name, and the Pulumi resource that applies one from its 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -95,6 +95,31 @@ def sibling_child_urn(
         return f"{head}::{sibling_types}${type_}::{name}"
 
     return urn.apply(child)
+
+
+def former_urns(
+    urn: pulumi.Output[str],
+    obj: Mapping[str, Any],
+    name: str,
+    old_names: Sequence[str],
+    old_types: Sequence[str],
+    siblings: Sequence[tuple[str, str]],
+) -> list[pulumi.Output[str]]:
+    """The URNs the object `name` of the component with `urn` may have had in a stack made
+    before: under each of `old_names` (names that carried the part), at each of `old_types`
+    (a custom resource's types at the other versions its CRD serves), both at once; and, a
+    Namespace, under each of the component's `siblings` (which one creates a namespace
+    several run in depends on which are enabled)."""
+    type_ = type_token(obj)
+    pairs = [
+        *((type_, n) for n in old_names),
+        *((t, name) for t in old_types),
+        *((t, n) for n in old_names for t in old_types),
+    ]
+    found = [child_urn(urn, t, n) for t, n in pairs]
+    if is_namespace(obj):
+        found += [sibling_child_urn(urn, s, type_, resource_name(s[1], obj)) for s in siblings]
+    return found
 
 
 def served_versions(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
