@@ -34,7 +34,6 @@ from infra.local_cluster_config import (
     ExtraComponent,
     LocalClusterConfigError,
     Recorded,
-    check_delay_factor,
     check_extra_components,
     component_dir,
     extra_wrapper,
@@ -299,13 +298,8 @@ def start(
     """
     check_loopback_only()
     state_dir = Path(state_dir).resolve()
-    bin_dir = Path(bin_dir).resolve()
-    recorded = Recorded(
-        bin_dir=str(bin_dir),
-        api_port=api_port,
-        delay_factor=check_delay_factor(delay_factor),
-        extras=tuple(extra_components),
-    )
+    recorded = Recorded.asked(bin_dir, api_port, delay_factor, extra_components)
+    bin_dir = Path(recorded.bin_dir)
     check_extra_components(recorded.extras)
     check_binaries(bin_dir)
     _claim(state_dir)

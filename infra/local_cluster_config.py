@@ -244,6 +244,22 @@ class Recorded:
     delay_factor: float = 1.0
     extras: tuple[ExtraComponent, ...] = field(default=())
 
+    @classmethod
+    def asked(
+        cls,
+        bin_dir: Path,
+        api_port: int | None,
+        delay_factor: float,
+        extras: Sequence[ExtraComponent],
+    ) -> Recorded:
+        """What start() records when asked for these settings (the bin dir resolved)."""
+        return cls(
+            bin_dir=str(Path(bin_dir).resolve()),
+            api_port=api_port,
+            delay_factor=check_delay_factor(delay_factor),
+            extras=tuple(extras),
+        )
+
     def to_yaml(self) -> str:
         """Text of <state_dir>/cluster.yaml."""
         return yaml.safe_dump(

@@ -28,11 +28,19 @@ from infra.local_cluster_config import (
     check_extra_components,
 )
 
-_INPUTS = ("state_dir", "bin_dir", "api_port", "delay_factor", "extra_components")
-
 STOP_COMMAND = ".venv/bin/python -m infra.local_cluster_resource stop"
 """Stops a cluster that a `destroy` left running (the stack kept data in it): the command,
 then the state dir (`infra.kept_objects` prints it)."""
+
+SETTINGS = {
+    "state_dir": "kubeflow:localClusterDir",
+    "bin_dir": "the control plane's binaries (KUBEFLOW_KUBE_BIN_DIR)",
+    "api_port": "the API server's port",
+    "delay_factor": "kubeflow:localCluster.delayFactor",
+    "extra_components": "the processes started with the cluster",
+}
+"""What sets each input of the cluster, by input: the `local` stack's settings."""
+_INPUTS = tuple(SETTINGS)
 
 
 def _resource_id(state_dir: str) -> str:
@@ -46,16 +54,6 @@ def _outs(props: Mapping[str, Any], kubeconfig: str, running: bool) -> dict[str,
 
 def _extras(props: Mapping[str, Any]) -> list[ExtraComponent]:
     return [ExtraComponent.from_props(e) for e in props.get("extra_components") or ()]
-
-
-SETTINGS = {
-    "state_dir": "kubeflow:localClusterDir",
-    "bin_dir": "the control plane's binaries (KUBEFLOW_KUBE_BIN_DIR)",
-    "api_port": "the API server's port",
-    "delay_factor": "kubeflow:localCluster.delayFactor",
-    "extra_components": "the processes started with the cluster",
-}
-"""What sets each input of the cluster, by input: the `local` stack's settings."""
 
 
 class ReplacedClusterError(ValueError):
@@ -103,14 +101,14 @@ def _made_with(props: Mapping[str, Any]) -> Recorded | None:
     return recorded_settings(Path(props["state_dir"]))
 
 
-def _wanted(props: Mapping[str, Any]) -> Recorded:
-    """The settings start() records for `props`."""
+def _asked(props: Mapping[str, Any]) -> Recorded:
+    """The settings `props` ask start() for, as it records them."""
     port = props.get("api_port")
-    return Recorded(
-        bin_dir=str(Path(props["bin_dir"]).resolve()),
-        api_port=int(port) if port else None,
-        delay_factor=float(props.get("delay_factor") or 1.0),
-        extras=tuple(_extras(props)),
+    return Recorded.asked(
+        Path(props["bin_dir"]),
+        int(port) if port else None,
+        float(props.get("delay_factor") or 1.0),
+        _extras(props),
     )
 
 
@@ -126,13 +124,13 @@ def _start(props: Mapping[str, Any]) -> dict[str, Any]:
     """start() the cluster of `props` (idempotent: restarts what died); its outputs."""
     from infra.local_cluster import start
 
-    port = props.get("api_port")
+    asked = _asked(props)
     kubeconfig = start(
         Path(props["state_dir"]),
-        Path(props["bin_dir"]),
-        api_port=int(port) if port else None,
-        delay_factor=float(props.get("delay_factor") or 1.0),
-        extra_components=_extras(props),
+        Path(asked.bin_dir),
+        api_port=asked.api_port,
+        delay_factor=asked.delay_factor,
+        extra_components=asked.extras,
     )
     return _outs(props, kubeconfig, True)
 
@@ -146,7 +144,7 @@ class LocalClusterProvider(pulumi.dynamic.ResourceProvider):
         made with these settings; refuse to remove one made with others
         (`KeptClusterError`). The kubeconfig output is marked secret by LocalCluster."""
         recorded = _made_with(props)
-        if recorded is not None and recorded != _wanted(props):
+        if recorded is not None and recorded != _asked(props):
             raise KeptClusterError(str(props["state_dir"]))
         return pulumi.dynamic.CreateResult(_resource_id(props["state_dir"]), _start(props))
 
